@@ -1,0 +1,81 @@
+"""The exceptions alertkit raises.
+
+Every error derives from :class:`AlertkitError`; the leaves also subclass the built-in a caller
+would naturally catch, so ``except KeyError`` or ``except ValueError`` keeps working::
+
+    AlertkitError
+    ├── ValidationError(ValueError)          bad field, enum, datetime, or metadata at the boundary
+    │   └── MetadataError                    metadata that cannot be stored as JSON
+    ├── AlertNotFoundError(LookupError)      no alert with that id
+    ├── InvalidTransitionError(ValueError)   a lifecycle move DOMAIN 6 forbids
+    └── StoreError                           the Delta table could not be used
+        ├── TableNotFoundError(FileNotFoundError)  the path holds no Delta table
+        ├── SchemaMismatchError(TypeError)   the table's columns do not fit the alert schema
+        └── WriteConflictError               commits kept conflicting after every retry
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlertNotFoundError",
+    "AlertkitError",
+    "InvalidTransitionError",
+    "MetadataError",
+    "SchemaMismatchError",
+    "StoreError",
+    "TableNotFoundError",
+    "ValidationError",
+    "WriteConflictError",
+]
+
+
+class AlertkitError(Exception):
+    """Root of every error alertkit raises."""
+
+
+class ValidationError(AlertkitError, ValueError):
+    """A value given to alertkit is not of the expected type, range or form."""
+
+
+class MetadataError(ValidationError):
+    """Alert metadata cannot be encoded as JSON (or is too large to store)."""
+
+
+class AlertNotFoundError(AlertkitError, LookupError):
+    """No alert with the requested id exists in the table."""
+
+    def __init__(self, alert_id: str) -> None:
+        super().__init__(f"no alert with alert_id={alert_id!r}")
+        self.alert_id = alert_id
+
+    def __str__(self) -> str:  # LookupError/KeyError would otherwise show the repr of args
+        return str(self.args[0])
+
+
+class InvalidTransitionError(AlertkitError, ValueError):
+    """A lifecycle transition that DOMAIN 6 does not allow (e.g. resolving a dismissed alert)."""
+
+    def __init__(self, alert_id: str, current: str, action: str) -> None:
+        super().__init__(
+            f"cannot {action} alert {alert_id!r}: its status is {current!r}"
+            f" ({'a terminal state' if current in ('resolved', 'dismissed') else 'not allowed'})"
+        )
+        self.alert_id = alert_id
+        self.current = current
+        self.action = action
+
+
+class StoreError(AlertkitError):
+    """The Delta table behind an alert manager could not be read or written."""
+
+
+class TableNotFoundError(StoreError, FileNotFoundError):
+    """The path exists but holds no Delta table, or the table is missing."""
+
+
+class SchemaMismatchError(StoreError, TypeError):
+    """The Delta table's schema is not compatible with alertkit's alert schema."""
+
+
+class WriteConflictError(StoreError):
+    """Concurrent writers kept winning: the commit failed after every retry."""

@@ -1,0 +1,125 @@
+"""The alerts table: its columns declared once, and the conversion between Alert and row.
+
+DOMAIN 7's thirteen columns keep their names and meaning; the extra columns carry identity
+(occurrences, last_seen_at), provenance (engine_rule, rule_priority), optimistic concurrency
+(revision), audit (history: the JSON list of transitions) and the partition key
+(created_date, the UTC date of created_at, so a transition rewrites one day's files only).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import polars as pl
+import pyarrow as pa
+
+from alertkit._json import dumps_metadata
+from alertkit.alerts import Alert
+
+__all__ = [
+    "ALERT_COLUMNS",
+    "ALERT_SCHEMA",
+    "OPEN_STATUSES",
+    "PARTITION_COLUMN",
+    "alert_from_row",
+    "alert_to_row",
+    "alerts_to_frame",
+]
+
+_TS: Final = pl.Datetime("us", "UTC")
+
+ALERT_SCHEMA: Final[dict[str, pl.DataType]] = {
+    # DOMAIN 7, in its order
+    "alert_id": pl.String(),
+    "type": pl.String(),
+    "severity": pl.String(),
+    "status": pl.String(),
+    "title": pl.String(),
+    "message": pl.String(),
+    "rule": pl.String(),
+    "symbol": pl.String(),
+    "strategy_id": pl.Int64(),
+    "metadata": pl.String(),
+    "created_at": _TS,
+    "acknowledged_at": _TS,
+    "resolved_at": _TS,
+    # alertkit's extra columns
+    "occurrences": pl.Int64(),
+    "last_seen_at": _TS,
+    "engine_rule": pl.String(),
+    "rule_priority": pl.Float64(),
+    "revision": pl.Int64(),
+    "history": pl.String(),
+    "created_date": pl.Date(),
+}
+ALERT_COLUMNS: Final = tuple(ALERT_SCHEMA)
+PARTITION_COLUMN: Final = "created_date"
+OPEN_STATUSES: Final = ("active", "acknowledged")
+
+
+def arrow_schema() -> pa.Schema:
+    """The table schema as pyarrow, for creating the Delta table."""
+    return pl.DataFrame(schema=ALERT_SCHEMA).to_arrow().schema
+
+
+def alert_to_row(alert: Alert, revision: int = 0) -> dict[str, Any]:
+    """One table row for ``alert`` (metadata and history encoded as JSON)."""
+    return {
+        "alert_id": alert.alert_id,
+        "type": alert.type.value,
+        "severity": alert.severity.value,
+        "status": alert.status.value,
+        "title": alert.title,
+        "message": alert.message,
+        "rule": alert.rule,
+        "symbol": alert.symbol,
+        "strategy_id": alert.strategy_id,
+        "metadata": dumps_metadata(alert.metadata),
+        "created_at": alert.created_at,
+        "acknowledged_at": alert.acknowledged_at,
+        "resolved_at": alert.resolved_at,
+        "occurrences": alert.occurrences,
+        "last_seen_at": alert.last_seen_at,
+        "engine_rule": alert.engine_rule,
+        "rule_priority": alert.rule_priority,
+        "revision": revision,
+        "history": json.dumps(alert.history, separators=(",", ":")),
+        "created_date": alert.created_at.astimezone(UTC).date(),
+    }
+
+
+def alerts_to_frame(alerts: list[Alert]) -> pl.DataFrame:
+    """Rows for many alerts, typed exactly as the table."""
+    return pl.DataFrame([alert_to_row(a) for a in alerts], schema=ALERT_SCHEMA)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def alert_from_row(row: dict[str, Any]) -> Alert:
+    """The :class:`Alert` stored in one table row (a polars named row)."""
+    return Alert(
+        alert_id=row["alert_id"],
+        type=row["type"],
+        severity=row["severity"],
+        status=row["status"],
+        title=row["title"],
+        message=row["message"],
+        rule=row["rule"],
+        symbol=row["symbol"],
+        strategy_id=row["strategy_id"],
+        metadata=json.loads(row["metadata"]) if row["metadata"] else {},
+        created_at=_aware(row["created_at"]),  # type: ignore[arg-type]
+        acknowledged_at=_aware(row["acknowledged_at"]),
+        resolved_at=_aware(row["resolved_at"]),
+        occurrences=row["occurrences"] if row["occurrences"] is not None else 1,
+        last_seen_at=_aware(row["last_seen_at"]),
+        engine_rule=row["engine_rule"],
+        rule_priority=row["rule_priority"],
+        history=json.loads(row["history"]) if row["history"] else [],
+    )

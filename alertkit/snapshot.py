@@ -1,0 +1,126 @@
+"""The position snapshot: one position at one instant (DOMAIN 3).
+
+``SNAPSHOT_SCHEMA`` is the single declaration of the snapshot columns and their polars dtypes;
+:class:`PositionSnapshot` mirrors one row. ``None`` means "not known": rules never fire on it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime
+from typing import Any, Final
+
+import polars as pl
+
+from alertkit._time import to_utc
+from alertkit.errors import ValidationError
+
+__all__ = ["SNAPSHOT_SCHEMA", "STRATEGY_TYPES", "PositionSnapshot"]
+
+SNAPSHOT_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "as_of": pl.Datetime("us", "UTC"),
+    "strategy_id": pl.Int64(),
+    "symbol": pl.String(),
+    "strategy_type": pl.String(),
+    "expiry": pl.Date(),
+    "dte": pl.Int32(),
+    "entry_price": pl.Float64(),
+    "unrealized_pnl": pl.Float64(),
+    "upl_pct": pl.Float64(),
+    "net_delta": pl.Float64(),
+    "net_gamma": pl.Float64(),
+    "underlying_change_1h": pl.Float64(),
+    "iv_change_1h": pl.Float64(),
+    "iv_change_since_entry": pl.Float64(),
+    "vix": pl.Float64(),
+    "vix_at_entry": pl.Float64(),
+    "iv_percentile": pl.Float64(),
+    "portfolio_delta": pl.Float64(),
+    "symbol_delta": pl.Float64(),
+}
+
+STRATEGY_TYPES: Final = frozenset(
+    {
+        "iron_condor",
+        "vertical_spread",
+        "calendar_spread",
+        "butterfly",
+        "strangle",
+        "custom",
+        "long_call",
+        "long_put",
+        "short_call",
+        "short_put",
+    }
+)
+
+_FLOAT_FIELDS: Final = tuple(
+    name for name, dtype in SNAPSHOT_SCHEMA.items() if dtype == pl.Float64()
+)
+
+
+@dataclass(slots=True)
+class PositionSnapshot:
+    """One position at one instant; the fields are the columns of ``SNAPSHOT_SCHEMA``.
+
+    ``upl_pct`` is derived from ``unrealized_pnl / entry_price`` when not given (and stays None
+    when ``entry_price <= 0``); ``dte`` is derived from ``expiry`` and ``as_of``'s date.
+    A naive ``as_of`` is taken as local time and stored as UTC.
+    """
+
+    as_of: datetime
+    strategy_id: int
+    symbol: str
+    strategy_type: str
+    expiry: date | None = None
+    dte: int | None = None
+    entry_price: float | None = None
+    unrealized_pnl: float | None = None
+    upl_pct: float | None = None
+    net_delta: float | None = None
+    net_gamma: float | None = None
+    underlying_change_1h: float | None = None
+    iv_change_1h: float | None = None
+    iv_change_since_entry: float | None = None
+    vix: float | None = None
+    vix_at_entry: float | None = None
+    iv_percentile: float | None = None
+    portfolio_delta: float | None = None
+    symbol_delta: float | None = None
+
+    def __post_init__(self) -> None:
+        self.as_of = to_utc(self.as_of, "as_of")
+        if isinstance(self.strategy_id, bool) or not isinstance(self.strategy_id, int):
+            raise ValidationError(f"strategy_id: expected an int, got {self.strategy_id!r}")
+        if not isinstance(self.symbol, str) or not self.symbol:
+            raise ValidationError(f"symbol: expected a non-empty str, got {self.symbol!r}")
+        if self.strategy_type not in STRATEGY_TYPES:
+            raise ValidationError(
+                f"strategy_type: expected one of {', '.join(sorted(STRATEGY_TYPES))},"
+                f" got {self.strategy_type!r}"
+            )
+        for name in _FLOAT_FIELDS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValidationError(f"{name}: expected a number or None, got {value!r}")
+            if math.isnan(value):  # NaN is how some feeds say "unknown"
+                setattr(self, name, None)
+            else:
+                setattr(self, name, float(value))
+        if self.upl_pct is None and self.unrealized_pnl is not None and self.entry_price:
+            self.upl_pct = self.unrealized_pnl / self.entry_price if self.entry_price > 0 else None
+        if self.dte is None and self.expiry is not None:
+            self.dte = (self.expiry - self.as_of.date()).days
+
+    def to_dict(self) -> dict[str, Any]:
+        """The snapshot as a plain dict keyed by ``SNAPSHOT_SCHEMA`` column names."""
+        return asdict(self)
+
+    @classmethod
+    def from_mapping(cls, row: dict[str, Any]) -> PositionSnapshot:
+        """Build from a dict or polars row (``df.row(i, named=True)``), ignoring extra keys."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in row.items() if k in names})
