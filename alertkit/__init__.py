@@ -13,11 +13,14 @@ from alertkit.errors import (
     ValidationError,
     WriteConflictError,
 )
+from alertkit.manager import AlertManager
 from alertkit.snapshot import SNAPSHOT_SCHEMA, PositionSnapshot
+from alertkit.sync_manager import SyncAlertManager
 
 __all__ = [
     "SNAPSHOT_SCHEMA",
     "Alert",
+    "AlertManager",
     "AlertNotFoundError",
     "AlertQuery",
     "AlertSeverity",
@@ -31,6 +34,7 @@ __all__ = [
     "PositionSnapshot",
     "SchemaMismatchError",
     "StoreError",
+    "SyncAlertManager",
     "TableNotFoundError",
     "Transition",
     "Urgency",

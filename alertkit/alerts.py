@@ -16,6 +16,7 @@ from enum import auto
 from typing import Any, Final
 
 from alertkit._enums import LowerStrEnum
+from alertkit._ids import ALERT_ID_PATTERN
 from alertkit._time import to_utc
 from alertkit.errors import InvalidTransitionError, ValidationError
 
@@ -153,6 +154,11 @@ class Alert:
 
     def __post_init__(self) -> None:
         self.alert_id = _require_text(self.alert_id, "alert_id")
+        if not ALERT_ID_PATTERN.match(self.alert_id):
+            raise ValidationError(
+                "alert_id: expected 1-128 letters, digits or '._:-' starting with a letter or"
+                f" digit, got {self.alert_id!r}"
+            )
         self.type = AlertType.parse(self.type, "type")
         self.severity = AlertSeverity.parse(self.severity, "severity")
         self.status = AlertStatus.parse(self.status, "status")

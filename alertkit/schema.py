@@ -123,3 +123,55 @@ def alert_from_row(row: dict[str, Any]) -> Alert:
         rule_priority=row["rule_priority"],
         history=json.loads(row["history"]) if row["history"] else [],
     )
+
+
+def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Validate a frame of alert rows for a bulk insert; returns it with the table's dtypes.
+
+    Checks columns and dtypes, enum values, required text, status/timestamp agreement and id
+    form and uniqueness, vectorised, and raises ValidationError naming every failing check.
+    """
+    from alertkit._ids import ALERT_ID_PATTERN
+    from alertkit.alerts import AlertSeverity, AlertStatus, AlertType
+    from alertkit.errors import ValidationError
+
+    missing = [c for c in ALERT_SCHEMA if c not in frame.columns]
+    wrong = [
+        f"{c} is {frame.schema[c]}, expected {t}"
+        for c, t in ALERT_SCHEMA.items()
+        if c in frame.columns and frame.schema[c] != t
+    ]
+    if missing or wrong:
+        raise ValidationError(
+            "alerts frame: " + "; ".join([f"missing column {c!r}" for c in missing] + wrong)
+        )
+    frame = frame.select(list(ALERT_SCHEMA))
+    id_pattern = ALERT_ID_PATTERN.pattern
+    checks = {
+        "alert_id has an invalid form": ~pl.col("alert_id").str.contains(id_pattern),
+        "alert_id repeats": pl.col("alert_id").is_duplicated(),
+        "type is not a known AlertType": ~pl.col("type").is_in([m.value for m in AlertType]),
+        "severity is not a known AlertSeverity": ~pl.col("severity").is_in(
+            [m.value for m in AlertSeverity]
+        ),
+        "status is not a known AlertStatus": ~pl.col("status").is_in(
+            [m.value for m in AlertStatus]
+        ),
+        "title is empty": pl.col("title").str.strip_chars().str.len_chars() == 0,
+        "rule is empty": pl.col("rule").str.strip_chars().str.len_chars() == 0,
+        "created_at is null": pl.col("created_at").is_null(),
+        "created_date is not created_at's UTC date": pl.col("created_date")
+        != pl.col("created_at").dt.date(),
+        "terminal status without resolved_at": pl.col("status").is_in(["resolved", "dismissed"])
+        & pl.col("resolved_at").is_null(),
+        "open status with resolved_at": pl.col("status").is_in(OPEN_STATUSES)
+        & pl.col("resolved_at").is_not_null(),
+        "occurrences below 1": pl.col("occurrences") < 1,
+    }
+    counts = frame.select(
+        [expr.fill_null(True).sum().alias(name) for name, expr in checks.items()]
+    ).row(0, named=True)
+    failed = [f"{n} rows: {name}" for name, n in counts.items() if n]
+    if failed:
+        raise ValidationError("alerts frame: " + "; ".join(failed))
+    return frame

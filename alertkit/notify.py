@@ -1,0 +1,173 @@
+"""Notifications: callables run after an alert is persisted (new alerts, not repeat firings).
+
+A handler is any sync or async callable taking the :class:`Alert`, optionally limited to some
+severities and types. A failing handler is logged and counted; it never loses the alert (which
+is already committed) and never stops the other handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import urllib.request
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from alertkit.alerts import Alert, AlertSeverity, AlertType
+from alertkit.schema import alert_to_row
+
+__all__ = ["AlertHandler", "NotificationHub", "logging_handler", "webhook_handler"]
+
+log = logging.getLogger(__name__)
+
+AlertHandler = Callable[[Alert], None] | Callable[[Alert], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Subscription:
+    name: str
+    handler: AlertHandler
+    severities: frozenset[AlertSeverity] | None
+    types: frozenset[AlertType] | None
+
+    def wants(self, alert: Alert) -> bool:
+        return (self.severities is None or alert.severity in self.severities) and (
+            self.types is None or alert.type in self.types
+        )
+
+
+class NotificationHub:
+    """The handlers registered on a manager, with per-handler delivery and failure counts."""
+
+    def __init__(self) -> None:
+        self._subscriptions: list[_Subscription] = []
+        self.delivered: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
+
+    def add(
+        self,
+        handler: AlertHandler,
+        *,
+        severities: Collection[AlertSeverity | str] | None = None,
+        types: Collection[AlertType | str] | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Register ``handler``; returns its name (used in the counters and by :meth:`remove`)."""
+        if not callable(handler):
+            raise TypeError(f"handler: expected a callable, got {handler!r}")
+        label = str(name or getattr(handler, "__name__", repr(handler)))
+        self._subscriptions.append(
+            _Subscription(
+                label,
+                handler,
+                None
+                if severities is None
+                else frozenset(AlertSeverity.parse(s, "severities") for s in severities),
+                None if types is None else frozenset(AlertType.parse(t, "types") for t in types),
+            )
+        )
+        return label
+
+    def remove(self, name: str) -> None:
+        self._subscriptions = [s for s in self._subscriptions if s.name != name]
+
+    def dispatch(self, alert: Alert) -> None:
+        """Run every interested handler; async handlers run to completion on a fresh loop."""
+        for sub in self._subscriptions:
+            if not sub.wants(alert):
+                continue
+            try:
+                _call_blocking(sub.handler, alert)
+            except Exception:
+                self._failed(sub, alert)
+            else:
+                self.delivered[sub.name] += 1
+
+    async def adispatch(self, alert: Alert) -> None:
+        """Run every interested handler from async code (sync ones in a worker thread)."""
+        for sub in self._subscriptions:
+            if not sub.wants(alert):
+                continue
+            try:
+                if inspect.iscoroutinefunction(sub.handler):
+                    await sub.handler(alert)
+                else:
+                    result = await asyncio.to_thread(sub.handler, alert)
+                    if inspect.isawaitable(result):
+                        await result
+            except Exception:
+                self._failed(sub, alert)
+            else:
+                self.delivered[sub.name] += 1
+
+    def _failed(self, sub: _Subscription, alert: Alert) -> None:
+        self.failures[sub.name] += 1
+        log.exception("alert handler %r failed on alert %s", sub.name, alert.alert_id)
+
+
+def _call_blocking(handler: AlertHandler, alert: Alert) -> None:
+    result = handler(alert)
+    if inspect.isawaitable(result):
+
+        async def wait() -> None:
+            await result
+
+        asyncio.run(wait())
+
+
+def alert_payload(alert: Alert) -> dict[str, Any]:
+    """The alert as a JSON-ready dict: the table row, timestamps as ISO-8601 strings."""
+    row = alert_to_row(alert)
+    row["metadata"] = alert.metadata
+    row["history"] = alert.history
+    for key, value in row.items():
+        if hasattr(value, "isoformat"):
+            row[key] = value.isoformat()
+    return row
+
+
+def logging_handler(
+    logger: logging.Logger | None = None, level: int = logging.WARNING
+) -> Callable[[Alert], None]:
+    """A handler that logs one line per alert."""
+    target = logger or logging.getLogger("alertkit.alerts")
+
+    def log_alert(alert: Alert) -> None:
+        target.log(
+            level,
+            "[%s/%s] %s (%s %s): %s",
+            alert.type.value,
+            alert.severity.value,
+            alert.title,
+            alert.symbol,
+            alert.strategy_id,
+            alert.message,
+        )
+
+    return log_alert
+
+
+def webhook_handler(
+    url: str, *, headers: Mapping[str, str] | None = None, timeout: float = 5.0
+) -> Callable[[Alert], None]:
+    """A handler that POSTs each alert as JSON to ``url``; a non-2xx answer raises."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"url: expected an http(s) URL, got {url!r}")
+
+    def post_alert(alert: Alert) -> None:
+        body = json.dumps(alert_payload(alert)).encode()
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            if not 200 <= response.status < 300:
+                raise OSError(f"webhook {url} answered {response.status}")
+
+    return post_alert

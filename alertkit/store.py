@@ -1,0 +1,286 @@
+"""Delta Lake I/O for the alerts table: create, read, write, retry. Nothing about alert meaning.
+
+Every write is either a blind append (bulk inserts; appends never conflict) or a MERGE whose
+values travel in an Arrow source table, so no user string is ever pasted into a predicate.
+Writers are optimistic: a commit that loses a race raises ``CommitFailedError`` in delta-rs,
+which never re-runs an operation; :meth:`AlertStore.retrying` re-runs the whole
+read-decide-write step with jittered exponential backoff, so the decision is made again on
+the table as it now is.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import polars as pl
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import (
+    CommitFailedError,
+    DeltaError,
+    DeltaProtocolError,
+)
+from deltalake.exceptions import (
+    SchemaMismatchError as DeltaSchemaMismatchError,
+)
+from deltalake.exceptions import (
+    TableNotFoundError as DeltaTableNotFoundError,
+)
+
+from alertkit._sql import sql_literal, sql_where
+from alertkit.errors import (
+    SchemaMismatchError,
+    StoreError,
+    TableNotFoundError,
+    WriteConflictError,
+)
+from alertkit.schema import ALERT_SCHEMA, PARTITION_COLUMN, arrow_schema
+
+__all__ = ["AlertStore", "MergeOutcome", "StaleReadError", "TableVersion"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+TableVersion = int | str | datetime
+"""A table version number, or an instant (datetime or ISO string) for time travel."""
+
+_REQUIRED_CONFIG: Final = {
+    # Checkpoints keep log replay short on tables with many small commits.
+    "delta.checkpointInterval": "50",
+}
+
+
+class StaleReadError(Exception):
+    """A conditional write matched nothing: the row changed after it was read. Retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class MergeOutcome:
+    """What a MERGE did: rows inserted and updated, and the version it committed."""
+
+    inserted: int
+    updated: int
+    version: int
+
+
+def _is_local(uri: str) -> bool:
+    return "://" not in uri or uri.startswith("file://")
+
+
+class AlertStore:
+    """One alerts table at ``uri`` (a local path or an object-store URI such as ``s3://``).
+
+    Parameters
+    ----------
+    uri
+        Table location. Local paths are made absolute so a notebook's working directory
+        cannot change which table a manager writes to.
+    storage_options
+        Passed to deltalake and polars unchanged (credentials, endpoint, region...).
+    max_retries
+        How many times a conflicting read-decide-write step is re-run before giving up.
+    """
+
+    def __init__(
+        self,
+        uri: str | Path,
+        storage_options: Mapping[str, str] | None = None,
+        *,
+        max_retries: int = 12,
+        backoff_seconds: float = 0.02,
+    ) -> None:
+        text = str(uri)
+        self.uri = str(Path(text).absolute()) if _is_local(text) else text
+        self.storage_options = dict(storage_options) if storage_options else None
+        self.max_retries = max_retries
+        self.backoff_seconds = backoff_seconds
+        self.commits = 0  # commits made by this store object; drives automatic maintenance
+
+    # -- table lifecycle -------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        return DeltaTable.is_deltatable(self.uri, storage_options=self.storage_options)
+
+    def ensure_table(self) -> None:
+        """Create the table if absent; check an existing one has every alert column."""
+        if self.exists():
+            self.check_schema()
+            return
+        if _is_local(self.uri):
+            path = Path(self.uri)
+            if path.is_file():
+                raise TableNotFoundError(f"{self.uri} is a file, not a Delta table directory")
+            if path.is_dir() and any(path.iterdir()):
+                raise TableNotFoundError(
+                    f"{self.uri} is a non-empty directory but not a Delta table"
+                    " (no _delta_log); refusing to create a table on top of other files"
+                )
+        try:
+            DeltaTable.create(
+                self.uri,
+                schema=arrow_schema(),
+                mode="ignore",  # another process may create it at the same moment
+                partition_by=[PARTITION_COLUMN],
+                name="alerts",
+                description="alertkit alerts (one row per alert, current state)",
+                configuration=_REQUIRED_CONFIG,
+                storage_options=self.storage_options,
+            )
+        except CommitFailedError:
+            pass  # lost the creation race: the winner's table is what we want
+        except DeltaError as exc:
+            raise StoreError(f"cannot create the alerts table at {self.uri}: {exc}") from exc
+        self.check_schema()
+
+    def table(self, version: TableVersion | None = None) -> DeltaTable:
+        """A snapshot of the table (latest, or at ``version``)."""
+        try:
+            table = DeltaTable(self.uri, storage_options=self.storage_options)
+            if version is not None:
+                table.load_as_version(version)
+        except DeltaTableNotFoundError as exc:
+            raise TableNotFoundError(
+                f"no Delta table at {self.uri}; call initialize() first"
+            ) from exc
+        except (DeltaProtocolError, DeltaError, OSError) as exc:
+            raise StoreError(f"cannot open the alerts table at {self.uri}: {exc}") from exc
+        return table
+
+    def check_schema(self) -> None:
+        """Raise :class:`SchemaMismatchError` naming each missing or mistyped column."""
+        schema = pl.scan_delta(self.table()).collect_schema()
+        problems = []
+        for name, dtype in ALERT_SCHEMA.items():
+            if name not in schema:
+                problems.append(f"missing column {name!r} ({dtype})")
+            elif schema[name] != dtype:
+                problems.append(f"column {name!r} is {schema[name]}, expected {dtype}")
+        if problems:
+            raise SchemaMismatchError(
+                f"the table at {self.uri} is not an alertkit alerts table: " + "; ".join(problems)
+            )
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def scan(self, version: TableVersion | None = None) -> pl.LazyFrame:
+        """The alerts as a polars LazyFrame; filters push down into the Delta scan."""
+        table = self.table(version)
+        return pl.scan_delta(table).select(list(ALERT_SCHEMA))
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def append(self, rows: pl.DataFrame, custom_metadata: dict[str, str]) -> int:
+        """Blind-append ``rows`` in one commit; returns the new table version."""
+        try:
+            write_deltalake(
+                self.uri,
+                rows.select(list(ALERT_SCHEMA)).to_arrow(),
+                mode="append",
+                partition_by=[PARTITION_COLUMN],
+                storage_options=self.storage_options,
+                commit_properties=CommitProperties(custom_metadata=custom_metadata),
+            )
+        except DeltaSchemaMismatchError as exc:
+            raise SchemaMismatchError(f"rows do not fit the table at {self.uri}: {exc}") from exc
+        except DeltaError as exc:
+            raise StoreError(f"append to {self.uri} failed: {exc}") from exc
+        self.commits += 1
+        return self.table().version()
+
+    def merge(
+        self,
+        table: DeltaTable,
+        source: pl.DataFrame,
+        predicate: str,
+        *,
+        update: dict[str, str] | None = None,
+        insert: bool = False,
+        custom_metadata: dict[str, str],
+    ) -> MergeOutcome:
+        """MERGE ``source`` (alias ``s``) into the table snapshot ``table`` (alias ``t``).
+
+        ``predicate`` and ``update`` are fixed SQL written by alertkit; every value comes
+        from ``source``. Raises ``CommitFailedError`` on a lost race (see :meth:`retrying`).
+        """
+        merger = table.merge(
+            source.to_arrow(),
+            predicate=predicate,
+            source_alias="s",
+            target_alias="t",
+            commit_properties=CommitProperties(
+                custom_metadata=custom_metadata, max_commit_retries=0
+            ),
+        )
+        if update:
+            merger = merger.when_matched_update(update)
+        if insert:
+            merger = merger.when_not_matched_insert_all()
+        try:
+            metrics = merger.execute()
+        except CommitFailedError:
+            raise
+        except DeltaError as exc:
+            raise StoreError(f"merge into {self.uri} failed: {exc}") from exc
+        inserted = int(metrics.get("num_target_rows_inserted", 0))
+        updated = int(metrics.get("num_target_rows_updated", 0))
+        if inserted or updated:
+            self.commits += 1
+        return MergeOutcome(inserted, updated, table.version())
+
+    def update(
+        self,
+        table: DeltaTable,
+        where: dict[str, object],
+        values: dict[str, object],
+        *,
+        custom_metadata: dict[str, str],
+    ) -> int:
+        """UPDATE the rows of snapshot ``table`` equal to ``where``; returns rows updated.
+
+        Both the condition and the new values are rendered by :func:`sql_literal`; the
+        partition column in ``where`` confines the rewrite to that partition's files.
+        Raises ``CommitFailedError`` on a lost race (see :meth:`retrying`).
+        """
+        try:
+            metrics = table.update(
+                updates={column: sql_literal(value) for column, value in values.items()},
+                predicate=sql_where(where),
+                commit_properties=CommitProperties(
+                    custom_metadata=custom_metadata, max_commit_retries=0
+                ),
+            )
+        except CommitFailedError:
+            raise
+        except DeltaError as exc:
+            raise StoreError(f"update of {self.uri} failed: {exc}") from exc
+        updated = int(metrics.get("num_updated_rows", 0))
+        if updated:
+            self.commits += 1
+        return updated
+
+    def retrying(self, step: Callable[[], T], what: str) -> T:
+        """Run ``step`` (which must re-read what it decides on) until its commit lands."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                return step()
+            except (CommitFailedError, StaleReadError) as exc:
+                if attempt == self.max_retries:
+                    raise WriteConflictError(
+                        f"{what}: still conflicting with concurrent writers after"
+                        f" {self.max_retries} retries ({exc})"
+                    ) from exc
+                # Full jitter keeps racing writers from retrying in lockstep.
+                delay = random.uniform(0, self.backoff_seconds * 2 ** min(attempt, 6))
+                log.debug("%s: commit conflict, retry %d in %.3fs", what, attempt + 1, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def history(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Delta commit history, newest first (operation, timestamp, alertkit metadata)."""
+        return self.table().history(limit)

@@ -1,0 +1,453 @@
+"""The alert manager's synchronous core: decisions in, alerts and transitions out.
+
+:class:`~alertkit.manager.AlertManager` wraps this for asyncio (running it in a worker thread
+so Delta I/O never blocks a notebook's event loop); widgets and the CLI use it directly.
+
+Cost of each operation does not grow with the table: a transition reads one row by id and
+creation date (the id is time-ordered and names its partition) and rewrites only the file
+holding it; a repeat firing does the same; only the first firing of a fingerprint reads the
+open alerts of the whole table, inside a MERGE so two writers can never both insert it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+from deltalake import DeltaTable
+
+from alertkit._ids import ALERT_ID_PATTERN, created_date_of
+from alertkit._time import Clock, system_clock, to_utc
+from alertkit.alerts import Alert, AlertQuery, AlertStatus, Transition, next_status
+from alertkit.decisions import Decision
+from alertkit.errors import AlertNotFoundError, ValidationError
+from alertkit.maintenance import MaintenanceReport, maintain, needs_maintenance
+from alertkit.mapping import decision_to_alert
+from alertkit.notify import NotificationHub
+from alertkit.query import EVENT_TIME_FORMAT, query_filter
+from alertkit.schema import (
+    ALERT_SCHEMA,
+    OPEN_STATUSES,
+    alert_from_row,
+    alert_to_row,
+    alerts_to_frame,
+    check_alert_frame,
+)
+from alertkit.store import AlertStore, StaleReadError, TableVersion
+
+__all__ = ["DEFAULT_LAKE_PATH", "SyncAlertManager"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LAKE_PATH: Final = "data/lake/alerts"
+
+# Fixed SQL for the first firing of a fingerprint: the values arrive in the MERGE source
+# (alias s), never in the text. Parenthesised: delta-rs's parser binds IS NOT DISTINCT FROM
+# looser than AND.
+_SAME_OPEN_FINGERPRINT: Final = (
+    "(t.rule = s.rule)"
+    " AND (t.strategy_id IS NOT DISTINCT FROM s.strategy_id)"
+    " AND (t.symbol IS NOT DISTINCT FROM s.symbol)"
+    " AND (t.status IN ('active', 'acknowledged'))"
+)
+_OCCURRENCE_MERGE: Final = {
+    "occurrences": "t.occurrences + 1",
+    # Firings may arrive out of order (replays, several engines): last_seen_at never moves back.
+    "last_seen_at": (
+        "CASE WHEN s.last_seen_at > t.last_seen_at THEN s.last_seen_at ELSE t.last_seen_at END"
+    ),
+    "revision": "t.revision + 1",
+}
+
+
+def _check_alert_id(alert_id: object) -> str:
+    if not isinstance(alert_id, str):
+        raise ValidationError(
+            f"alert_id: expected a str, got {type(alert_id).__name__} {alert_id!r}"
+        )
+    if not ALERT_ID_PATTERN.match(alert_id):
+        # Such an id can never have been stored (Alert validates the same pattern).
+        raise AlertNotFoundError(alert_id)
+    return alert_id
+
+
+def _id_filter(alert_id: str) -> pl.Expr:
+    expr = pl.col("alert_id") == alert_id
+    day = created_date_of(alert_id)
+    if day is not None:  # names the partition: the scan opens that day's files only
+        expr = (pl.col("created_date") == day) & expr
+    return expr
+
+
+class SyncAlertManager:
+    """Alerts in a Delta table, synchronously. See :class:`alertkit.AlertManager`.
+
+    Parameters
+    ----------
+    delta_lake_path
+        Table location: a local path (default ``data/lake/alerts``) or ``s3://``, ``az://``,
+        ``gs://`` URI.
+    storage_options
+        Credentials and endpoint settings passed to deltalake and polars.
+    clock
+        Where "now" comes from when an operation is not given an explicit time.
+    maintain_every
+        After this many commits by this manager, check fragmentation and compact and
+        checkpoint if needed (0 turns automatic maintenance off).
+    """
+
+    def __init__(
+        self,
+        delta_lake_path: str | Path = DEFAULT_LAKE_PATH,
+        *,
+        storage_options: Mapping[str, str] | None = None,
+        clock: Clock = system_clock,
+        maintain_every: int = 200,
+        max_retries: int = 12,
+    ) -> None:
+        self.store = AlertStore(delta_lake_path, storage_options, max_retries=max_retries)
+        self.clock = clock
+        self.notifications = NotificationHub()
+        self.maintain_every = maintain_every
+        self._commits_at_last_check = 0
+
+    @property
+    def path(self) -> str:
+        return self.store.uri
+
+    def initialize(self) -> None:
+        """Create the table if it does not exist; check its schema if it does."""
+        self.store.ensure_table()
+
+    # -- creating --------------------------------------------------------------------------
+
+    def create_alert(
+        self, decision: Decision, snapshot: Any = None, *, at: datetime | None = None
+    ) -> Alert | None:
+        """Raise (or repeat) the alert for ``decision``; None for HOLD, writing nothing.
+
+        The alert's time is ``at``, else the snapshot's ``as_of``, else the clock. While an
+        alert with the same fingerprint (trigger id, strategy_id, symbol) is open, a new
+        firing only increments its ``occurrences`` and moves ``last_seen_at``.
+        """
+        alert, is_new = self.create_or_repeat(decision, snapshot, at=at)
+        if alert is not None and is_new:
+            self.notifications.dispatch(alert)
+        return alert
+
+    def create_or_repeat(
+        self, decision: Decision, snapshot: Any = None, *, at: datetime | None = None
+    ) -> tuple[Alert | None, bool]:
+        """:meth:`create_alert` without notifying; also says whether the alert is new."""
+        if not isinstance(decision, Decision):
+            raise ValidationError(
+                f"decision: expected a Decision, got {type(decision).__name__} {decision!r}"
+            )
+        when = self._instant(at, snapshot)
+        alert = decision_to_alert(decision, snapshot, when)
+        if alert is None:
+            return None, False
+        alert.history = [_event(when, "create", None, AlertStatus.ACTIVE, None, None)]
+        row = pl.DataFrame([alert_to_row(alert)], schema=ALERT_SCHEMA)  # encodes metadata now
+
+        def step() -> Alert:
+            table = self.store.table()
+            found = self._open_by_fingerprint(table, alert)
+            if found is not None:
+                return self._repeat(table, found, when)
+            outcome = self.store.merge(
+                table,
+                row,
+                _SAME_OPEN_FINGERPRINT,
+                update=_OCCURRENCE_MERGE,
+                insert=True,
+                custom_metadata=_audit("create", alert.alert_id, None),
+            )
+            if outcome.updated:  # another writer inserted it after our read
+                reread = self._open_by_fingerprint(self.store.table(), alert)
+                if reread is None:
+                    raise StaleReadError("fingerprint changed again")
+                return alert_from_row(reread)
+            return alert
+
+        stored = self.store.retrying(step, f"create alert {alert.rule}")
+        self._after_commit()
+        return stored, stored.alert_id == alert.alert_id
+
+    def insert_alerts(self, alerts: Iterable[Alert] | pl.DataFrame) -> int:
+        """Write many alerts in one commit (backfills, backtests); returns how many.
+
+        Refused as a whole, writing nothing, if any row is invalid, an id repeats, or an
+        open alert's fingerprint is already open in the batch or in the table.
+        """
+        frame = alerts if isinstance(alerts, pl.DataFrame) else alerts_to_frame(list(alerts))
+        frame = check_alert_frame(frame)
+        if frame.is_empty():
+            return 0
+        keys = ["rule", "strategy_id", "symbol"]
+        open_new = frame.filter(pl.col("status").is_in(OPEN_STATUSES)).select(keys)
+        if not open_new.is_empty():
+            clash = (
+                self.store.scan()
+                .filter(pl.col("status").is_in(OPEN_STATUSES))
+                .select(keys)
+                .join(open_new.lazy(), on=keys, how="semi", nulls_equal=True)
+                .limit(5)
+                .collect()
+            )
+            if not clash.is_empty():
+                raise ValidationError(
+                    "alerts: these fingerprints are already open in the table:"
+                    f" {clash.rows()}; resolve them first or insert them closed"
+                )
+        self.store.append(frame, _audit("insert", f"{frame.height} alerts", None))
+        self._after_commit()
+        return frame.height
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def acknowledge_alert(
+        self,
+        alert_id: str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> Alert:
+        """ACTIVE -> ACKNOWLEDGED; any other start is an InvalidTransitionError."""
+        return self.transition(alert_id, Transition.ACKNOWLEDGE, by=by, note=note, at=at)
+
+    def resolve_alert(
+        self,
+        alert_id: str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> Alert:
+        """ACTIVE | ACKNOWLEDGED -> RESOLVED (sets resolved_at)."""
+        return self.transition(alert_id, Transition.RESOLVE, by=by, note=note, at=at)
+
+    def dismiss_alert(
+        self,
+        alert_id: str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> Alert:
+        """ACTIVE | ACKNOWLEDGED -> DISMISSED (sets resolved_at)."""
+        return self.transition(alert_id, Transition.DISMISS, by=by, note=note, at=at)
+
+    def transition(
+        self,
+        alert_id: str,
+        action: Transition | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> Alert:
+        """Apply a lifecycle ``action``; illegal moves raise and change nothing."""
+        alert_id = _check_alert_id(alert_id)
+        action = Transition.parse(action, "action")
+        for name, value in (("by", by), ("note", note)):
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"{name}: expected a str or None, got {value!r}")
+        when = to_utc(at, "at") if at is not None else self.clock()
+
+        def step() -> Alert:
+            table = self.store.table()
+            row = self._row_by_id(table, alert_id)
+            alert = alert_from_row(row)
+            new_status = next_status(alert_id, alert.status, action)
+            alert.status = new_status
+            if new_status is AlertStatus.ACKNOWLEDGED:
+                alert.acknowledged_at = when
+            else:
+                alert.resolved_at = when
+            alert.history.append(_event(when, action.value, row["status"], new_status, by, note))
+            changed = self.store.update(
+                table,
+                _row_version(row),
+                {
+                    "status": new_status.value,
+                    "acknowledged_at": alert.acknowledged_at,
+                    "resolved_at": alert.resolved_at,
+                    "history": alert_to_row(alert)["history"],
+                    "revision": row["revision"] + 1,
+                },
+                custom_metadata=_audit(action.value, alert_id, by),
+            )
+            if changed != 1:  # changed since we read it: decide again
+                raise StaleReadError(alert_id)
+            return alert
+
+        result = self.store.retrying(step, f"{action.value} {alert_id}")
+        self._after_commit()
+        return result
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get_alert(self, alert_id: str, *, version: TableVersion | None = None) -> Alert:
+        """The alert with ``alert_id`` (at a table ``version`` or instant, if given)."""
+        alert_id = _check_alert_id(alert_id)
+        return alert_from_row(self._row_by_id(self.store.table(version), alert_id))
+
+    def query_alerts(
+        self, query: AlertQuery | None = None, *, version: TableVersion | None = None
+    ) -> list[Alert]:
+        """Alerts matching ``query``, newest first, at most ``query.limit``."""
+        query = query or AlertQuery()
+        if not isinstance(query, AlertQuery):
+            raise ValidationError(f"query: expected an AlertQuery, got {type(query).__name__}")
+        rows = (
+            self.store.scan(version)
+            .filter(query_filter(query))
+            .sort(["created_at", "alert_id"], descending=True)
+            .head(query.limit)
+            .collect()
+        )
+        return [alert_from_row(r) for r in rows.iter_rows(named=True)]
+
+    def get_active_alerts(self) -> list[Alert]:
+        """Every alert whose status is ACTIVE, newest first."""
+        rows = (
+            self.store.scan()
+            .filter(pl.col("status") == AlertStatus.ACTIVE.value)
+            .sort(["created_at", "alert_id"], descending=True)
+            .collect()
+        )
+        return [alert_from_row(r) for r in rows.iter_rows(named=True)]
+
+    def get_alert_count(self, status: AlertStatus | str | None = None) -> int:
+        """How many alerts have ``status`` (all alerts when None)."""
+        scan = self.store.scan()
+        if status is not None:
+            scan = scan.filter(pl.col("status") == AlertStatus.parse(status, "status").value)
+        return int(scan.select(pl.len()).collect().item())
+
+    def scan_alerts(self, version: TableVersion | None = None) -> pl.LazyFrame:
+        """Every alert's current state (or as of ``version``) as a LazyFrame."""
+        return self.store.scan(version)
+
+    def board(self, version: TableVersion | None = None) -> pl.DataFrame:
+        """The board: every alert, newest first, as a polars DataFrame (time travel with
+        ``version`` = a table version number or an instant)."""
+        return self.store.scan(version).sort(["created_at", "alert_id"], descending=True).collect()
+
+    # -- maintenance -----------------------------------------------------------------------
+
+    def maintain(self, *, vacuum_retention_hours: int | None = None) -> MaintenanceReport:
+        """Compact small files, write a checkpoint and optionally vacuum; see maintenance."""
+        return maintain(self.store, vacuum_retention_hours=vacuum_retention_hours)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _instant(self, at: datetime | None, snapshot: Any) -> datetime:
+        if at is not None:
+            return to_utc(at, "at")
+        as_of = (
+            snapshot.get("as_of")
+            if isinstance(snapshot, dict)
+            else getattr(snapshot, "as_of", None)
+        )
+        if as_of is not None:
+            return to_utc(as_of, "snapshot.as_of")
+        return self.clock()
+
+    def _row_by_id(self, table: DeltaTable, alert_id: str) -> dict[str, Any]:
+        scan = pl.scan_delta(table)
+        rows = scan.filter(_id_filter(alert_id)).collect()
+        if rows.is_empty() and created_date_of(alert_id) is not None:
+            # A UUIDv7 minted at another time than created_at (bulk-inserted from elsewhere)
+            # lives in another partition: fall back to the id alone (file stats still prune).
+            rows = scan.filter(pl.col("alert_id") == alert_id).collect()
+        if rows.is_empty():
+            raise AlertNotFoundError(alert_id)
+        return rows.row(0, named=True)
+
+    def _open_by_fingerprint(self, table: DeltaTable, alert: Alert) -> dict[str, Any] | None:
+        def same(column: str, value: object) -> pl.Expr:
+            return pl.col(column).is_null() if value is None else pl.col(column) == pl.lit(value)
+
+        rows = (
+            pl.scan_delta(table)
+            .filter(
+                pl.col("status").is_in(OPEN_STATUSES)
+                & (pl.col("rule") == alert.rule)
+                & same("strategy_id", alert.strategy_id)
+                & same("symbol", alert.symbol)
+            )
+            .sort("created_at")
+            .head(1)
+            .collect()
+        )
+        return None if rows.is_empty() else rows.row(0, named=True)
+
+    def _repeat(self, table: DeltaTable, row: dict[str, Any], when: datetime) -> Alert:
+        alert = alert_from_row(row)
+        alert.occurrences += 1
+        alert.last_seen_at = max(when, row["last_seen_at"])
+        changed = self.store.update(
+            table,
+            _row_version(row),
+            {
+                "occurrences": alert.occurrences,
+                "last_seen_at": alert.last_seen_at,
+                "revision": row["revision"] + 1,
+            },
+            custom_metadata=_audit("repeat", alert.alert_id, None),
+        )
+        if changed != 1:
+            raise StaleReadError(alert.alert_id)
+        return alert
+
+    def _after_commit(self) -> None:
+        if not self.maintain_every:
+            return
+        if self.store.commits - self._commits_at_last_check < self.maintain_every:
+            return
+        self._commits_at_last_check = self.store.commits
+        if needs_maintenance(self.store):
+            report = maintain(self.store)
+            log.info("automatic maintenance on %s: %s", self.path, report.describe())
+
+
+def _row_version(row: dict[str, Any]) -> dict[str, object]:
+    """The condition matching exactly this revision of this row, in its partition only."""
+    return {
+        "created_date": row["created_date"],
+        "alert_id": row["alert_id"],
+        "revision": row["revision"],
+    }
+
+
+def _event(
+    at: datetime,
+    action: str,
+    from_status: str | None,
+    to_status: AlertStatus,
+    by: str | None,
+    note: str | None,
+) -> dict[str, Any]:
+    return {
+        "at": at.strftime(EVENT_TIME_FORMAT),
+        "action": action,
+        "from": from_status,
+        "to": to_status.value,
+        "by": by,
+        "note": note,
+    }
+
+
+def _audit(operation: str, subject: str, by: str | None) -> dict[str, str]:
+    """Commit metadata shown by ``DeltaTable.history()``: who did what to which alert."""
+    meta = {"alertkit.operation": operation, "alertkit.subject": subject}
+    if by is not None:
+        meta["alertkit.by"] = by
+    return meta
