@@ -242,6 +242,16 @@ class AlertQuery:
             self.type = AlertType.parse(self.type, "type")
         if self.severity is not None:
             self.severity = AlertSeverity.parse(self.severity, "severity")
+        if (
+            isinstance(self.start_time, datetime)
+            and isinstance(self.end_time, datetime)
+            and (self.start_time.tzinfo is None) != (self.end_time.tzinfo is None)
+        ):
+            # One bound in local time and one in UTC is almost always a mistake upstream.
+            raise ValidationError(
+                "start_time/end_time: expected both naive (local time) or both timezone-aware,"
+                f" got start_time={self.start_time!r} and end_time={self.end_time!r}"
+            )
         self.start_time = _optional_utc(self.start_time, "start_time")
         self.end_time = _optional_utc(self.end_time, "end_time")
         if self.start_time and self.end_time and self.start_time > self.end_time:

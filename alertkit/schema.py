@@ -150,6 +150,12 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
     checks = {
         "alert_id has an invalid form": ~pl.col("alert_id").str.contains(id_pattern),
         "alert_id repeats": pl.col("alert_id").is_duplicated(),
+        "open fingerprint (rule, strategy_id, symbol) repeats": pl.col("status").is_in(
+            OPEN_STATUSES
+        )
+        & pl.struct("rule", "strategy_id", "symbol")
+        .is_duplicated()
+        .over(pl.col("status").is_in(OPEN_STATUSES)),
         "type is not a known AlertType": ~pl.col("type").is_in([m.value for m in AlertType]),
         "severity is not a known AlertSeverity": ~pl.col("severity").is_in(
             [m.value for m in AlertSeverity]

@@ -109,18 +109,21 @@ class AlertStore:
 
     def ensure_table(self) -> None:
         """Create the table if absent; check an existing one has every alert column."""
-        if self.exists():
-            self.check_schema()
-            return
         if _is_local(self.uri):
             path = Path(self.uri)
             if path.is_file():
                 raise TableNotFoundError(f"{self.uri} is a file, not a Delta table directory")
+            if (path / "_delta_log").is_dir():
+                self.check_schema()
+                return
             if path.is_dir() and any(path.iterdir()):
                 raise TableNotFoundError(
                     f"{self.uri} is a non-empty directory but not a Delta table"
                     " (no _delta_log); refusing to create a table on top of other files"
                 )
+        elif self.exists():
+            self.check_schema()
+            return
         try:
             DeltaTable.create(
                 self.uri,

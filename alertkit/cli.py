@@ -1,0 +1,138 @@
+"""The ``alertkit`` console command: the demo job and day-to-day operations on a lake.
+
+alertkit demo                       run the example job into data/lake/alerts
+alertkit list [--status S] ...      the board, newest first
+alertkit show ID | history ID       one alert, or its transitions
+alertkit ack|resolve|dismiss ID [--by NAME] [--note TEXT]
+alertkit maintain [--vacuum-hours N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import polars as pl
+
+from alertkit.alerts import AlertQuery
+from alertkit.errors import AlertkitError
+from alertkit.query import scan_transitions
+from alertkit.schema import alert_to_row
+from alertkit.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
+
+__all__ = ["main"]
+
+BOARD_COLUMNS = [
+    "created_at",
+    "alert_id",
+    "status",
+    "severity",
+    "type",
+    "symbol",
+    "strategy_id",
+    "rule",
+    "occurrences",
+    "title",
+]
+
+
+def print_board(frame: pl.DataFrame, *, rows: int = 40) -> None:
+    """Print alert rows as a readable table (the columns a trader scans first)."""
+    with pl.Config(
+        tbl_rows=rows,
+        tbl_cols=len(BOARD_COLUMNS),
+        fmt_str_lengths=48,
+        tbl_width_chars=240,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        tbl_formatting="ASCII_MARKDOWN",
+    ):
+        print(frame.select([c for c in BOARD_COLUMNS if c in frame.columns]))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="alertkit", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--lake",
+        default=DEFAULT_LAKE_PATH,
+        help=f"alerts table path or URI (default {DEFAULT_LAKE_PATH})",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="run the example job into the lake and print the board")
+    board = sub.add_parser("list", help="the board, newest first")
+    board.add_argument("--status")
+    board.add_argument("--symbol")
+    board.add_argument("--severity")
+    board.add_argument("--limit", type=int, default=50)
+    for name in ("show", "history"):
+        sub.add_parser(name).add_argument("alert_id")
+    for name in ("ack", "resolve", "dismiss"):
+        act = sub.add_parser(name)
+        act.add_argument("alert_id")
+        act.add_argument("--by")
+        act.add_argument("--note")
+    maintain = sub.add_parser("maintain", help="compact, checkpoint, optionally vacuum")
+    maintain.add_argument(
+        "--vacuum-hours",
+        type=int,
+        default=None,
+        help="also delete unreferenced files older than this (>= 24)",
+    )
+    return parser
+
+
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "demo":
+        from alertkit.demo import run_demo
+
+        run_demo(args.lake)
+        return
+    manager = SyncAlertManager(args.lake)
+    manager.initialize()
+    if args.command == "list":
+        alerts = manager.query_alerts(
+            AlertQuery(
+                status=args.status, symbol=args.symbol, severity=args.severity, limit=args.limit
+            )
+        )
+        print_board(pl.DataFrame([alert_to_row(a) for a in alerts]), rows=args.limit)
+    elif args.command == "show":
+        row = alert_to_row(manager.get_alert(args.alert_id))
+        row["metadata"] = json.loads(row["metadata"])
+        row["history"] = json.loads(row["history"])
+        print(json.dumps(row, indent=2, default=str))
+    elif args.command == "history":
+        manager.get_alert(args.alert_id)  # a clear not-found error for unknown ids
+        events = (
+            scan_transitions(manager.scan_alerts())
+            .filter(pl.col("alert_id") == args.alert_id)
+            .select("at", "action", "from_status", "to_status", "by", "note")
+        )
+        with pl.Config(tbl_hide_dataframe_shape=True, fmt_str_lengths=60):
+            print(events.collect())
+    elif args.command in ("ack", "resolve", "dismiss"):
+        action = {"ack": "acknowledge"}.get(args.command, args.command)
+        alert = manager.transition(args.alert_id, action, by=args.by, note=args.note)
+        print(f"{alert.alert_id}: {alert.status.value}")
+    elif args.command == "maintain":
+        report = manager.maintain(vacuum_retention_hours=args.vacuum_hours)
+        print(report.describe())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit status (2 for alertkit errors)."""
+    args = _parser().parse_args(argv)
+    try:
+        _run(args)
+    except AlertkitError as exc:
+        print(f"alertkit: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""The decision engine: run the rules on a snapshot, first decision wins (DOMAIN 2).
+
+Per snapshot the engine
+
+1. normalises it (and ``market_data``) into one row (:func:`alertkit.market.snapshot_row`);
+   a value in a wrong unit raises :class:`ValidationError` here, before any rule runs;
+2. updates the trailing-stop peak of its ``strategy_id`` and puts it in the row;
+3. runs the rules in ascending priority (ties in registration order); the first that returns
+   a non-HOLD decision wins; a rule that raises is logged, counted and skipped;
+4. with an alert sink attached, turns a non-HOLD decision into an alert.
+
+Peak state: the engine keeps ``strategy_id -> peak upl_pct``, the running maximum of every
+snapshot it has seen of that position, exactly as :func:`alertkit.rules.peak_upl_expr`
+computes it over a frame, so replaying history through a fresh engine reproduces the
+vectorized peaks. A CLOSE *decision* does not reset it (a decision is advice; the position may
+stay open, and the replay would disagree); tell the engine the position has closed with
+``reset_peaks(strategy_id)``, or start over with ``reset_peaks()``. Evaluate the snapshots of one
+position in time order and one at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from alertkit.alerts import Alert
+from alertkit.decisions import Decision, DecisionAction
+from alertkit.errors import AlertkitError, ValidationError
+from alertkit.market import PEAK_COLUMN, SnapshotLike, SnapshotRow, snapshot_row
+from alertkit.rules import RuleLike, default_rules, in_order
+from alertkit.rules.base import check_priority
+
+__all__ = ["AlertSink", "AlertWriteError", "DecisionEngine"]
+
+_log = logging.getLogger(__name__)
+
+
+class AlertSink(Protocol):
+    """Where the engine sends decisions: :class:`alertkit.AlertManager` fits."""
+
+    async def create_alert(self, decision: Decision, snapshot: Any = None) -> Alert | None: ...
+
+
+class AlertWriteError(AlertkitError):
+    """A decision was taken but its alert could not be written.
+
+    The decision is not lost: it is ``.decision`` (and the evaluated row ``.snapshot``); the
+    sink's exception is ``__cause__``.
+    """
+
+    def __init__(self, decision: Decision, snapshot: SnapshotRow) -> None:
+        super().__init__(
+            f"decision {decision.rule} ({decision.action.value}) for strategy_id"
+            f" {snapshot.get('strategy_id')!r} was taken, but its alert could not be written"
+        )
+        self.decision = decision
+        self.snapshot = snapshot
+
+
+class DecisionEngine:
+    """Runs rules on position snapshots and returns the winning decision.
+
+    Parameters
+    ----------
+    rules
+        The rules to run; ``None`` means :func:`alertkit.rules.default_rules` (pass ``[]`` for
+        an empty engine). Any object with ``name``, ``priority`` and ``async evaluate``.
+    alert_manager
+        Optional sink (:class:`AlertSink`); every non-HOLD decision becomes an alert. A write
+        that fails raises :class:`AlertWriteError`, carrying the decision.
+
+    Examples
+    --------
+    >>> import asyncio
+    >>> engine = DecisionEngine()
+    >>> d = asyncio.run(engine.evaluate({"strategy_id": 1, "strategy_type": "iron_condor",
+    ...                                  "upl_pct": 0.6}, {"1h_change": -0.05}))
+    >>> d.rule, d.engine_rule, d.priority, d.urgency.value
+    ('catastrophe_drop', 'catastrophe_protection', 1.0, 'immediate')
+    >>> engine.trigger_counts["catastrophe_protection"], engine.peak(1)
+    (1, 0.6)
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[RuleLike] | None = None,
+        alert_manager: AlertSink | None = None,
+    ) -> None:
+        self.alert_manager = alert_manager
+        self._rules: dict[str, RuleLike] = {}
+        self._ordered: tuple[RuleLike, ...] = ()
+        self._trigger_counts: Counter[str] = Counter()
+        self._error_counts: Counter[str] = Counter()
+        self._peaks: dict[int, float] = {}
+        for rule in default_rules() if rules is None else rules:
+            self.register_rule(rule)
+
+    def register_rule(self, rule: RuleLike) -> None:
+        """Add ``rule``; one with the same name is replaced (keeping its place among ties).
+
+        Raises
+        ------
+        ValidationError
+            The name is not a non-empty str, or the priority is not a number in [1, 12].
+        """
+        name = getattr(rule, "name", None)
+        if not isinstance(name, str) or not name.strip():
+            raise ValidationError(f"rule.name: expected a non-empty str, got {name!r}")
+        check_priority(getattr(rule, "priority", None), name)
+        self._rules[name] = rule
+        self._ordered = tuple(in_order(self._rules.values()))
+
+    @property
+    def rules(self) -> tuple[RuleLike, ...]:
+        """The registered rules in evaluation order."""
+        return self._ordered
+
+    @property
+    def trigger_counts(self) -> dict[str, int]:
+        """Decisions won per rule name (every registered rule listed, zeros included)."""
+        return {rule.name: self._trigger_counts[rule.name] for rule in self._ordered}
+
+    @property
+    def error_counts(self) -> dict[str, int]:
+        """Evaluations skipped because the rule raised, per rule name."""
+        return {rule.name: self._error_counts[rule.name] for rule in self._ordered}
+
+    def peak(self, strategy_id: int) -> float | None:
+        """The trailing-stop peak upl_pct held for ``strategy_id`` (None if none seen)."""
+        return self._peaks.get(strategy_id)
+
+    def reset_peaks(self, strategy_id: int | None = None) -> None:
+        """Forget the peak of one position (call it when the position closes), or of all."""
+        if strategy_id is None:
+            self._peaks.clear()
+        else:
+            self._peaks.pop(strategy_id, None)
+
+    async def evaluate(
+        self, snapshot: SnapshotLike, market_data: Mapping[str, Any] | None = None
+    ) -> Decision:
+        """The decision for ``snapshot``: the first rule's non-HOLD decision, else HOLD.
+
+        Raises
+        ------
+        ValidationError
+            The snapshot or market data is malformed or in a wrong unit (no rule has run and
+            the peak is unchanged).
+        AlertWriteError
+            The decision was taken (and counted) but the alert sink failed.
+        """
+        row = SnapshotRow(snapshot_row(snapshot, market_data))  # our copy: we add the peak
+        row[PEAK_COLUMN] = self._observe_peak(row)
+        decision = await self._first_decision(row)
+        if self.alert_manager is not None and decision.action is not DecisionAction.HOLD:
+            try:
+                await self.alert_manager.create_alert(decision, row)
+            except Exception as exc:
+                raise AlertWriteError(decision, row) from exc
+        return decision
+
+    def _observe_peak(self, row: SnapshotRow) -> float | None:
+        strategy_id, upl = row["strategy_id"], row["upl_pct"]
+        if strategy_id is None:  # no identity, no history: the peak is this snapshot alone
+            return upl  # type: ignore[no-any-return]
+        peak = self._peaks.get(strategy_id)
+        if upl is not None and (peak is None or upl > peak):
+            self._peaks[strategy_id] = peak = upl
+        return peak
+
+    async def _first_decision(self, row: SnapshotRow) -> Decision:
+        for rule in self._ordered:
+            try:
+                decision = await rule.evaluate(row)
+                if decision is not None and not isinstance(decision, Decision):
+                    raise TypeError(f"expected a Decision or None, got {decision!r}")
+            except Exception:
+                self._error_counts[rule.name] += 1
+                _log.exception(
+                    "rule %s failed on strategy_id=%r; skipped", rule.name, row["strategy_id"]
+                )
+                continue
+            if decision is None or decision.action is DecisionAction.HOLD:
+                continue
+            if decision.engine_rule is None or decision.priority is None:
+                decision = dataclasses.replace(
+                    decision,
+                    engine_rule=decision.engine_rule or rule.name,
+                    priority=rule.priority if decision.priority is None else decision.priority,
+                )
+            self._trigger_counts[rule.name] += 1
+            return decision
+        return Decision.hold()

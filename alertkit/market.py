@@ -1,0 +1,312 @@
+"""Snapshot normalisation: every input form becomes one typed row (DOMAIN 3).
+
+Rules read plain rows keyed by the ``SNAPSHOT_SCHEMA`` columns plus ``peak_upl_pct`` (the
+trailing-stop peak the engine keeps). A row can come from a :class:`PositionSnapshot`, a dict,
+or a polars named row, optionally with the seed's ``market_data`` dict folded in; a frame of
+snapshots goes through :func:`normalize_frame`. Both paths apply the same rules, so the
+per-snapshot engine and the vectorized backtest see identical values:
+
+- a missing column is null; NaN is null (feeds use it for "unknown"); nulls never raise;
+- ``upl_pct`` is derived as ``unrealized_pnl / entry_price`` when null and ``entry_price > 0``;
+  ``dte`` is derived from ``expiry`` and the UTC date of ``as_of`` when null;
+- values in a detectably wrong unit are refused with :class:`ValidationError`:
+  ``iv_percentile`` outside [0, 1] (a 0-100 source not converted) and
+  ``|underlying_change_1h| >= 1`` (a percent, not a fraction); so is an unknown
+  ``strategy_type``, which would otherwise silently disable the type-specific rules.
+
+``market_data`` keys (the seed's names on the left, DOMAIN 3 columns on the right)::
+
+    1h_change          -> underlying_change_1h
+    iv_change_percent  -> iv_change_1h            (a fraction; the catastrophe IV spike)
+    vix                -> vix
+    vix_entry          -> vix_at_entry
+    iv_percentile      -> iv_percentile           (a fraction 0-1)
+    portfolio_delta    -> portfolio_delta
+    delta_per_symbol   -> symbol_delta            ({symbol: delta}; the snapshot's symbol is used)
+
+The DOMAIN 3 market column names are accepted as keys too. A key given a value overrides the
+snapshot's column; a key given ``None`` leaves the snapshot's value in place.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from numbers import Integral, Real
+from types import MappingProxyType
+from typing import Any, Final, TypeAlias
+
+import polars as pl
+
+from alertkit._time import to_utc
+from alertkit.errors import ValidationError
+from alertkit.snapshot import SNAPSHOT_SCHEMA, STRATEGY_TYPES, PositionSnapshot
+
+__all__ = [
+    "MARKET_COLUMNS",
+    "MARKET_DATA_KEYS",
+    "PEAK_COLUMN",
+    "ROW_SCHEMA",
+    "SnapshotLike",
+    "SnapshotRow",
+    "normalize_frame",
+    "snapshot_row",
+    "validate_frame",
+]
+
+PEAK_COLUMN: Final = "peak_upl_pct"
+"""The trailing-stop peak: running maximum of ``upl_pct`` per ``strategy_id`` (DOMAIN 4)."""
+
+ROW_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
+    {**SNAPSHOT_SCHEMA, PEAK_COLUMN: pl.Float64()}
+)
+"""The columns a rule can read: the snapshot columns plus the trailing-stop peak."""
+
+MARKET_COLUMNS: Final = (
+    "underlying_change_1h",
+    "iv_change_1h",
+    "iv_change_since_entry",
+    "vix",
+    "vix_at_entry",
+    "iv_percentile",
+    "portfolio_delta",
+    "symbol_delta",
+)
+MARKET_DATA_KEYS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "1h_change": "underlying_change_1h",
+        "iv_change_percent": "iv_change_1h",
+        "vix_entry": "vix_at_entry",
+        "delta_per_symbol": "symbol_delta",
+        **{name: name for name in MARKET_COLUMNS},
+    }
+)
+"""``market_data`` key -> snapshot column (seed names and DOMAIN 3 names)."""
+
+SnapshotLike: TypeAlias = PositionSnapshot | Mapping[str, Any]
+"""What a rule or the engine accepts as a snapshot: the model, a dict, or a polars named row."""
+
+_FLOATS: Final = tuple(name for name, dtype in ROW_SCHEMA.items() if dtype == pl.Float64())
+_INTS: Final = ("strategy_id", "dte")
+_STRINGS: Final = ("symbol", "strategy_type")
+
+# Valid ranges, inclusive flags, and what a value outside them most likely means. One table
+# for the row check and the frame check, so both refuse exactly the same values.
+_UNIT_RANGES: Final = (
+    ("iv_percentile", 0.0, 1.0, True, "a fraction 0-1 (divide 0-100 sources by 100)"),
+    ("underlying_change_1h", -1.0, 1.0, False, "a fraction with |x| < 1 (-0.03 = -3 %)"),
+)
+
+
+class SnapshotRow(dict[str, Any]):
+    """A normalised row: every ``ROW_SCHEMA`` column present, typed, units checked.
+
+    Being its own type lets :func:`snapshot_row` return an already normalised row unchanged,
+    so the engine normalises a snapshot once rather than once per rule.
+    """
+
+    __slots__ = ()
+
+
+def snapshot_row(
+    snapshot: SnapshotLike, market_data: Mapping[str, Any] | None = None
+) -> SnapshotRow:
+    """Normalise ``snapshot`` (and ``market_data``) into a :class:`SnapshotRow`.
+
+    Parameters
+    ----------
+    snapshot
+        A :class:`PositionSnapshot`, a dict, or a polars named row. Keys outside
+        ``ROW_SCHEMA`` are ignored; missing keys are null.
+    market_data
+        The seed's market dict (see the module docstring for the key mapping).
+
+    Raises
+    ------
+    ValidationError
+        A value of the wrong type, an unknown ``market_data`` key or ``strategy_type``, or a
+        value in a detectably wrong unit.
+
+    Examples
+    --------
+    >>> row = snapshot_row({"strategy_id": 7, "symbol": "SPY", "upl_pct": 0.5},
+    ...                    {"vix": 31.0, "delta_per_symbol": {"SPY": 0.12}})
+    >>> row["upl_pct"], row["vix"], row["symbol_delta"], row["dte"]
+    (0.5, 31.0, 0.12, None)
+    """
+    if isinstance(snapshot, SnapshotRow) and market_data is None:
+        return snapshot
+    if isinstance(snapshot, PositionSnapshot):
+        source: Mapping[str, Any] = {name: getattr(snapshot, name) for name in SNAPSHOT_SCHEMA}
+    elif isinstance(snapshot, Mapping):
+        source = snapshot
+    else:
+        raise ValidationError(
+            "snapshot: expected a PositionSnapshot, a dict or a polars named row,"
+            f" got {type(snapshot).__name__}"
+        )
+    row = SnapshotRow({name: _coerce(name, source.get(name)) for name in ROW_SCHEMA})
+    if market_data:
+        _apply_market_data(row, market_data)
+    _derive(row)
+    _check_row(row)
+    return row
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _FLOATS:
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise ValidationError(f"{name}: expected a number or None, got {value!r}")
+        number = float(value)
+        return None if math.isnan(number) else number
+    if name in _INTS:
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise ValidationError(f"{name}: expected an int or None, got {value!r}")
+        return int(value)
+    if name in _STRINGS:
+        if not isinstance(value, str):
+            raise ValidationError(f"{name}: expected a str or None, got {value!r}")
+        return value
+    if name == "as_of":
+        return to_utc(value, "as_of")
+    if name == "expiry":
+        if isinstance(value, datetime):
+            return value.date()
+        if not isinstance(value, date):
+            raise ValidationError(f"expiry: expected a date or None, got {value!r}")
+        return value
+    raise AssertionError(f"unhandled column {name}")  # pragma: no cover
+
+
+def _apply_market_data(row: SnapshotRow, market_data: Mapping[str, Any]) -> None:
+    if not isinstance(market_data, Mapping):
+        raise ValidationError(
+            f"market_data: expected a dict or None, got {type(market_data).__name__}"
+        )
+    unknown = sorted(str(key) for key in market_data if key not in MARKET_DATA_KEYS)
+    if unknown:
+        raise ValidationError(
+            f"market_data: unknown keys {unknown}; expected some of {sorted(MARKET_DATA_KEYS)}"
+        )
+    seen: dict[str, str] = {}
+    for key, value in market_data.items():
+        column = MARKET_DATA_KEYS[key]
+        if column in seen:
+            raise ValidationError(
+                f"market_data: {seen[column]!r} and {key!r} both give {column}; pass one"
+            )
+        seen[column] = key
+        if key == "delta_per_symbol" and value is not None:
+            if not isinstance(value, Mapping):
+                raise ValidationError(
+                    "market_data['delta_per_symbol']: expected a {symbol: delta} dict,"
+                    f" got {value!r}"
+                )
+            value = value.get(row["symbol"])
+        value = _coerce(column, value)
+        if value is not None:  # None is "not known here": keep what the snapshot knows
+            row[column] = value
+
+
+def _derive(row: SnapshotRow) -> None:
+    if row["upl_pct"] is None:
+        pnl, basis = row["unrealized_pnl"], row["entry_price"]
+        if pnl is not None and basis is not None and basis > 0:
+            upl = pnl / basis
+            row["upl_pct"] = None if math.isnan(upl) else upl  # inf / inf
+    if row["dte"] is None and row["expiry"] is not None and row["as_of"] is not None:
+        row["dte"] = (row["expiry"] - row["as_of"].date()).days
+
+
+def _check_row(row: SnapshotRow) -> None:
+    kind = row["strategy_type"]
+    if kind is not None and kind not in STRATEGY_TYPES:
+        raise ValidationError(
+            f"strategy_type: expected one of {', '.join(sorted(STRATEGY_TYPES))}, got {kind!r}"
+        )
+    for name, low, high, inclusive, meaning in _UNIT_RANGES:
+        value = row[name]
+        if value is None:
+            continue
+        inside = low <= value <= high if inclusive else low < value < high
+        if not inside:
+            raise ValidationError(f"{name}: expected {meaning}, got {value!r}")
+
+
+def normalize_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """The frame with every ``SNAPSHOT_SCHEMA`` column present and typed, as :func:`snapshot_row`.
+
+    Missing columns are added as nulls, NaN becomes null, ``upl_pct`` and ``dte`` are derived
+    where null. Other columns are kept. Units are not checked here: see :func:`validate_frame`.
+
+    Raises
+    ------
+    ValidationError
+        ``as_of`` without a time zone (a naive instant cannot be placed in UTC the way a naive
+        ``datetime`` is, as local time), or a float column where an integer one belongs.
+    """
+    lf = frame.lazy()
+    schema = lf.collect_schema()
+    exprs: list[pl.Expr] = []
+    for name, dtype in SNAPSHOT_SCHEMA.items():
+        if name not in schema or schema[name] == pl.Null():
+            exprs.append(pl.lit(None, dtype=dtype).alias(name))
+            continue
+        given = schema[name]
+        if name == "as_of" and isinstance(given, pl.Datetime) and given.time_zone is None:
+            raise ValidationError("as_of: expected a time-zone-aware Datetime column, got naive")
+        if name in _INTS and not given.is_integer():
+            raise ValidationError(f"{name}: expected an integer column, got {given}")
+        expr = pl.col(name).cast(dtype)
+        if name == "as_of":
+            expr = pl.col(name).dt.convert_time_zone("UTC").cast(dtype)
+        if dtype == pl.Float64():
+            expr = expr.fill_nan(None)
+        exprs.append(expr.alias(name))
+    upl, pnl, basis = pl.col("upl_pct"), pl.col("unrealized_pnl"), pl.col("entry_price")
+    derived_dte = (pl.col("expiry") - pl.col("as_of").dt.date()).dt.total_days().cast(pl.Int32)
+    return lf.with_columns(exprs).with_columns(
+        upl_pct=pl.when(upl.is_null() & (basis > 0))
+        .then((pnl / basis).fill_nan(None))
+        .otherwise(upl),
+        dte=pl.coalesce(pl.col("dte"), derived_dte),
+    )
+
+
+def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> None:
+    """Refuse a normalised frame whose values :func:`snapshot_row` would refuse.
+
+    A ``LazyFrame`` is collected once (one aggregate row) to find out.
+
+    Raises
+    ------
+    ValidationError
+        Naming the column, how many rows are wrong, and the first wrong value.
+    """
+    kind = pl.col("strategy_type")
+    checks = {
+        "strategy_type": (
+            kind.is_not_null() & ~kind.is_in(sorted(STRATEGY_TYPES)),
+            f"one of {', '.join(sorted(STRATEGY_TYPES))}",
+        )
+    }
+    for name, low, high, inclusive, meaning in _UNIT_RANGES:
+        inside = pl.col(name).is_between(low, high, closed="both" if inclusive else "none")
+        checks[name] = (pl.col(name).is_not_null() & ~inside, meaning)
+    found = (
+        frame.lazy()
+        .select(
+            *(mask.sum().alias(f"{name}.count") for name, (mask, _) in checks.items()),
+            *(pl.col(name).filter(mask).first().alias(name) for name, (mask, _) in checks.items()),
+        )
+        .collect()
+    )
+    for name, (_, meaning) in checks.items():
+        count = found[f"{name}.count"][0]
+        if count:
+            raise ValidationError(
+                f"{name}: expected {meaning}, got {found[name][0]!r} (in {count} rows)"
+            )

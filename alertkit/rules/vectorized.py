@@ -1,0 +1,176 @@
+"""Rules over a frame of snapshots: the same decisions as the engine, a million rows at a time.
+
+:func:`evaluate_frame` normalises and validates the frame exactly as the engine normalises
+one snapshot, adds the trailing-stop peak (:func:`peak_upl_expr`) and the first-match decision
+columns (:func:`first_match_expr`). :func:`decision_from_row` turns an evaluated row into the
+:class:`Decision` the engine returns for that snapshot, reason and metadata included.
+
+Examples
+--------
+>>> import polars as pl
+>>> from alertkit.rules import default_rules
+>>> frame = pl.DataFrame({"strategy_id": [1, 1], "strategy_type": ["iron_condor"] * 2,
+...                       "upl_pct": [0.55, 0.81], "dte": [30, 29]})
+>>> out = evaluate_frame(frame, default_rules(), order_by=None)
+>>> out.select("trigger", "action", "urgency").rows()
+[('take_profit_partial', 'reduce', 'normal'), ('take_profit_full', 'close', 'normal')]
+>>> decision_from_row(out.row(1, named=True), default_rules()).reason
+'Take profit: P&L 81.0% reached the 80% target'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final, overload
+
+import polars as pl
+
+from alertkit.decisions import Decision, DecisionAction, Urgency
+from alertkit.errors import ValidationError
+from alertkit.market import PEAK_COLUMN, normalize_frame, validate_frame
+from alertkit.rules.base import Rule, in_order
+
+__all__ = [
+    "DECISION_COLUMNS",
+    "decision_from_row",
+    "evaluate_frame",
+    "first_match_expr",
+    "peak_upl_expr",
+]
+
+DECISION_COLUMNS: Final = ("trigger", "engine_rule", "priority", "action", "urgency")
+"""Columns :func:`evaluate_frame` adds (besides the peak); ``trigger`` null means HOLD."""
+
+_ROW_INDEX: Final = "__alertkit_row"
+_DECISION: Final = "__alertkit_decision"
+
+
+def peak_upl_expr(order_by: str | Sequence[str] | None = "as_of") -> pl.Expr:
+    """The trailing-stop peak per row, as the engine keeps it (DOMAIN 4).
+
+    The running maximum of ``upl_pct`` per ``strategy_id`` in ``order_by`` order, up to and
+    including the row; null ``upl_pct`` values are skipped (the peak carries over), and a row
+    without ``strategy_id`` has no history, so its peak is its own ``upl_pct``. With
+    ``order_by=None`` the frame's row order is the time order.
+    """
+    running = pl.col("upl_pct").cum_max().forward_fill()
+    if order_by is None:
+        per_position = running.over("strategy_id")
+    else:
+        per_position = running.over("strategy_id", order_by=order_by)
+    return (
+        pl.when(pl.col("strategy_id").is_null())
+        .then(pl.col("upl_pct"))
+        .otherwise(per_position)
+        .alias(PEAK_COLUMN)
+    )
+
+
+def first_match_expr(rules: Iterable[Rule]) -> pl.Expr:
+    """A struct of :data:`DECISION_COLUMNS`: the first trigger that fires, in engine order.
+
+    Rules run in ascending priority (ties in the given order), triggers in their order; a row
+    where nothing fires gets ``trigger``/``engine_rule``/``priority`` null, action ``hold``
+    and urgency ``normal``. The frame needs the ``ROW_SCHEMA`` columns (see
+    :func:`evaluate_frame`, which also validates).
+    """
+    ordered = in_order(rules)
+    names = [rule.name for rule in ordered]
+    if len(set(names)) != len(names):
+        raise ValidationError(f"rules: expected distinct names, got {names}")
+    result = pl.struct(
+        trigger=pl.lit(None, dtype=pl.String),
+        engine_rule=pl.lit(None, dtype=pl.String),
+        priority=pl.lit(None, dtype=pl.Float64),
+        action=pl.lit(DecisionAction.HOLD.value),
+        urgency=pl.lit(Urgency.NORMAL.value),
+    )
+    # Built from the last trigger backwards, so the outermost `when` is the first to win.
+    for rule in reversed(ordered):
+        for trigger in reversed(rule.triggers):
+            decided = pl.struct(
+                trigger=pl.lit(trigger.id),
+                engine_rule=pl.lit(rule.name),
+                priority=pl.lit(rule.priority, dtype=pl.Float64),
+                action=pl.lit(trigger.action.value),
+                urgency=trigger.urgency_expr().to_polars().cast(pl.String),
+            )
+            fired = trigger.when.is_true().to_polars()
+            result = pl.when(fired).then(decided).otherwise(result)
+    return result
+
+
+@overload
+def evaluate_frame(
+    frame: pl.DataFrame,
+    rules: Iterable[Rule],
+    *,
+    order_by: str | None = "as_of",
+) -> pl.DataFrame: ...
+
+
+@overload
+def evaluate_frame(
+    frame: pl.LazyFrame,
+    rules: Iterable[Rule],
+    *,
+    order_by: str | None = "as_of",
+) -> pl.LazyFrame: ...
+
+
+def evaluate_frame(
+    frame: pl.DataFrame | pl.LazyFrame,
+    rules: Iterable[Rule],
+    *,
+    order_by: str | None = "as_of",
+) -> pl.DataFrame | pl.LazyFrame:
+    """Decide every snapshot of ``frame`` as a fresh engine replaying it in time order would.
+
+    Parameters
+    ----------
+    frame
+        One row per position per instant, columns as ``SNAPSHOT_SCHEMA`` (missing ones are
+        null). Row order is kept.
+    rules
+        The rules to run, e.g. :func:`alertkit.rules.default_rules` with a changed threshold.
+    order_by
+        The time column for the trailing-stop peak; ties keep row order. ``None``: row order.
+
+    Returns
+    -------
+    The normalised frame plus ``peak_upl_pct`` and :data:`DECISION_COLUMNS`, eager or lazy
+    as given (existing columns of those names are replaced).
+
+    Raises
+    ------
+    ValidationError
+        Values the engine would refuse (wrong units, unknown strategy type), checked before
+        anything is decided; a ``LazyFrame`` is collected once for this check.
+    """
+    lf = normalize_frame(frame).drop(DECISION_COLUMNS, strict=False)
+    validate_frame(lf)
+    if order_by is None:
+        peaks = lf.with_columns(peak_upl_expr(None))
+    else:
+        peaks = (
+            lf.with_row_index(_ROW_INDEX)
+            .with_columns(peak_upl_expr([order_by, _ROW_INDEX]))
+            .drop(_ROW_INDEX)
+        )
+    out = peaks.with_columns(first_match_expr(rules).alias(_DECISION)).unnest(_DECISION)
+    return out.collect() if isinstance(frame, pl.DataFrame) else out
+
+
+def decision_from_row(row: Mapping[str, Any], rules: Iterable[Rule]) -> Decision:
+    """The :class:`Decision` for one row of :func:`evaluate_frame`'s output.
+
+    HOLD where ``trigger`` is null; otherwise the named rule's
+    :meth:`Rule.decision_for`, equal to what the engine returns for that snapshot.
+    """
+    trigger = row.get("trigger")
+    if trigger is None:
+        return Decision.hold()
+    for rule in rules:
+        if rule.name == row.get("engine_rule"):
+            return rule.decision_for(trigger, row)
+    raise ValidationError(f"engine_rule: no rule named {row.get('engine_rule')!r} in rules")

@@ -1,0 +1,25 @@
+import alertkit
+
+
+def test_all_is_sorted_and_complete() -> None:
+    public = {name for name in dir(alertkit) if not name.startswith("_")}
+    exported = set(alertkit.__all__)
+    assert alertkit.__all__ == sorted(alertkit.__all__, key=lambda n: (not n.isupper(), n))
+    # Every exported name exists; submodules are the only other public attributes.
+    assert exported <= public
+    import types
+
+    others = {
+        n for n in public - exported if not isinstance(getattr(alertkit, n), types.ModuleType)
+    }
+    assert others == set()
+
+
+def test_import_is_light() -> None:
+    import subprocess
+    import sys
+
+    heavy = "('altair', 'ipywidgets', 'jupyterlab')"
+    code = f"import sys, alertkit; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -1,0 +1,225 @@
+"""Alert, AlertQuery, Decision and PositionSnapshot: fields, parsing and validation messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from alertkit import (
+    Alert,
+    AlertQuery,
+    AlertSeverity,
+    AlertStatus,
+    AlertType,
+    Decision,
+    DecisionAction,
+    PositionSnapshot,
+    Urgency,
+    ValidationError,
+)
+from alertkit._ids import created_date_of, new_alert_id
+
+SEED_CHECK = (
+    "from alertkit import Alert, AlertType, AlertSeverity, AlertStatus; "
+    "from datetime import datetime; "
+    "print(Alert(alert_id='test-123', type=AlertType.WARNING, severity=AlertSeverity.HIGH, "
+    "status=AlertStatus.ACTIVE, title='Delta limit approaching', "
+    "message='SPY portfolio delta at 0.28, limit is 0.30', rule='delta_risk', symbol='SPY', "
+    "strategy_id=123, metadata={'delta': 0.28, 'limit': 0.30}, created_at=datetime.now()))"
+)
+
+
+def make_alert(**changes: object) -> Alert:
+    fields: dict[str, object] = {
+        "alert_id": "a-1",
+        "type": AlertType.WARNING,
+        "severity": AlertSeverity.HIGH,
+        "status": AlertStatus.ACTIVE,
+        "title": "Delta limit approaching",
+        "message": "SPY portfolio delta at 0.28",
+        "rule": "delta_risk_portfolio",
+        "symbol": "SPY",
+        "strategy_id": 123,
+        "metadata": {"delta": 0.28},
+        "created_at": datetime(2026, 1, 5, 15, 0, tzinfo=UTC),
+    }
+    fields.update(changes)
+    return Alert(**fields)  # type: ignore[arg-type]
+
+
+def test_seed_check_runs() -> None:
+    out = subprocess.run([sys.executable, "-c", SEED_CHECK], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Alert(alert_id='test-123', type=<AlertType.WARNING: 'warning'>")
+    assert "tzinfo=datetime.timezone.utc" in out.stdout
+
+
+def test_enums_store_lowercase_and_parse_any_case() -> None:
+    alert = make_alert(
+        type="CRITICAL",
+        severity="Immediate",
+        status="acknowledged",
+        acknowledged_at=datetime(2026, 1, 5, 15, 1, tzinfo=UTC),
+    )
+    assert (alert.type, alert.severity, alert.status) == (
+        AlertType.CRITICAL,
+        AlertSeverity.IMMEDIATE,
+        AlertStatus.ACKNOWLEDGED,
+    )
+    assert [m.value for m in AlertStatus] == ["active", "acknowledged", "resolved", "dismissed"]
+    assert [m.value for m in AlertType] == ["info", "warning", "critical"]
+    assert [m.value for m in AlertSeverity] == ["immediate", "high", "normal", "low"]
+
+
+def test_naive_datetime_is_local_time_stored_as_utc() -> None:
+    naive = datetime(2026, 1, 5, 10, 0)
+    alert = make_alert(created_at=naive)
+    assert alert.created_at.tzinfo is UTC
+    assert alert.created_at == naive.astimezone()  # same instant as local 10:00
+
+
+def test_aware_datetime_is_converted_to_utc() -> None:
+    eastern = timezone(timedelta(hours=-5))
+    alert = make_alert(created_at=datetime(2026, 1, 5, 10, 0, tzinfo=eastern))
+    assert alert.created_at == datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    assert alert.created_at.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"type": "urgent"},
+            "type: expected one of info, warning, critical (any case), got 'urgent'",
+        ),
+        (
+            {"severity": 3},
+            "severity: expected one of immediate, high, normal, low (any case), got 3",
+        ),
+        ({"status": None}, "status: expected one of active, acknowledged, resolved, dismissed"),
+        ({"title": "  "}, "title: expected a non-empty string, got '  '"),
+        ({"title": 5}, "title: expected a str, got int 5"),
+        ({"rule": ""}, "rule: expected a non-empty string, got ''"),
+        ({"strategy_id": "123"}, "strategy_id: expected an int or None, got str '123'"),
+        ({"strategy_id": True}, "strategy_id: expected an int or None, got bool True"),
+        (
+            {"strategy_id": 2**63},
+            "strategy_id: expected a value within int64, got 9223372036854775808",
+        ),
+        ({"metadata": [1]}, "metadata: expected a dict, got list [1]"),
+        ({"created_at": "2026-01-05"}, "created_at: expected a datetime, got str '2026-01-05'"),
+        ({"alert_id": "x' OR '1'='1"}, "alert_id: expected 1-128 letters, digits or '._:-'"),
+        (
+            {"status": "resolved"},
+            "resolved_at: expected a datetime for status 'resolved', got None",
+        ),
+        (
+            {"resolved_at": datetime(2026, 1, 6, tzinfo=UTC)},
+            "resolved_at: expected None for status 'active'",
+        ),
+        (
+            {"status": "acknowledged"},
+            "acknowledged_at: expected a datetime for status 'acknowledged'",
+        ),
+        ({"occurrences": 0}, "occurrences: expected >= 1, got 0"),
+    ],
+)
+def test_alert_validation_names_field_expected_and_got(
+    changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        make_alert(**changes)
+    assert str(info.value).startswith(message)
+
+
+def test_alert_query_defaults_and_validation() -> None:
+    q = AlertQuery()
+    assert (q.symbol, q.strategy_id, q.status, q.type, q.severity, q.limit) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+        100,
+    )
+    assert AlertQuery(status="ACTIVE").status is AlertStatus.ACTIVE
+    with pytest.raises(ValidationError, match=r"^limit: expected a positive int, got 0$"):
+        AlertQuery(limit=0)
+    with pytest.raises(ValidationError, match=r"^start_time: expected <= end_time"):
+        AlertQuery(
+            start_time=datetime(2026, 2, 1, tzinfo=UTC), end_time=datetime(2026, 1, 1, tzinfo=UTC)
+        )
+    with pytest.raises(ValidationError, match=r"^symbol: expected a str or None, got int 5$"):
+        AlertQuery(symbol=5)  # type: ignore[arg-type]
+
+
+def test_decision_fields_and_hold() -> None:
+    d = Decision(
+        "REDUCE",
+        "Take half off",
+        "take_profit_partial",
+        "normal",
+        {"close_ratio": 0.5},
+        engine_rule="take_profit",
+        priority=2.0,
+    )
+    assert (d.action, d.urgency, d.engine_rule, d.priority) == (
+        DecisionAction.REDUCE,
+        Urgency.NORMAL,
+        "take_profit",
+        2.0,
+    )
+    hold = Decision.hold()
+    assert (hold.action, hold.reason, hold.rule, hold.urgency) == (
+        DecisionAction.HOLD,
+        "No rule triggered",
+        "none",
+        Urgency.NORMAL,
+    )
+    assert [u.rank for u in Urgency] == [4, 3, 2, 2, 1]
+    with pytest.raises(ValidationError, match=r"^action: expected one of hold, close, roll"):
+        Decision("sell", "x", "y")
+
+
+def test_position_snapshot_derives_upl_pct_and_dte() -> None:
+    snap = PositionSnapshot(
+        as_of=datetime(2026, 1, 5, 20, 0, tzinfo=UTC),
+        strategy_id=9,
+        symbol="SPY",
+        strategy_type="iron_condor",
+        expiry=date(2026, 1, 28),
+        entry_price=200.0,
+        unrealized_pnl=120.0,
+        vix=float("nan"),
+    )
+    assert (snap.upl_pct, snap.dte, snap.vix) == (0.6, 23, None)
+    zero_basis = PositionSnapshot(
+        as_of=datetime(2026, 1, 5, tzinfo=UTC),
+        strategy_id=9,
+        symbol="SPY",
+        strategy_type="long_call",
+        entry_price=0.0,
+        unrealized_pnl=10.0,
+    )
+    assert zero_basis.upl_pct is None
+    with pytest.raises(ValidationError, match=r"^strategy_type: expected one of butterfly"):
+        PositionSnapshot(
+            as_of=datetime(2026, 1, 5, tzinfo=UTC),
+            strategy_id=1,
+            symbol="SPY",
+            strategy_type="condor",
+        )
+
+
+def test_alert_ids_are_time_ordered_uuid7_naming_their_day() -> None:
+    early = new_alert_id(datetime(2026, 1, 5, 15, 0, tzinfo=UTC))
+    late = new_alert_id(datetime(2026, 1, 6, 0, 0, 0, 1000, tzinfo=UTC))
+    assert early < late
+    assert early[14] == "7"
+    assert created_date_of(early) == date(2026, 1, 5)
+    assert created_date_of(late) == date(2026, 1, 6)
+    assert created_date_of("test-123") is None
+    assert len({new_alert_id(datetime(2026, 1, 5, tzinfo=UTC)) for _ in range(1000)}) == 1000
