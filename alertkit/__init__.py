@@ -1,10 +1,16 @@
-"""alertkit: alerts from options-position decision rules, kept in a Delta Lake table."""
+"""alertkit: alerts from options-position decision rules, kept in a Delta Lake table.
+
+Layers, lowest first: models (alerts, decisions, snapshot) -> rules and engine -> manager
+and store -> query -> backtest -> charts and widgets (imported on demand, not here).
+"""
 
 from alertkit.alerts import Alert, AlertQuery, AlertSeverity, AlertStatus, AlertType, Transition
 from alertkit.decisions import Decision, DecisionAction, Urgency
+from alertkit.engine import DecisionEngine
 from alertkit.errors import (
     AlertkitError,
     AlertNotFoundError,
+    AlertWriteError,
     InvalidTransitionError,
     MetadataError,
     SchemaMismatchError,
@@ -14,6 +20,15 @@ from alertkit.errors import (
     WriteConflictError,
 )
 from alertkit.manager import AlertManager
+from alertkit.portfolio import (
+    Leg,
+    OpenPosition,
+    PortfolioRisk,
+    portfolio_risk,
+    with_portfolio_columns,
+)
+from alertkit.query import scan_alerts, scan_transitions
+from alertkit.rules import decision_from_row, default_rules, evaluate_frame
 from alertkit.snapshot import SNAPSHOT_SCHEMA, PositionSnapshot
 from alertkit.sync_manager import SyncAlertManager
 
@@ -26,11 +41,16 @@ __all__ = [
     "AlertSeverity",
     "AlertStatus",
     "AlertType",
+    "AlertWriteError",
     "AlertkitError",
     "Decision",
     "DecisionAction",
+    "DecisionEngine",
     "InvalidTransitionError",
+    "Leg",
     "MetadataError",
+    "OpenPosition",
+    "PortfolioRisk",
     "PositionSnapshot",
     "SchemaMismatchError",
     "StoreError",
@@ -40,4 +60,11 @@ __all__ = [
     "Urgency",
     "ValidationError",
     "WriteConflictError",
+    "decision_from_row",
+    "default_rules",
+    "evaluate_frame",
+    "portfolio_risk",
+    "scan_alerts",
+    "scan_transitions",
+    "with_portfolio_columns",
 ]

@@ -28,12 +28,12 @@ from typing import Any, Protocol
 
 from alertkit.alerts import Alert
 from alertkit.decisions import Decision, DecisionAction
-from alertkit.errors import AlertkitError, ValidationError
+from alertkit.errors import AlertWriteError, ValidationError
 from alertkit.market import PEAK_COLUMN, SnapshotLike, SnapshotRow, snapshot_row
 from alertkit.rules import RuleLike, default_rules, in_order
 from alertkit.rules.base import check_priority
 
-__all__ = ["AlertSink", "AlertWriteError", "DecisionEngine"]
+__all__ = ["AlertSink", "DecisionEngine"]
 
 _log = logging.getLogger(__name__)
 
@@ -42,22 +42,6 @@ class AlertSink(Protocol):
     """Where the engine sends decisions: :class:`alertkit.AlertManager` fits."""
 
     async def create_alert(self, decision: Decision, snapshot: Any = None) -> Alert | None: ...
-
-
-class AlertWriteError(AlertkitError):
-    """A decision was taken but its alert could not be written.
-
-    The decision is not lost: it is ``.decision`` (and the evaluated row ``.snapshot``); the
-    sink's exception is ``__cause__``.
-    """
-
-    def __init__(self, decision: Decision, snapshot: SnapshotRow) -> None:
-        super().__init__(
-            f"decision {decision.rule} ({decision.action.value}) for strategy_id"
-            f" {snapshot.get('strategy_id')!r} was taken, but its alert could not be written"
-        )
-        self.decision = decision
-        self.snapshot = snapshot
 
 
 class DecisionEngine:

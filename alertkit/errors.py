@@ -8,6 +8,7 @@ would naturally catch, so ``except KeyError`` or ``except ValueError`` keeps wor
     │   └── MetadataError                    metadata that cannot be stored as JSON
     ├── AlertNotFoundError(LookupError)      no alert with that id
     ├── InvalidTransitionError(ValueError)   a lifecycle move DOMAIN 6 forbids
+    ├── AlertWriteError                      the engine decided, but the alert was not written
     └── StoreError                           the Delta table could not be used
         ├── TableNotFoundError(FileNotFoundError)  the path holds no Delta table
         ├── SchemaMismatchError(TypeError)   the table's columns do not fit the alert schema
@@ -16,8 +17,15 @@ would naturally catch, so ``except KeyError`` or ``except ValueError`` keeps wor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alertkit.decisions import Decision
+
 __all__ = [
     "AlertNotFoundError",
+    "AlertWriteError",
     "AlertkitError",
     "InvalidTransitionError",
     "MetadataError",
@@ -63,6 +71,22 @@ class InvalidTransitionError(AlertkitError, ValueError):
         self.alert_id = alert_id
         self.current = current
         self.action = action
+
+
+class AlertWriteError(AlertkitError):
+    """A decision was taken but its alert could not be written.
+
+    The decision is not lost: it is ``.decision`` (and the evaluated row ``.snapshot``); the
+    sink's exception is ``__cause__``.
+    """
+
+    def __init__(self, decision: Decision, snapshot: Mapping[str, Any]) -> None:
+        super().__init__(
+            f"decision {decision.rule} ({decision.action.value}) for strategy_id"
+            f" {snapshot.get('strategy_id')!r} was taken, but its alert could not be written"
+        )
+        self.decision = decision
+        self.snapshot = snapshot
 
 
 class StoreError(AlertkitError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -66,6 +67,7 @@ class MergeOutcome:
 
     inserted: int
     updated: int
+    deleted: int
     version: int
 
 
@@ -101,6 +103,7 @@ class AlertStore:
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
         self.commits = 0  # commits made by this store object; drives automatic maintenance
+        self._local = threading.local()
 
     # -- table lifecycle -------------------------------------------------------------------
 
@@ -142,11 +145,23 @@ class AlertStore:
         self.check_schema()
 
     def table(self, version: TableVersion | None = None) -> DeltaTable:
-        """A snapshot of the table (latest, or at ``version``)."""
+        """A snapshot of the table: the latest, or the one at ``version``.
+
+        The latest snapshot is a per-thread DeltaTable brought up to date incrementally
+        (reading only the commits since its last use) rather than reloaded each time.
+        """
         try:
-            table = DeltaTable(self.uri, storage_options=self.storage_options)
             if version is not None:
+                table = DeltaTable(self.uri, storage_options=self.storage_options)
                 table.load_as_version(version)
+                return table
+            cached: DeltaTable | None = getattr(self._local, "table", None)
+            if cached is None:
+                cached = DeltaTable(self.uri, storage_options=self.storage_options)
+                self._local.table = cached
+            else:
+                cached.update_incremental()
+            return cached
         except DeltaTableNotFoundError as exc:
             raise TableNotFoundError(
                 f"no Delta table at {self.uri}; call initialize() first"
@@ -178,23 +193,48 @@ class AlertStore:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def append(self, rows: pl.DataFrame, custom_metadata: dict[str, str]) -> int:
-        """Blind-append ``rows`` in one commit; returns the new table version."""
+    def append(
+        self,
+        rows: pl.DataFrame,
+        custom_metadata: dict[str, str],
+        *,
+        table: DeltaTable | None = None,
+    ) -> int:
+        """Blind-append ``rows`` in one commit; returns the latest version afterwards.
+
+        Given the snapshot ``table`` it was decided on (version v), a result of v + 1 proves
+        that no other commit landed between that read and this write.
+        """
+        target = table if table is not None else self.table()
         try:
             write_deltalake(
-                self.uri,
+                target,
                 rows.select(list(ALERT_SCHEMA)).to_arrow(),
                 mode="append",
                 partition_by=[PARTITION_COLUMN],
                 storage_options=self.storage_options,
                 commit_properties=CommitProperties(custom_metadata=custom_metadata),
             )
+        except CommitFailedError:
+            raise  # appending to a snapshot that concurrent deletes changed: re-decide
         except DeltaSchemaMismatchError as exc:
             raise SchemaMismatchError(f"rows do not fit the table at {self.uri}: {exc}") from exc
         except DeltaError as exc:
             raise StoreError(f"append to {self.uri} failed: {exc}") from exc
         self.commits += 1
-        return self.table().version()
+        return int(target.version())
+
+    def commit_versions(self, key: str, values: list[str], *, newer_than: int) -> dict[str, int]:
+        """For each of ``values``, the version of the commit whose metadata ``key`` equals
+        it, searching the commits after ``newer_than`` (newest first)."""
+        wanted, found = set(values), dict[str, int]()
+        for entry in self.table().history():
+            if entry["version"] <= newer_than or len(found) == len(wanted):
+                break
+            value = entry.get(key)
+            if value in wanted and value not in found:
+                found[value] = int(entry["version"])
+        return found
 
     def merge(
         self,
@@ -203,6 +243,8 @@ class AlertStore:
         predicate: str,
         *,
         update: dict[str, str] | None = None,
+        update_when: str | None = None,
+        delete_when: str | None = None,
         insert: bool = False,
         custom_metadata: dict[str, str],
     ) -> MergeOutcome:
@@ -221,7 +263,9 @@ class AlertStore:
             ),
         )
         if update:
-            merger = merger.when_matched_update(update)
+            merger = merger.when_matched_update(update, predicate=update_when)
+        if delete_when:
+            merger = merger.when_matched_delete(predicate=delete_when)
         if insert:
             merger = merger.when_not_matched_insert_all()
         try:
@@ -232,9 +276,10 @@ class AlertStore:
             raise StoreError(f"merge into {self.uri} failed: {exc}") from exc
         inserted = int(metrics.get("num_target_rows_inserted", 0))
         updated = int(metrics.get("num_target_rows_updated", 0))
-        if inserted or updated:
+        deleted = int(metrics.get("num_target_rows_deleted", 0))
+        if inserted or updated or deleted:
             self.commits += 1
-        return MergeOutcome(inserted, updated, table.version())
+        return MergeOutcome(inserted, updated, deleted, table.version())
 
     def update(
         self,

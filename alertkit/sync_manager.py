@@ -20,6 +20,13 @@ from typing import Any, Final
 import polars as pl
 from deltalake import DeltaTable
 
+from alertkit._identity import (
+    audit,
+    insert_first_firing,
+    open_by_fingerprint,
+    record_repeat,
+    row_version,
+)
 from alertkit._ids import ALERT_ID_PATTERN, created_date_of
 from alertkit._time import Clock, system_clock, to_utc
 from alertkit.alerts import Alert, AlertQuery, AlertStatus, Transition, next_status
@@ -44,24 +51,6 @@ __all__ = ["DEFAULT_LAKE_PATH", "SyncAlertManager"]
 log = logging.getLogger(__name__)
 
 DEFAULT_LAKE_PATH: Final = "data/lake/alerts"
-
-# Fixed SQL for the first firing of a fingerprint: the values arrive in the MERGE source
-# (alias s), never in the text. Parenthesised: delta-rs's parser binds IS NOT DISTINCT FROM
-# looser than AND.
-_SAME_OPEN_FINGERPRINT: Final = (
-    "(t.rule = s.rule)"
-    " AND (t.strategy_id IS NOT DISTINCT FROM s.strategy_id)"
-    " AND (t.symbol IS NOT DISTINCT FROM s.symbol)"
-    " AND (t.status IN ('active', 'acknowledged'))"
-)
-_OCCURRENCE_MERGE: Final = {
-    "occurrences": "t.occurrences + 1",
-    # Firings may arrive out of order (replays, several engines): last_seen_at never moves back.
-    "last_seen_at": (
-        "CASE WHEN s.last_seen_at > t.last_seen_at THEN s.last_seen_at ELSE t.last_seen_at END"
-    ),
-    "revision": "t.revision + 1",
-}
 
 
 def _check_alert_id(alert_id: object) -> str:
@@ -154,29 +143,16 @@ class SyncAlertManager:
         alert.history = [_event(when, "create", None, AlertStatus.ACTIVE, None, None)]
         row = pl.DataFrame([alert_to_row(alert)], schema=ALERT_SCHEMA)  # encodes metadata now
 
-        def step() -> Alert:
+        def step() -> tuple[Alert, bool]:
             table = self.store.table()
-            found = self._open_by_fingerprint(table, alert)
+            found = open_by_fingerprint(table, alert)
             if found is not None:
-                return self._repeat(table, found, when)
-            outcome = self.store.merge(
-                table,
-                row,
-                _SAME_OPEN_FINGERPRINT,
-                update=_OCCURRENCE_MERGE,
-                insert=True,
-                custom_metadata=_audit("create", alert.alert_id, None),
-            )
-            if outcome.updated:  # another writer inserted it after our read
-                reread = self._open_by_fingerprint(self.store.table(), alert)
-                if reread is None:
-                    raise StaleReadError("fingerprint changed again")
-                return alert_from_row(reread)
-            return alert
+                return record_repeat(self.store, table, found, when), False
+            return insert_first_firing(self.store, table, alert, row, when)
 
-        stored = self.store.retrying(step, f"create alert {alert.rule}")
+        stored, is_new = self.store.retrying(step, f"create alert {alert.rule}")
         self._after_commit()
-        return stored, stored.alert_id == alert.alert_id
+        return stored, is_new
 
     def insert_alerts(self, alerts: Iterable[Alert] | pl.DataFrame) -> int:
         """Write many alerts in one commit (backfills, backtests); returns how many.
@@ -204,7 +180,7 @@ class SyncAlertManager:
                     "alerts: these fingerprints are already open in the table:"
                     f" {clash.rows()}; resolve them first or insert them closed"
                 )
-        self.store.append(frame, _audit("insert", f"{frame.height} alerts", None))
+        self.store.append(frame, audit("insert", f"{frame.height} alerts", None))
         self._after_commit()
         return frame.height
 
@@ -273,7 +249,7 @@ class SyncAlertManager:
             alert.history.append(_event(when, action.value, row["status"], new_status, by, note))
             changed = self.store.update(
                 table,
-                _row_version(row),
+                row_version(row),
                 {
                     "status": new_status.value,
                     "acknowledged_at": alert.acknowledged_at,
@@ -281,7 +257,7 @@ class SyncAlertManager:
                     "history": alert_to_row(alert)["history"],
                     "revision": row["revision"] + 1,
                 },
-                custom_metadata=_audit(action.value, alert_id, by),
+                custom_metadata=audit(action.value, alert_id, by),
             )
             if changed != 1:  # changed since we read it: decide again
                 raise StaleReadError(alert_id)
@@ -371,42 +347,6 @@ class SyncAlertManager:
             raise AlertNotFoundError(alert_id)
         return rows.row(0, named=True)
 
-    def _open_by_fingerprint(self, table: DeltaTable, alert: Alert) -> dict[str, Any] | None:
-        def same(column: str, value: object) -> pl.Expr:
-            return pl.col(column).is_null() if value is None else pl.col(column) == pl.lit(value)
-
-        rows = (
-            pl.scan_delta(table)
-            .filter(
-                pl.col("status").is_in(OPEN_STATUSES)
-                & (pl.col("rule") == alert.rule)
-                & same("strategy_id", alert.strategy_id)
-                & same("symbol", alert.symbol)
-            )
-            .sort("created_at")
-            .head(1)
-            .collect()
-        )
-        return None if rows.is_empty() else rows.row(0, named=True)
-
-    def _repeat(self, table: DeltaTable, row: dict[str, Any], when: datetime) -> Alert:
-        alert = alert_from_row(row)
-        alert.occurrences += 1
-        alert.last_seen_at = max(when, row["last_seen_at"])
-        changed = self.store.update(
-            table,
-            _row_version(row),
-            {
-                "occurrences": alert.occurrences,
-                "last_seen_at": alert.last_seen_at,
-                "revision": row["revision"] + 1,
-            },
-            custom_metadata=_audit("repeat", alert.alert_id, None),
-        )
-        if changed != 1:
-            raise StaleReadError(alert.alert_id)
-        return alert
-
     def _after_commit(self) -> None:
         if not self.maintain_every:
             return
@@ -416,15 +356,6 @@ class SyncAlertManager:
         if needs_maintenance(self.store):
             report = maintain(self.store)
             log.info("automatic maintenance on %s: %s", self.path, report.describe())
-
-
-def _row_version(row: dict[str, Any]) -> dict[str, object]:
-    """The condition matching exactly this revision of this row, in its partition only."""
-    return {
-        "created_date": row["created_date"],
-        "alert_id": row["alert_id"],
-        "revision": row["revision"],
-    }
 
 
 def _event(
@@ -443,11 +374,3 @@ def _event(
         "by": by,
         "note": note,
     }
-
-
-def _audit(operation: str, subject: str, by: str | None) -> dict[str, str]:
-    """Commit metadata shown by ``DeltaTable.history()``: who did what to which alert."""
-    meta = {"alertkit.operation": operation, "alertkit.subject": subject}
-    if by is not None:
-        meta["alertkit.by"] = by
-    return meta

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,14 +57,3 @@ def roll(rule: str = "dte_roll") -> Decision:
 
 def position(symbol: str = "SPY", strategy_id: int = 1, minutes: int = 0) -> dict[str, object]:
     return {"symbol": symbol, "strategy_id": strategy_id, "as_of": T0 + timedelta(minutes=minutes)}
-
-
-@pytest.fixture(autouse=True)
-def _doctests_in_tmp(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[None]:
-    """Doctests that write (data/lake/...) do so in a temp dir, as deltalake's conftest does."""
-    if isinstance(request.node, pytest.DoctestItem):
-        with pytest.MonkeyPatch.context() as mp:
-            mp.chdir(tmp_path)
-            yield
-    else:
-        yield

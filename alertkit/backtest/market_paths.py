@@ -9,8 +9,8 @@ Calendar
     ``bars_per_day`` bars covering 09:30-16:00 America/New_York; a bar is stamped with its
     *end* time (10:00, 10:30, ..., 16:00 for 30-minute bars), converted to UTC with the US
     daylight-saving rule in force since 2007 (UTC-4 from the second Sunday of March to the
-    first Sunday of November, else UTC-5). ``warmup_days`` (252) days are simulated before
-    the first live day so the IV percentile has a full year of history.
+    first Sunday of November, else UTC-5). 252 warm-up days are simulated before the first
+    live day so the IV percentile has a full year of history.
 
 Volatility regimes
     A daily Markov chain over calm / normal / stressed, with realised market vol 11 % / 17 % /
@@ -19,11 +19,12 @@ Volatility regimes
     evenly over the bars. The market drifts at 6 % a year.
 
 Jumps
-    Crash-like market jumps arrive with 0.5 / 2 / 10 a year in the three regimes, of size
-    N(-3.5 %, 1.2 %); they move every symbol by its beta and push the VIX up sharply. Separate
-    vol-only shocks (1.5 a year) lift log VIX by U(0.35, 0.65) with no price jump, as on an
-    event-risk headline. Both are what the catastrophe rule (1 h drop < -3 % or IV +50 % in
-    1 h) is there for.
+    Crash-like market jumps arrive with 0.5 / 2 / 10 a year in the three regimes (about 2.4
+    a year on average), of size N(-3.5 %, 1.2 %); they move every symbol by its beta and push
+    the VIX up sharply. Separate vol-only shocks (1.5 a year) lift log VIX by U(0.35, 0.65)
+    with no price jump, as on an event-risk headline. Both are what the catastrophe rule
+    (1 h drop < -3 % or IV +50 % in 1 h) is there for; their rates are on the high side of
+    history, so that a year or two of bars exercises that rule.
 
 VIX
     log VIX mean-reverts (speed 10 a year, a half-life of about 17 trading days) to the
@@ -33,11 +34,12 @@ VIX
     (a variance risk premium).
 
 Symbols and implied vol
-    ``SYMBOL_SPECS`` holds each symbol's price on the first live day, beta to the market,
-    idiosyncratic vol, IV-to-VIX ratio and skew slope. A symbol's 30-day ATM implied vol is
-    ``VIX / 100 * iv_ratio * exp(y)``, with ``y`` a small mean-reverting idiosyncratic factor
-    (speed 20 a year, stationary sd about 0.06). The strike smile is in
-    :func:`smile_vol`.
+    ``SYMBOL_SPECS`` holds each symbol's price before the first live day, beta to the
+    market, idiosyncratic vol, IV-to-VIX ratio and smile parameters. A symbol's 30-day ATM
+    implied vol is ``VIX / 100 * iv_ratio * exp(y)``, with ``y`` a small mean-reverting
+    idiosyncratic factor (speed 20 a year, stationary sd about 0.06). Other maturities follow
+    the VIX-dependent term structure of :func:`term_structure`, other strikes the SSVI smile
+    of :func:`smile_vol`.
 
 IV percentile
     The fraction (0-1) of the previous 252 daily closing ATM IVs of the symbol that are
@@ -54,7 +56,14 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["SYMBOL_SPECS", "MarketPaths", "SymbolSpec", "simulate_market", "smile_vol"]
+__all__ = [
+    "SYMBOL_SPECS",
+    "MarketPaths",
+    "SymbolSpec",
+    "simulate_market",
+    "smile_vol",
+    "term_structure",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -98,45 +107,80 @@ class SymbolSpec:
     Attributes
     ----------
     spot : float
-        Price on the first live day's open (the path is scaled to start there).
+        Price at the close before the first live day (the path is scaled to pass there).
     beta : float
         Sensitivity to the market factor, applied to diffusion and jumps alike.
     idio_vol : float
         Annualised idiosyncratic vol, independent across symbols.
     iv_ratio : float
         The symbol's 30-day ATM implied vol divided by VIX / 100.
-    skew : float
-        Smile slope per standard deviation of log-moneyness (see :func:`smile_vol`).
+    smile_rho, smile_eta : float
+        SSVI skew (spot-vol correlation) and curvature parameters (see :func:`smile_vol`).
     """
 
     spot: float
     beta: float
     idio_vol: float
     iv_ratio: float
-    skew: float
+    smile_rho: float
+    smile_eta: float
 
 
 SYMBOL_SPECS: Final[dict[str, SymbolSpec]] = {
     # Prices near their levels at the start of 2025.
-    "SPY": SymbolSpec(spot=590.0, beta=1.00, idio_vol=0.00, iv_ratio=0.90, skew=0.25),
-    "QQQ": SymbolSpec(spot=515.0, beta=1.15, idio_vol=0.08, iv_ratio=1.15, skew=0.22),
-    "IWM": SymbolSpec(spot=222.0, beta=1.10, idio_vol=0.12, iv_ratio=1.30, skew=0.18),
+    "SPY": SymbolSpec(
+        590.0, beta=1.00, idio_vol=0.00, iv_ratio=0.90, smile_rho=-0.70, smile_eta=0.8
+    ),
+    "QQQ": SymbolSpec(
+        515.0, beta=1.15, idio_vol=0.08, iv_ratio=1.15, smile_rho=-0.65, smile_eta=0.8
+    ),
+    "IWM": SymbolSpec(
+        222.0, beta=1.10, idio_vol=0.12, iv_ratio=1.30, smile_rho=-0.55, smile_eta=0.8
+    ),
 }
 
-SMILE_CURVATURE: Final = 0.05
-SMILE_MONEYNESS_CAP: Final = 4.0
+TERM_REFERENCE_YEARS: Final = 30.0 / 365.0
+TERM_SLOPE_AT_15, TERM_SLOPE_PER_POINT = 0.08, 0.008
+TERM_SLOPE_LOW, TERM_SLOPE_HIGH = -0.20, 0.10
 
 
-def smile_vol(atm_iv: FloatArray, log_moneyness: FloatArray, t: FloatArray, skew: FloatArray) -> FloatArray:
-    """Implied vol of a strike: a quadratic smile in standardised log-moneyness.
+def term_structure(atm_30d: FloatArray, t: FloatArray, vix: FloatArray) -> FloatArray:
+    """ATM implied vol at maturity ``t`` (years) from the 30-day ATM vol and the VIX.
 
-    ``m = ln(K / S) / (atm_iv * sqrt(t))``, clipped to [-4, 4];
-    ``iv = atm_iv * (1 - skew * m + 0.05 * m**2)``. With ``skew = 0.25`` a 25-delta put
-    (m ~ -0.7) trades about 19 % above ATM and a 25-delta call about 15 % below, close to
-    SPY's usual 30-day skew; the clip keeps near-expiry wings finite.
+    ``atm(t) = atm_30d * (max(t, 1 day) / 30 days) ** beta`` with
+    ``beta = 0.08 - 0.008 * (vix - 15)`` clipped to [-0.20, 0.10]: upward sloping
+    (contango) when the VIX is low, flat near 25 and inverted in a sell-off, as the VIX
+    futures curve behaves. Total ATM variance still grows with ``t`` for every ``beta`` in
+    that range, so the surface stays free of calendar arbitrage.
     """
-    m = np.clip(log_moneyness / (atm_iv * np.sqrt(t)), -SMILE_MONEYNESS_CAP, SMILE_MONEYNESS_CAP)
-    return atm_iv * (1.0 - skew * m + SMILE_CURVATURE * m * m)
+    beta = np.clip(
+        TERM_SLOPE_AT_15 - TERM_SLOPE_PER_POINT * (vix - 15.0), TERM_SLOPE_LOW, TERM_SLOPE_HIGH
+    )
+    return atm_30d * (np.maximum(t, 1.0 / 365.0) / TERM_REFERENCE_YEARS) ** beta
+
+
+def smile_vol(
+    atm_iv: FloatArray,
+    log_moneyness: FloatArray,
+    t: FloatArray,
+    rho: FloatArray | float,
+    eta: FloatArray | float,
+) -> FloatArray:
+    """Implied vol of a strike on an SSVI surface (Gatheral and Jacquier, 2014).
+
+    With ATM total variance ``theta = atm_iv**2 * t``, ``phi = eta / sqrt(theta)`` and ``k`` the
+    forward log-moneyness, total variance is
+    ``w = theta / 2 * (1 + rho * phi * k + sqrt((phi * k + rho)**2 + 1 - rho**2))`` and the vol
+    ``sqrt(w / t)``. For ``eta**2 * (1 + |rho|) <= 4`` this surface has no butterfly or
+    calendar arbitrage, so butterflies and calendars never price below zero; the skew scales
+    as ``1 / sqrt(t)``, steepening towards expiry as listed skews do. With SPY's
+    ``rho = -0.7, eta = 0.8`` a 25-delta put trades about 19 % above ATM vol and a 25-delta
+    call about 18 % below.
+    """
+    theta = atm_iv * atm_iv * t
+    phi_k = eta * log_moneyness / np.sqrt(theta)
+    w = 0.5 * theta * (1.0 + rho * phi_k + np.sqrt((phi_k + rho) ** 2 + 1.0 - rho * rho))
+    return np.sqrt(w / t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +232,7 @@ class MarketPaths:
 
 
 def weekdays_from(first: date, count: int) -> IntArray:
-    """``count`` consecutive weekdays starting at ``first`` (or the next weekday), as day numbers."""
+    """``count`` consecutive weekdays from ``first`` (or the next weekday), as day numbers."""
     start = (first - _EPOCH).days
     # 1970-01-01 was a Thursday: (n + 3) % 7 is 0 on Mondays.
     span = np.arange(start, start + count * 7 // 5 + 7, dtype=np.int64)
@@ -249,9 +293,8 @@ def simulate_market(
     live_days: int,
     bars_per_day: int,
     symbols: tuple[str, ...],
-    warmup_days: int = IV_LOOKBACK_DAYS,
 ) -> MarketPaths:
-    """Simulate the market over ``warmup_days + live_days`` trading days.
+    """Simulate the market over 252 warm-up days before ``start`` and ``live_days`` from it.
 
     Parameters
     ----------
@@ -265,9 +308,8 @@ def simulate_market(
         Bars per session; must divide 390 minutes into whole minutes.
     symbols : tuple of str
         Keys of :data:`SYMBOL_SPECS`.
-    warmup_days : int, default 252
-        Days simulated before ``start`` (for the IV percentile look-back).
     """
+    warmup_days = IV_LOOKBACK_DAYS
     minutes_per_bar = SESSION_MINUTES // bars_per_day
     bars_per_hour = 60 // minutes_per_bar
     specs = [SYMBOL_SPECS[s] for s in symbols]
@@ -338,7 +380,7 @@ def simulate_market(
     iv_ratio = np.array([s.iv_ratio for s in specs])[:, None]
     atm_iv = vix[None, :] / 100.0 * iv_ratio * np.exp(factor)
 
-    iv_percentile = _iv_percentile(atm_iv, bars_per_day, warmup_days)
+    iv_percentile = _iv_percentile(atm_iv, bars_per_day)
 
     return MarketPaths(
         symbols=tuple(symbols),
@@ -356,13 +398,13 @@ def simulate_market(
     )
 
 
-def _iv_percentile(atm_iv: FloatArray, bars_per_day: int, warmup_days: int) -> FloatArray:
+def _iv_percentile(atm_iv: FloatArray, bars_per_day: int) -> FloatArray:
     """Percentile of each bar's ATM IV among the previous 252 daily closes (NaN in warm-up)."""
     n_sym, n_bars = atm_iv.shape
     n_days = n_bars // bars_per_day
     closes = atm_iv[:, bars_per_day - 1 :: bars_per_day]
     out = np.full_like(atm_iv, np.nan)
-    for d in range(max(warmup_days, IV_LOOKBACK_DAYS), n_days):
+    for d in range(IV_LOOKBACK_DAYS, n_days):
         window = np.sort(closes[:, d - IV_LOOKBACK_DAYS : d], axis=1)
         bars = slice(d * bars_per_day, (d + 1) * bars_per_day)
         for s in range(n_sym):

@@ -24,12 +24,17 @@ Positions
       ``short_put``: 0.5-1.0 sd out.
 
 Marking
-    Every leg is priced at mid with :func:`~alertkit.backtest.pricing.black_scholes` at its
-    strike's smile vol (:func:`~alertkit.backtest.market_paths.smile_vol`), a 4 % risk-free
-    rate, no dividends, and time to expiry measured to 16:00 New York on the expiry date
-    (ACT/365, floored at one minute so greeks stay finite at the closing bar). The
-    position's value per spread is ``sum(quantity * leg price)`` with +1 for a long leg and
-    -1 for a short one; its value at the entry bar is the premium (negative for a credit).
+    Every leg is priced at mid with :func:`~alertkit.backtest.pricing.black_scholes` at the
+    implied vol of its strike and maturity (the VIX-dependent term structure of
+    :func:`~alertkit.backtest.market_paths.term_structure`, then the SSVI smile of
+    :func:`~alertkit.backtest.market_paths.smile_vol`), with time to expiry measured to 16:00
+    New York on the expiry date (ACT/365, floored at one minute so greeks stay finite at the
+    closing bar). Carry is zero: over 30-90 days the 4-5 % rate and the funds' 1-1.5 %
+    dividend yields largely cancel, and a positive rate would let European puts deep in
+    the money (hence put calendars) price below what the American-style listed contracts
+    ever trade at. The position's value per spread is ``sum(quantity * leg price)`` with +1
+    for a long leg and -1 for a short one; its value at the entry bar is the premium
+    (negative for a credit).
 
 Columns
     ``entry_price`` is ``|premium| * 100 * contracts`` (USD); ``unrealized_pnl`` is the
@@ -49,10 +54,21 @@ Exits
     which the plan triggers is the position's last row; otherwise its last row is the
     closing bar of its expiry day. Exits depend only on the position's own marks, never on
     the alertkit rules, so a backtest of those rules sees histories they did not shape.
+
+The default history and the twelve rules
+    With its defaults (160 positions over 480 trading days, seed 7: 45,872 rows) every rule
+    of DOMAIN 4 is the first match on some row; ``tests/test_synthetic_history.py`` pins the
+    counts. Most rules fire thousands of times, but two are rare by nature: ``gamma_risk``
+    needs ``|net_gamma| > 0.10`` per contract, which at these underlyings' prices (ATM gamma
+    ``0.4 / (S * sigma * sqrt(t))``) happens only in the last day or two before expiry, near a
+    strike, on a position whose P&L has not already triggered an earlier rule; and
+    ``time_exit`` needs a position held into its last day without an earlier rule firing.
+    Other seeds and sizes may lack one of those two.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +87,7 @@ from alertkit.backtest.market_paths import (
     session_close_us,
     simulate_market,
     smile_vol,
+    term_structure,
     weekdays_from,
 )
 from alertkit.backtest.pricing import black_scholes
@@ -87,7 +104,6 @@ SUPPORTED_STRATEGY_TYPES: Final = (
     "iron_condor",
     "vertical_spread",
     "calendar_spread",
-    "butterfly",
     "long_call",
     "long_put",
     "short_call",
@@ -97,15 +113,14 @@ DEFAULT_STRATEGY_MIX: Final[Mapping[str, float]] = MappingProxyType(
     {
         "iron_condor": 0.30,
         "vertical_spread": 0.30,
-        "calendar_spread": 0.15,
-        "butterfly": 0.05,
+        "calendar_spread": 0.20,
         "long_call": 0.05,
         "long_put": 0.05,
         "short_call": 0.05,
         "short_put": 0.05,
     }
 )
-RISK_FREE_RATE: Final = 0.04
+CARRY_RATE: Final = 0.0  # see "Marking" above
 CONTRACT_MULTIPLIER: Final = 100.0
 CALENDAR_BACK_MONTH_DAYS: Final = 28
 _YEAR_US: Final = 365 * 86_400_000_000
@@ -117,7 +132,7 @@ _DTE_LOW, _DTE_HIGH = 30, 54
 
 
 def synthetic_history(
-    n_positions: int = 40,
+    n_positions: int = 160,
     *,
     seed: int = 7,
     start: date = date(2025, 1, 2),
@@ -131,7 +146,7 @@ def synthetic_history(
 
     Parameters
     ----------
-    n_positions : int, default 40
+    n_positions : int, default 160
         Positions to open.
     seed : int, default 7
         Seed of the one ``numpy.random.default_rng`` that draws everything: the same
@@ -148,8 +163,8 @@ def synthetic_history(
         defaults to :data:`DEFAULT_STRATEGY_MIX` (30 % iron condors, 30 % verticals, 20 %
         calendars, 5 % each single leg).
     entry_days : int, optional
-        Trading days over which positions open; defaults to ``n_positions`` (about one new
-        position a day, some ten open at a time).
+        Trading days over which positions open; defaults to ``3 * n_positions`` (a new
+        position every three days on average, about seven open at a time).
     early_exits : bool, default True
         Let positions close early on their trading plan (see the module docstring); with
         False every position is observed until the closing bar of its expiry day.
@@ -229,15 +244,17 @@ class _Config:
         unknown = [s for s in syms if s not in SYMBOL_SPECS]
         if not syms or unknown or len(set(syms)) != len(syms):
             raise ValidationError(
-                f"symbols: expected distinct symbols from {', '.join(SYMBOL_SPECS)},"
-                f" got {syms!r}"
+                f"symbols: expected distinct symbols from {', '.join(SYMBOL_SPECS)}, got {syms!r}"
             )
         mix = DEFAULT_STRATEGY_MIX if strategy_mix is None else strategy_mix
         bad = [k for k in mix if k not in SUPPORTED_STRATEGY_TYPES]
         values = [mix[k] for k in mix]
         if (
             bad
-            or any(isinstance(v, bool) or not isinstance(v, int | float) or not v >= 0 for v in values)
+            or any(
+                isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v < math.inf
+                for v in values
+            )
             or sum(values) <= 0
         ):
             raise ValidationError(
@@ -246,7 +263,7 @@ class _Config:
             )
         types = tuple(t for t in SUPPORTED_STRATEGY_TYPES if mix.get(t, 0.0) > 0)
         weights = np.array([mix[t] for t in types], dtype=np.float64)
-        days = n_positions if entry_days is None else entry_days
+        days = 3 * n_positions if entry_days is None else entry_days
         if isinstance(days, bool) or not isinstance(days, int) or days < 1:
             raise ValidationError(f"entry_days: expected an int >= 1 or None, got {entry_days!r}")
         return cls(
@@ -286,9 +303,9 @@ class _Book:
     back_expiry: IntArray  # latest leg expiry (calendars), days since the epoch
     contracts: IntArray
     take_profit: FloatArray  # upl_pct at or above which the trader closes (inf: never)
-    stop_loss: FloatArray  # upl_pct at or below which the trader closes (-inf: never)
+    stop_loss: FloatArray  # (2, n) stop levels for a credit, a debit (-inf: never)
     close_dte: IntArray  # dte at or below which the trader closes (-1000: never)
-    shape: FloatArray  # (n, 4) uniforms that place the strikes
+    shape: FloatArray  # (n, 4) uniforms that place the strikes (the last is spare)
 
 
 def _draw_book(rng: np.random.Generator, config: _Config) -> _Book:
@@ -402,12 +419,6 @@ def _place_legs(
                 kl = k(s * np.exp((0.2 - 0.4 * a) * z))
                 leg(p, False, kl, 1.0, e)
                 leg(p, False, kl - float(debit_width[p]), -1.0, e)
-        elif kind == "butterfly":
-            kk = k(s * np.exp((0.6 * a - 0.3) * z))
-            w = float(debit_width[p])
-            leg(p, f < 0.5, kk - w, 1.0, e)
-            leg(p, f < 0.5, kk, -2.0, e)
-            leg(p, f < 0.5, kk + w, 1.0, e)
         elif kind == "calendar_spread":
             kk = k(s * np.exp((0.6 * a - 0.3) * z))
             leg(p, f < 0.5, kk, -1.0, e)
@@ -432,9 +443,53 @@ def _entry_bars(book: _Book, market: MarketPaths) -> IntArray:
     return market.first_live_bar + book.entry_day * market.bars_per_day + book.entry_bar_in_day
 
 
-def _mark_to_market(
-    book: _Book, legs: _Legs, market: MarketPaths, config: _Config
-) -> pl.DataFrame:
+def _value_legs(
+    legs: _Legs,
+    market: MarketPaths,
+    config: _Config,
+    sym: IntArray,
+    row_start: IntArray,
+    row_bar: IntArray,
+    n_full: IntArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Value, net delta and net gamma per spread for every position-row of the full lives."""
+    # Leg-rows: every leg at every bar of its position's full life, priced in one pass.
+    total = len(row_bar)
+    leg_n = n_full[legs.position]
+    leg_start = np.concatenate([[0], np.cumsum(leg_n)[:-1]])
+    lr_leg = np.repeat(np.arange(len(leg_n)), leg_n)
+    lr_row = row_start[legs.position][lr_leg] + (np.arange(int(leg_n.sum())) - leg_start[lr_leg])
+    lr_bar = row_bar[lr_row]
+    lr_sym = sym[legs.position][lr_leg]
+    spot = market.spot[lr_sym, lr_bar]
+    strike = legs.strike[lr_leg]
+    close_us = session_close_us(legs.expiry)[lr_leg]
+    years = np.maximum((close_us - market.bar_time_us[lr_bar]) / _YEAR_US, _MIN_YEARS)
+    specs = [SYMBOL_SPECS[s] for s in config.symbols]
+    rho = np.array([s.smile_rho for s in specs])[lr_sym]
+    eta = np.array([s.smile_eta for s in specs])[lr_sym]
+    forward_moneyness = np.log(strike / spot) - CARRY_RATE * years
+    atm = term_structure(market.atm_iv[lr_sym, lr_bar], years, market.vix[lr_bar])
+    vol = smile_vol(atm, forward_moneyness, years, rho, eta)
+    greeks = black_scholes(legs.is_call[lr_leg], spot, strike, years, vol, CARRY_RATE)
+    qty = legs.quantity[lr_leg]
+    return (
+        _sum_by(lr_row, qty * greeks.price, total),
+        _sum_by(lr_row, qty * greeks.delta, total),
+        _sum_by(lr_row, qty * greeks.gamma, total),
+    )
+
+
+def _sum_by(index: IntArray, weights: FloatArray, length: int) -> FloatArray:
+    """Sums of ``weights`` per ``index`` value, in input order (so bit-for-bit repeatable)."""
+    sums: FloatArray = np.bincount(index, weights=weights, minlength=length).astype(
+        np.float64, copy=False
+    )
+    return sums
+
+
+def _mark_to_market(book: _Book, legs: _Legs, market: MarketPaths, config: _Config) -> pl.DataFrame:
+    """Mark every position every bar, cut each at its exit, and build the snapshot frame."""
     n = config.n_positions
     bpd = market.bars_per_day
     entry_bar = _entry_bars(book, market)
@@ -448,24 +503,7 @@ def _mark_to_market(
     row_bar = entry_bar[row_pos] + row_k
     sym = book.symbol
 
-    # Leg-rows: every leg at every bar of its position's full life.
-    leg_n = n_full[legs.position]
-    leg_start = np.concatenate([[0], np.cumsum(leg_n)[:-1]])
-    lr_leg = np.repeat(np.arange(len(leg_n)), leg_n)
-    lr_row = row_start[legs.position][lr_leg] + (np.arange(int(leg_n.sum())) - leg_start[lr_leg])
-    lr_bar = row_bar[lr_row]
-    lr_sym = sym[legs.position][lr_leg]
-    spot = market.spot[lr_sym, lr_bar]
-    strike = legs.strike[lr_leg]
-    close_us = session_close_us(legs.expiry)[lr_leg]
-    years = np.maximum((close_us - market.bar_time_us[lr_bar]) / _YEAR_US, _MIN_YEARS)
-    skew = np.array([SYMBOL_SPECS[s].skew for s in config.symbols])[lr_sym]
-    vol = smile_vol(market.atm_iv[lr_sym, lr_bar], np.log(strike / spot), years, skew)
-    greeks = black_scholes(legs.is_call[lr_leg], spot, strike, years, vol, RISK_FREE_RATE)
-    qty = legs.quantity[lr_leg]
-    value = np.bincount(lr_row, weights=qty * greeks.price, minlength=total)
-    net_delta = np.bincount(lr_row, weights=qty * greeks.delta, minlength=total)
-    net_gamma = np.bincount(lr_row, weights=qty * greeks.gamma, minlength=total)
+    value, net_delta, net_gamma = _value_legs(legs, market, config, sym, row_start, row_bar, n_full)
 
     premium = value[row_start]
     size = CONTRACT_MULTIPLIER * book.contracts
@@ -491,8 +529,8 @@ def _mark_to_market(
     n_sym = len(config.symbols)
     rel_bar = bar - bar.min()
     n_rel = int(rel_bar.max()) + 1
-    portfolio = np.bincount(rel_bar, weights=net_delta, minlength=n_rel)[rel_bar]
-    by_symbol = np.bincount(rel_bar * n_sym + rsym, weights=net_delta, minlength=n_rel * n_sym)
+    portfolio = _sum_by(rel_bar, net_delta, n_rel)[rel_bar]
+    by_symbol = _sum_by(rel_bar * n_sym + rsym, net_delta, n_rel * n_sym)
     entry = entry_bar[pos]
 
     order = np.argsort(bar * n + pos, kind="stable")

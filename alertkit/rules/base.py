@@ -120,7 +120,8 @@ class Rule:
             if not f.init:
                 continue
             value = getattr(self, f.name)
-            if f.type == "float":
+            # f.type is the annotation string under `from __future__ import annotations`
+            if f.type in ("float", float):
                 if isinstance(value, bool) or not isinstance(value, Real):
                     raise ValidationError(f"{self.name}.{f.name}: expected a number, got {value!r}")
                 if not math.isfinite(value):
@@ -128,7 +129,9 @@ class Rule:
                         f"{self.name}.{f.name}: expected a finite number, got {value!r}"
                     )
                 object.__setattr__(self, f.name, float(value))
-            elif f.type == "int" and (isinstance(value, bool) or not isinstance(value, Integral)):
+            elif f.type in ("int", int) and (
+                isinstance(value, bool) or not isinstance(value, Integral)
+            ):
                 raise ValidationError(f"{self.name}.{f.name}: expected an int, got {value!r}")
         triggers = tuple(self._build_triggers())
         ids = [t.id for t in triggers]

@@ -8,7 +8,9 @@ expression (:meth:`Expr.to_polars`), and the two agree value for value:
   which :meth:`Expr.is_true` (SQL ``IS TRUE``) turns into a never-null boolean.
 - Arithmetic is float64 in both paths, so ``vix - vix_at_entry > 5`` rounds identically.
 - NaN is null: an arithmetic result of NaN (``inf - inf``) becomes null, because polars orders
-  NaN above every number (``NaN > 5`` is True there) while Python says False.
+  NaN above every number (``NaN > 5`` is True there) while Python says False. A NaN *input*
+  reads as null per row; a frame must have its NaNs nulled first, which
+  :func:`alertkit.market.normalize_frame` (and so ``evaluate_frame``) does.
 
 Examples
 --------

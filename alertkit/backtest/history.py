@@ -1,0 +1,256 @@
+"""Load a recorded position history and check it against the snapshot schema (DOMAIN 3).
+
+:func:`load_history` reads Parquet, CSV or a Delta table (or takes a polars frame) and
+returns the columns of ``SNAPSHOT_SCHEMA`` with their exact dtypes, sorted by
+``(as_of, strategy_id)``, followed by any extra columns unchanged. Problems are reported
+together, in one :class:`~alertkit.errors.ValidationError` that names every missing column,
+every mistyped column (expected and actual dtype) and every bad value range.
+
+Accepted dtypes (cast without losing information, or checked so that the cast is exact):
+
+=====================  =======================================================================
+expected               also accepted
+=====================  =======================================================================
+Datetime(us, UTC)      Datetime in ms, us or ns with any time zone (converted to UTC; ns is
+                       truncated to us). A naive Datetime is refused: its time zone is unknown.
+Int64 (strategy_id)    every integer type (UInt64 only when the values fit)
+Int32 (dte)            every integer type, when the values fit in Int32
+Float64                Float32 and every integer type
+Date (expiry)          -
+String                 Categorical, Enum
+any                    a column that is entirely null, whatever its dtype (as CSV gives it)
+=====================  =======================================================================
+
+Value checks: ``as_of``, ``strategy_id``, ``symbol`` and ``strategy_type`` must not be null,
+``strategy_type`` must be one of DOMAIN 3's types, ``iv_percentile`` must be a 0-1 fraction
+(a column on a 0-100 scale is refused with a hint rather than silently divided), and no
+``(as_of, strategy_id)`` pair may repeat.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final, Literal
+
+import polars as pl
+
+from alertkit.errors import ValidationError
+from alertkit.snapshot import SNAPSHOT_SCHEMA, STRATEGY_TYPES
+
+__all__ = ["HistorySource", "load_history", "validate_history"]
+
+HistorySource = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame
+HistoryFormat = Literal["auto", "parquet", "csv", "delta"]
+
+_INTEGERS: Final = frozenset(
+    {
+        pl.Int8(),
+        pl.Int16(),
+        pl.Int32(),
+        pl.Int64(),
+        pl.UInt8(),
+        pl.UInt16(),
+        pl.UInt32(),
+        pl.UInt64(),
+    }
+)
+_REQUIRED: Final = ("as_of", "strategy_id", "symbol", "strategy_type")
+_MAX_EXAMPLES: Final = 3
+
+
+def load_history(source: HistorySource, *, format: HistoryFormat = "auto") -> pl.DataFrame:
+    """Read a position history and validate it against ``SNAPSHOT_SCHEMA``.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, polars.DataFrame or polars.LazyFrame
+        A Parquet file, a CSV file, a Delta table directory, or a frame.
+    format : {"auto", "parquet", "csv", "delta"}, default "auto"
+        How to read a path. ``"auto"``: a directory with a ``_delta_log`` is a Delta table,
+        otherwise the suffix decides (``.parquet``/``.pq``, ``.csv``).
+
+    Returns
+    -------
+    polars.DataFrame
+        The snapshot columns in schema order with schema dtypes, then any extra columns,
+        sorted by ``(as_of, strategy_id)``.
+
+    Raises
+    ------
+    ValidationError
+        If the path cannot be read as the given format, or the history does not fit the
+        schema (one message listing every problem).
+    FileNotFoundError
+        If the path does not exist.
+
+    Examples
+    --------
+    A path works the same way (``load_history("history.parquet")``); a frame needs no file:
+
+    >>> from alertkit.backtest import synthetic_history
+    >>> history = synthetic_history(2, seed=3)
+    >>> load_history(history.lazy()).equals(history)
+    True
+    """
+    if isinstance(source, pl.LazyFrame):
+        return validate_history(source.collect())
+    if isinstance(source, pl.DataFrame):
+        return validate_history(source)
+    if not isinstance(source, str | os.PathLike):
+        raise ValidationError(
+            "source: expected a path, a polars DataFrame or a LazyFrame,"
+            f" got {type(source).__name__}"
+        )
+    path = Path(source)
+    if not path.exists():
+        raise FileNotFoundError(f"no history at {str(path)!r}")
+    kind = _detect_format(path) if format == "auto" else format
+    if kind == "delta":
+        frame = pl.read_delta(str(path))
+    elif kind == "parquet":
+        frame = pl.read_parquet(path)
+    elif kind == "csv":
+        # Typed by inference; validate_history then casts or names what does not fit.
+        frame = pl.read_csv(path, try_parse_dates=True)
+    else:
+        raise ValidationError(f"format: expected auto, parquet, csv or delta, got {format!r}")
+    return validate_history(frame)
+
+
+def _detect_format(path: Path) -> str:
+    if path.is_dir():
+        if (path / "_delta_log").is_dir():
+            return "delta"
+        raise ValidationError(
+            f"{str(path)!r} is a directory without a _delta_log: not a Delta table"
+        )
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix == ".csv":
+        return "csv"
+    raise ValidationError(
+        f"cannot tell the format of {str(path)!r} from its suffix; pass format='parquet',"
+        " 'csv' or 'delta'"
+    )
+
+
+def validate_history(frame: pl.DataFrame) -> pl.DataFrame:
+    """Check and cast a frame to ``SNAPSHOT_SCHEMA`` (see the module docstring for the rules).
+
+    Returns the snapshot columns with schema dtypes in schema order, then extra columns,
+    sorted by ``(as_of, strategy_id)``. Raises :class:`~alertkit.errors.ValidationError`
+    naming every missing column, every mistyped column and every bad value range at once.
+    """
+    missing = [name for name in SNAPSHOT_SCHEMA if name not in frame.columns]
+    mistyped: list[str] = []
+    casts: dict[str, pl.Expr] = {}
+    for name, expected in SNAPSHOT_SCHEMA.items():
+        if name in missing:
+            continue
+        actual = frame.schema[name]
+        expr = _cast(name, actual, expected)
+        if expr is None:
+            mistyped.append(f"{name}: expected {expected}, got {actual}{_hint(name, actual)}")
+        else:
+            casts[name] = expr
+    problems = [
+        f"missing column {name} ({dtype})"
+        for name, dtype in SNAPSHOT_SCHEMA.items()
+        if name in missing
+    ]
+    problems += [f"mistyped column {line}" for line in mistyped]
+
+    out = frame
+    if casts:
+        try:
+            out = frame.with_columns(casts.values())
+        except pl.exceptions.InvalidOperationError:
+            # A strict integer cast failed: find which columns overflow, one at a time.
+            for name, expr in list(casts.items()):
+                try:
+                    frame.select(expr)
+                except pl.exceptions.InvalidOperationError:
+                    problems.append(
+                        f"mistyped column {name}: expected {SNAPSHOT_SCHEMA[name]}, got"
+                        f" {frame.schema[name]} with values out of range"
+                    )
+                    del casts[name]
+            out = frame.with_columns(casts.values())
+    problems += _value_problems(out, present=set(casts))
+    if problems:
+        raise ValidationError(
+            f"history does not fit the snapshot schema (DOMAIN 3): {len(problems)}"
+            f" problem{'s' if len(problems) != 1 else ''}\n  - " + "\n  - ".join(problems)
+        )
+    extras = [name for name in frame.columns if name not in SNAPSHOT_SCHEMA]
+    return out.select([*SNAPSHOT_SCHEMA, *extras]).sort(
+        ["as_of", "strategy_id"], maintain_order=True
+    )
+
+
+def _cast(name: str, actual: pl.DataType, expected: pl.DataType) -> pl.Expr | None:
+    """The expression that brings ``actual`` to ``expected`` exactly, or None if it cannot."""
+    col = pl.col(name)
+    if actual == expected:
+        return col
+    if actual == pl.Null():
+        return col.cast(expected)
+    if isinstance(expected, pl.Datetime):
+        if isinstance(actual, pl.Datetime) and actual.time_zone is not None:
+            return col.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        return None
+    if expected in (pl.Int64(), pl.Int32()) and actual in _INTEGERS:
+        return col.cast(expected, strict=True)
+    if expected == pl.Float64() and (actual == pl.Float32() or actual in _INTEGERS):
+        return col.cast(pl.Float64)
+    if expected == pl.String() and isinstance(actual, pl.Categorical | pl.Enum):
+        return col.cast(pl.String)
+    return None
+
+
+def _hint(name: str, actual: pl.DataType) -> str:
+    if name == "as_of" and isinstance(actual, pl.Datetime) and actual.time_zone is None:
+        return (
+            " (naive timestamps are ambiguous: attach their zone first, e.g."
+            " pl.col('as_of').dt.replace_time_zone('UTC'))"
+        )
+    return ""
+
+
+def _value_problems(frame: pl.DataFrame, present: set[str]) -> list[str]:
+    problems: list[str] = []
+    for name in _REQUIRED:
+        if name in present:
+            nulls = frame[name].null_count()
+            if nulls:
+                problems.append(f"{name}: {nulls} null value{'s' if nulls != 1 else ''}")
+    if "strategy_type" in present:
+        unknown = sorted(set(frame["strategy_type"].drop_nulls().unique()) - STRATEGY_TYPES)
+        if unknown:
+            problems.append(
+                f"strategy_type: unknown value{'s' if len(unknown) != 1 else ''}"
+                f" {', '.join(map(repr, unknown[:_MAX_EXAMPLES]))}; expected one of"
+                f" {', '.join(sorted(STRATEGY_TYPES))}"
+            )
+    if "iv_percentile" in present:
+        low, high = frame.select(
+            pl.col("iv_percentile").min().alias("low"), pl.col("iv_percentile").max().alias("high")
+        ).row(0)
+        if high is not None and high > 1.0:
+            problems.append(
+                f"iv_percentile: values up to {high:g} look like a 0-100 scale; expected a 0-1"
+                " fraction (divide by 100)"
+            )
+        elif low is not None and low < 0.0:
+            problems.append(f"iv_percentile: values down to {low:g}; expected a 0-1 fraction")
+    if {"as_of", "strategy_id"} <= present:
+        dupes = frame.filter(pl.struct("as_of", "strategy_id").is_duplicated())
+        if dupes.height:
+            first = dupes.row(0, named=True)
+            problems.append(
+                f"{dupes.height} rows repeat an (as_of, strategy_id) pair, e.g."
+                f" ({first['as_of'].isoformat()}, {first['strategy_id']})"
+            )
+    return problems

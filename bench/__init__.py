@@ -1,0 +1,1 @@
+"""alertkit benchmarks: `python -m bench` (or `make bench`). Not part of the test run."""

@@ -1,0 +1,189 @@
+"""AlertManager against raw deltalake/polars doing the same work (issue 2's four ratios)."""
+
+from __future__ import annotations
+
+import itertools
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from deltalake import write_deltalake
+
+from alertkit import Decision, DecisionAction, SyncAlertManager, Urgency
+from alertkit._ids import new_alert_ids
+from alertkit.alerts import AlertQuery
+from alertkit.schema import ALERT_SCHEMA, PARTITION_COLUMN
+from bench._harness import Comparison, interleaved_medians
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+RULES = ["take_profit_full", "stop_loss_hard", "dte_roll", "gamma_risk", "vix_level", "iv_crush"]
+
+
+def alert_frame(n: int, seed: int = 0, open_share: float = 0.02) -> pl.DataFrame:
+    """``n`` alerts spread over a year, mostly closed (as a lived-in table is)."""
+    rng = np.random.default_rng(seed)
+    step = timedelta(days=365) / n
+    created = pl.datetime_range(
+        START, START + step * (n - 1), step, time_unit="us", time_zone="UTC", eager=True
+    )[:n]
+    status = rng.choice(
+        ["active", "acknowledged", "resolved", "dismissed"],
+        n,
+        p=[open_share / 2, open_share / 2, 0.9 - open_share, 0.1],
+    )
+    frame = pl.DataFrame(
+        {
+            "alert_id": new_alert_ids(created, seed=seed),
+            "type": rng.choice(["info", "warning", "critical"], n),
+            "severity": rng.choice(["immediate", "high", "normal", "low"], n),
+            "status": status,
+            "title": "Close position: take_profit_full",
+            "message": "Up 82% of max profit",
+            "rule": rng.choice(RULES, n),
+            "symbol": rng.choice(["SPY", "QQQ", "IWM"], n),
+            "strategy_id": np.arange(n, dtype=np.int64),  # unique: open fingerprints never clash
+            "metadata": '{"upl_pct":0.82,"threshold":0.8}',
+            "created_at": created,
+        }
+    )
+    closed = pl.col("status").is_in(["resolved", "dismissed"])
+    return frame.with_columns(
+        acknowledged_at=pl.when(pl.col("status") == "acknowledged").then(pl.col("created_at")),
+        resolved_at=pl.when(closed).then(pl.col("created_at") + pl.duration(hours=1)),
+        occurrences=pl.lit(1, pl.Int64),
+        last_seen_at=pl.col("created_at"),
+        engine_rule=pl.lit("take_profit"),
+        rule_priority=pl.lit(2.0),
+        revision=pl.lit(0, pl.Int64),
+        history=pl.lit("[]"),
+        created_date=pl.col("created_at").dt.date(),
+    ).select([pl.col(c).cast(t) for c, t in ALERT_SCHEMA.items()])
+
+
+def table_of(n: int, root: Path, name: str) -> SyncAlertManager:
+    manager = SyncAlertManager(root / name, maintain_every=0)
+    manager.initialize()
+    manager.insert_alerts(alert_frame(n))
+    return manager
+
+
+def bench_create(root: Path, repeats: int) -> Comparison:
+    manager = table_of(10_000, root, "create")
+    raw_path = root / "create_raw"
+    write_deltalake(raw_path, alert_frame(10_000).to_arrow(), partition_by=[PARTITION_COLUMN])
+    counter = itertools.count(10_000_000)
+    decision = Decision(DecisionAction.CLOSE, "Stop loss", "stop_loss_hard", Urgency.IMMEDIATE)
+    now = datetime(2026, 1, 5, 15, tzinfo=UTC)
+
+    def ours() -> None:
+        manager.create_alert(decision, {"symbol": "SPY", "strategy_id": next(counter)}, at=now)
+
+    one_row = alert_frame(1, seed=9).to_arrow()
+
+    def raw() -> None:
+        write_deltalake(raw_path, one_row, mode="append", partition_by=[PARTITION_COLUMN])
+
+    ours_s, raw_s = interleaved_medians(ours, raw, repeats)
+    return Comparison(
+        "create_alert (first firing, 10k-alert table)",
+        ours_s,
+        raw_s,
+        2.0,
+        "raw 1-row append",
+        "dedup read + conflict-safe MERGE insert",
+    )
+
+
+def bench_acknowledge(root: Path, repeats: int) -> Comparison:
+    big = table_of(1_000_000, root, "ack_1m")
+    small = table_of(1_000, root, "ack_1k")
+
+    def active_ids(manager: SyncAlertManager) -> list[str]:
+        return (
+            manager.scan_alerts()
+            .filter(pl.col("status") == "active")
+            .select("alert_id")
+            .collect()["alert_id"]
+            .shuffle(seed=1)
+            .to_list()
+        )
+
+    big_ids, small_ids = iter(active_ids(big)), iter(active_ids(small))
+    big_s, small_s = interleaved_medians(
+        lambda: big.acknowledge_alert(next(big_ids)),
+        lambda: small.acknowledge_alert(next(small_ids)),
+        repeats,
+    )
+    return Comparison(
+        "acknowledge_alert, 1M-alert table",
+        big_s,
+        small_s,
+        2.0,
+        "same on 1k-alert table",
+        "partition from the time-ordered id; one file rewritten",
+    )
+
+
+def bench_query(root: Path, repeats: int) -> Comparison:
+    manager = table_of(1_000_000, root, "query_1m")
+    query = AlertQuery(symbol="SPY", status="active", limit=100)
+
+    def raw() -> pl.DataFrame:
+        return (
+            pl.scan_delta(manager.path)
+            .filter((pl.col("symbol") == "SPY") & (pl.col("status") == "active"))
+            .sort(["created_at", "alert_id"], descending=True)
+            .head(100)
+            .collect()
+        )
+
+    assert [a.alert_id for a in manager.query_alerts(query)] == raw()["alert_id"].to_list()
+    ours_s, raw_s = interleaved_medians(lambda: manager.query_alerts(query), raw, repeats)
+    return Comparison(
+        "query_alerts(symbol, status, limit=100), 1M alerts",
+        ours_s,
+        raw_s,
+        1.5,
+        "raw pl.scan_delta, same filter/sort/limit",
+        "includes building 100 Alert objects",
+    )
+
+
+def bench_bulk_insert(root: Path, repeats: int) -> Comparison:
+    frame = alert_frame(1_000_000, seed=3)
+    counter = itertools.count()
+    paths: dict[str, Path] = {}
+
+    def fresh() -> None:
+        i = next(counter)
+        paths["ours"], paths["raw"] = root / f"bulk_ours_{i}", root / f"bulk_raw_{i}"
+        SyncAlertManager(paths["ours"]).initialize()
+
+    def ours() -> None:
+        SyncAlertManager(paths["ours"], maintain_every=0).insert_alerts(frame)
+
+    def raw() -> None:
+        write_deltalake(paths["raw"], frame.to_arrow(), partition_by=[PARTITION_COLUMN])
+
+    ours_s, raw_s = interleaved_medians(ours, raw, repeats, setup=fresh)
+    return Comparison(
+        "insert_alerts, 1M alerts in one commit",
+        ours_s,
+        raw_s,
+        1.5,
+        "raw write_deltalake of the same frame",
+        "includes validating every row",
+    )
+
+
+def run(quick: bool = False) -> list[Comparison]:
+    with tempfile.TemporaryDirectory(prefix="alertkit-bench-") as tmp:
+        root = Path(tmp)
+        return [
+            bench_create(root, repeats=7 if quick else 21),
+            bench_acknowledge(root, repeats=5 if quick else 15),
+            bench_query(root, repeats=5 if quick else 15),
+            bench_bulk_insert(root, repeats=1 if quick else 3),
+        ]
