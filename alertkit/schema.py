@@ -15,8 +15,10 @@ from typing import Any, Final
 import polars as pl
 import pyarrow as pa
 
+from alertkit._ids import ALERT_ID_PATTERN
 from alertkit._json import dumps_metadata
-from alertkit.alerts import Alert
+from alertkit.alerts import Alert, AlertSeverity, AlertStatus, AlertType
+from alertkit.errors import ValidationError
 
 __all__ = [
     "ALERT_COLUMNS",
@@ -131,10 +133,6 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
     Checks columns and dtypes, enum values, required text, status/timestamp agreement and id
     form and uniqueness, vectorised, and raises ValidationError naming every failing check.
     """
-    from alertkit._ids import ALERT_ID_PATTERN
-    from alertkit.alerts import AlertSeverity, AlertStatus, AlertType
-    from alertkit.errors import ValidationError
-
     missing = [c for c in ALERT_SCHEMA if c not in frame.columns]
     wrong = [
         f"{c} is {frame.schema[c]}, expected {t}"
@@ -149,13 +147,6 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
     id_pattern = ALERT_ID_PATTERN.pattern
     checks = {
         "alert_id has an invalid form": ~pl.col("alert_id").str.contains(id_pattern),
-        "alert_id repeats": pl.col("alert_id").is_duplicated(),
-        "open fingerprint (rule, strategy_id, symbol) repeats": pl.col("status").is_in(
-            OPEN_STATUSES
-        )
-        & pl.struct("rule", "strategy_id", "symbol")
-        .is_duplicated()
-        .over(pl.col("status").is_in(OPEN_STATUSES)),
         "type is not a known AlertType": ~pl.col("type").is_in([m.value for m in AlertType]),
         "severity is not a known AlertSeverity": ~pl.col("severity").is_in(
             [m.value for m in AlertSeverity]
@@ -178,6 +169,25 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
         [expr.fill_null(True).sum().alias(name) for name, expr in checks.items()]
     ).row(0, named=True)
     failed = [f"{n} rows: {name}" for name, n in counts.items() if n]
+    failed += _duplicates(frame)
     if failed:
         raise ValidationError("alerts frame: " + "; ".join(failed))
     return frame
+
+
+def _duplicates(frame: pl.DataFrame) -> list[str]:
+    """Repeated ids, and open fingerprints that appear more than once."""
+    found = []
+    # Hashing first keeps the common case (no repeats) cheap on a million ids; a hash
+    # collision only sends us to the exact check.
+    if frame.select(pl.col("alert_id").hash().is_duplicated().any()).item():
+        repeated = frame.select(pl.col("alert_id").is_duplicated().sum()).item()
+        if repeated:
+            found.append(f"{repeated} rows: alert_id repeats")
+    open_keys = frame.filter(pl.col("status").is_in(OPEN_STATUSES)).select(
+        "rule", "strategy_id", "symbol"
+    )
+    repeated_open = int(open_keys.is_duplicated().sum())
+    if repeated_open:
+        found.append(f"{repeated_open} rows: open fingerprint (rule, strategy_id, symbol) repeats")
+    return found
