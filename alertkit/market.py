@@ -41,7 +41,13 @@ import polars as pl
 
 from alertkit._time import to_utc
 from alertkit.errors import ValidationError
-from alertkit.snapshot import SNAPSHOT_SCHEMA, STRATEGY_TYPES, PositionSnapshot
+from alertkit.snapshot import (
+    SNAPSHOT_SCHEMA,
+    STRATEGY_TYPES,
+    UNIT_RANGES,
+    PositionSnapshot,
+    check_units,
+)
 
 __all__ = [
     "MARKET_COLUMNS",
@@ -90,13 +96,6 @@ SnapshotLike: TypeAlias = PositionSnapshot | Mapping[str, Any]
 _FLOATS: Final = tuple(name for name, dtype in ROW_SCHEMA.items() if dtype == pl.Float64())
 _INTS: Final = ("strategy_id", "dte")
 _STRINGS: Final = ("symbol", "strategy_type")
-
-# Valid ranges, inclusive flags, and what a value outside them most likely means. One table
-# for the row check and the frame check, so both refuse exactly the same values.
-_UNIT_RANGES: Final = (
-    ("iv_percentile", 0.0, 1.0, True, "a fraction 0-1 (divide 0-100 sources by 100)"),
-    ("underlying_change_1h", -1.0, 1.0, False, "a fraction with |x| < 1 (-0.03 = -3 %)"),
-)
 
 
 class SnapshotRow(dict[str, Any]):
@@ -227,13 +226,7 @@ def _check_row(row: SnapshotRow) -> None:
         raise ValidationError(
             f"strategy_type: expected one of {', '.join(sorted(STRATEGY_TYPES))}, got {kind!r}"
         )
-    for name, low, high, inclusive, meaning in _UNIT_RANGES:
-        value = row[name]
-        if value is None:
-            continue
-        inside = low <= value <= high if inclusive else low < value < high
-        if not inside:
-            raise ValidationError(f"{name}: expected {meaning}, got {value!r}")
+    check_units(row)
 
 
 def normalize_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
@@ -293,7 +286,7 @@ def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> None:
             f"one of {', '.join(sorted(STRATEGY_TYPES))}",
         )
     }
-    for name, low, high, inclusive, meaning in _UNIT_RANGES:
+    for name, low, high, inclusive, meaning in UNIT_RANGES:
         inside = pl.col(name).is_between(low, high, closed="both" if inclusive else "none")
         checks[name] = (pl.col(name).is_not_null() & ~inside, meaning)
     found = (

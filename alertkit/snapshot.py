@@ -16,7 +16,7 @@ import polars as pl
 from alertkit._time import to_utc
 from alertkit.errors import ValidationError
 
-__all__ = ["SNAPSHOT_SCHEMA", "STRATEGY_TYPES", "PositionSnapshot"]
+__all__ = ["SNAPSHOT_SCHEMA", "STRATEGY_TYPES", "UNIT_RANGES", "PositionSnapshot", "check_units"]
 
 SNAPSHOT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "as_of": pl.Datetime("us", "UTC"),
@@ -54,6 +54,25 @@ STRATEGY_TYPES: Final = frozenset(
         "short_put",
     }
 )
+
+# Valid ranges, inclusive flags, and what a value outside them most likely means. One table
+# for the model, the engine's row check and the frame check, so all refuse the same values.
+UNIT_RANGES: Final = (
+    ("iv_percentile", 0.0, 1.0, True, "a fraction 0-1 (divide 0-100 sources by 100)"),
+    ("underlying_change_1h", -1.0, 1.0, False, "a fraction with |x| < 1 (-0.03 = -3 %)"),
+)
+
+
+def check_units(values: dict[str, Any]) -> None:
+    """Raise ValidationError for a value in a detectably wrong unit (see UNIT_RANGES)."""
+    for name, low, high, inclusive, meaning in UNIT_RANGES:
+        value = values.get(name)
+        if value is None:
+            continue
+        inside = low <= value <= high if inclusive else low < value < high
+        if not inside:
+            raise ValidationError(f"{name}: expected {meaning}, got {value!r}")
+
 
 _FLOAT_FIELDS: Final = tuple(
     name for name, dtype in SNAPSHOT_SCHEMA.items() if dtype == pl.Float64()
@@ -114,6 +133,7 @@ class PositionSnapshot:
             self.upl_pct = self.unrealized_pnl / self.entry_price if self.entry_price > 0 else None
         if self.dte is None and self.expiry is not None:
             self.dte = (self.expiry - self.as_of.date()).days
+        check_units({name: getattr(self, name) for name, *_ in UNIT_RANGES})
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot as a plain dict keyed by ``SNAPSHOT_SCHEMA`` column names."""

@@ -92,7 +92,7 @@ def bench_create(root: Path, repeats: int) -> Comparison:
         raw_s,
         2.0,
         "raw 1-row append",
-        "dedup read + conflict-safe MERGE insert",
+        "dedup read + append on a cached snapshot",
     )
 
 

@@ -223,3 +223,19 @@ def test_alert_ids_are_time_ordered_uuid7_naming_their_day() -> None:
     assert created_date_of(late) == date(2026, 1, 6)
     assert created_date_of("test-123") is None
     assert len({new_alert_id(datetime(2026, 1, 5, tzinfo=UTC)) for _ in range(1000)}) == 1000
+
+
+def test_position_snapshot_refuses_detectably_wrong_units() -> None:
+    base = {
+        "as_of": datetime(2026, 1, 5, tzinfo=UTC),
+        "strategy_id": 1,
+        "symbol": "SPY",
+        "strategy_type": "iron_condor",
+    }
+    with pytest.raises(
+        ValidationError, match=r"^iv_percentile: expected a fraction 0-1 .* got 25.0$"
+    ):
+        PositionSnapshot(**base, iv_percentile=25)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"^underlying_change_1h: expected a fraction with"):
+        PositionSnapshot(**base, underlying_change_1h=-3.0)  # type: ignore[arg-type]
+    assert PositionSnapshot(**base, iv_percentile=1.0).iv_percentile == 1.0  # type: ignore[arg-type]
