@@ -1,128 +1,88 @@
-"""The main job run by ``alertkit demo``: example positions -> decisions -> alerts -> board."""
+"""The main job run by ``alertkit demo``: history -> backtest -> alert lake -> triage -> board.
+
+1. :func:`~alertkit.backtest.synthetic_history` with its defaults (160 positions, seed 7);
+2. :func:`~alertkit.backtest.run_backtest`, vectorized, alerts auto-resolved after a quiet
+   day, written to the lake with ``lake_mode="overwrite"`` so that a re-run starts afresh;
+3. three of the newest open alerts walked through their lifecycle by the
+   :class:`~alertkit.SyncAlertManager` (acknowledged, resolved with a note, dismissed), at
+   fixed instants after the history's end, so the output is the same on every run;
+4. the per-trigger summary and the board printed.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Final
 
-from alertkit.decisions import Decision, DecisionAction, Urgency
-from alertkit.manager import AlertManager
+import polars as pl
 
-__all__ = ["run_demo"]
+from alertkit.alerts import Alert
+from alertkit.backtest import BacktestResult, run_backtest, synthetic_history
+from alertkit.sync_manager import SyncAlertManager
 
-START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+__all__ = ["QUIET_PERIOD", "run_demo"]
 
-# (minutes after START, symbol, strategy_id, decision). Until the engine lands these are the
-# decisions its rules would take on these positions.
-_EXAMPLES = [
-    (
-        0,
-        "SPY",
-        101,
-        Decision(
-            DecisionAction.CLOSE,
-            "SPY fell 3.4% in the last hour",
-            "catastrophe_drop",
-            Urgency.IMMEDIATE,
-            {"underlying_change_1h": -0.034, "threshold": -0.03},
-        ),
-    ),
-    (
-        5,
-        "QQQ",
-        202,
-        Decision(
-            DecisionAction.REDUCE,
-            "Up 55% of max profit: take half off",
-            "take_profit_partial",
-            Urgency.NORMAL,
-            {"upl_pct": 0.55, "close_ratio": 0.5},
-        ),
-    ),
-    (
-        10,
-        "IWM",
-        303,
-        Decision(
-            DecisionAction.ROLL,
-            "23 DTE <= 25: roll to 45 DTE",
-            "dte_roll",
-            Urgency.NORMAL,
-            {"dte": 23, "roll_to_dte": 45},
-        ),
-    ),
-    (
-        15,
-        "SPY",
-        104,
-        Decision(
-            DecisionAction.CLOSE,
-            "Portfolio delta 0.34 beyond 0.30",
-            "delta_risk_portfolio",
-            Urgency.HIGH,
-            {"portfolio_delta": 0.34, "limit": 0.30},
-        ),
-    ),
-    (
-        20,
-        "QQQ",
-        202,
-        Decision(
-            DecisionAction.REDUCE,
-            "Up 57% of max profit: take half off",
-            "take_profit_partial",
-            Urgency.NORMAL,
-            {"upl_pct": 0.57, "close_ratio": 0.5},
-        ),
-    ),
-    (
-        25,
-        "QQQ",
-        202,
-        Decision(
-            DecisionAction.CLOSE,
-            "Up 82% of max profit",
-            "take_profit_full",
-            Urgency.NORMAL,
-            {"upl_pct": 0.82, "threshold": 0.8},
-        ),
-    ),
-]
+QUIET_PERIOD: Final = timedelta(days=1)
 
 
-async def _demo(lake: str) -> None:
+def run_demo(lake: str) -> BacktestResult:
+    """Run the demo job into the alerts table at ``lake``; returns the backtest's result."""
     from alertkit.cli import print_board
 
-    manager = AlertManager(lake)
-    await manager.initialize()
-    created = []
-    for minutes, symbol, strategy_id, decision in _EXAMPLES:
-        as_of = START + timedelta(minutes=minutes)
-        alert = await manager.create_alert(
-            decision, {"symbol": symbol, "strategy_id": strategy_id, "as_of": as_of}
-        )
-        assert alert is not None
-        created.append(alert)
-    crash, roll, delta, partial_again = created[0], created[2], created[3], created[4]
-    later = START + timedelta(hours=1)
-    if crash.status.value == "active":  # a re-run finds the lake already triaged
-        await manager.acknowledge_alert(crash.alert_id, by="demo", at=later)
-        await manager.resolve_alert(
-            crash.alert_id, by="demo", note="closed at market", at=later + timedelta(minutes=3)
-        )
-        await manager.dismiss_alert(
-            roll.alert_id, by="demo", note="rolling next week", at=later + timedelta(minutes=4)
-        )
-        await manager.acknowledge_alert(delta.alert_id, by="demo", at=later + timedelta(minutes=5))
-    print(f"alert lake: {manager.path}")
+    history = synthetic_history()
+    result = run_backtest(history, quiet_period=QUIET_PERIOD, lake=lake, lake_mode="overwrite")
+    alerts = result.alerts
+    resolved = alerts.filter(pl.col("status") == "resolved").height
+    first: datetime
+    last: datetime
+    first, last = history.select(first=pl.col("as_of").min(), last=pl.col("as_of").max()).row(0)
     print(
-        f"alerts: {await manager.get_alert_count()} "
-        f"(active {await manager.get_alert_count('active')}, "
-        f"acknowledged {await manager.get_alert_count('acknowledged')}); "
-        f"take_profit_partial on QQQ 202 fired {partial_again.occurrences} times"
+        f"history: {history.height:,} snapshots of {history['strategy_id'].n_unique()} positions,"
+        f" {first:%Y-%m-%d} to {last:%Y-%m-%d}"
     )
-    print_board(await manager.board())
+    print(
+        f"backtest: {alerts.height:,} alerts ({alerts.height - resolved:,} open,"
+        f" {resolved:,} resolved after a quiet {QUIET_PERIOD.days} day)"
+        f" from {int(alerts['occurrences'].sum()):,} firings"
+    )
+    with pl.Config(
+        tbl_rows=30,
+        tbl_cols=-1,
+        tbl_width_chars=240,
+        float_precision=1,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        tbl_formatting="ASCII_MARKDOWN",
+    ):
+        print(result.summary())
 
-
-def run_demo(lake: str) -> None:
-    asyncio.run(_demo(lake))
+    manager = SyncAlertManager(lake)
+    print(f"alert lake: {manager.path} (table version {result.lake_version})")
+    newest_open = (
+        alerts.filter(pl.col("status") == "active")
+        .sort("created_at", "alert_id", descending=True)["alert_id"]
+        .to_list()
+    )
+    # Triage after the history's end, at fixed instants: the same output on every run.
+    steps: list[tuple[str, Callable[..., Alert], str | None]] = [
+        ("acknowledged", manager.acknowledge_alert, None),
+        ("resolved", manager.resolve_alert, "closed at market"),
+        ("dismissed", manager.dismiss_alert, "rolling next week"),
+    ]
+    for minutes, ((done, transition, note), alert_id) in enumerate(
+        zip(steps, newest_open, strict=False)
+    ):
+        alert = transition(
+            alert_id, by="demo", note=note, at=last + timedelta(hours=1, minutes=minutes)
+        )
+        print(f"{done}: {alert.title} on {alert.symbol} {alert.strategy_id} ({alert_id})")
+    print(
+        f"alerts in the lake: {manager.get_alert_count()}"
+        f" (active {manager.get_alert_count('active')},"
+        f" acknowledged {manager.get_alert_count('acknowledged')},"
+        f" resolved {manager.get_alert_count('resolved')},"
+        f" dismissed {manager.get_alert_count('dismissed')})"
+    )
+    print_board(manager.board(), rows=15)
+    return result

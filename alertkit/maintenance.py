@@ -1,22 +1,52 @@
 """Keeping a table of many small commits fast: compaction, checkpoints, vacuum.
 
 Each alert creation or transition is a commit that adds a small file; reads slow down as
-files pile up. :func:`maintain` compacts small files into large ones, writes a checkpoint so
-log replay stays short, and (optionally) vacuums files no version younger than the retention
-needs. The manager calls :func:`needs_maintenance` every few hundred of its commits.
+files pile up. :func:`maintain` compacts the small files of each partition into one, writes a
+checkpoint so log replay stays short, and (optionally) vacuums files that no version younger
+than the retention still needs. The manager calls :func:`auto_maintain` every few hundred of
+its commits, which compacts only the partitions holding more than SMALL_FILES_PER_PARTITION
+files (the day being written, usually), so its cost does not grow with the table.
+
+Compactions must never overlap. deltalake 1.6 lets two compactions of the same files, planned
+on the same snapshot, both commit (their removes carry ``dataChange=false``, which its conflict
+checker lets through, and ``optimize`` ignores ``max_commit_retries``), and every compacted row
+is then stored twice. So alertkit compacts only while holding an exclusive lock: an ``flock``
+on ``_alertkit_maintenance.lock`` in the table directory, which the kernel releases if the
+process dies, and which Delta readers ignore (a leading underscore). Object stores offer no
+such lock to alertkit: there automatic maintenance leaves compaction to an explicit
+:func:`maintain` (``alertkit maintain``) run by one process at a time. Appends and transitions
+racing a compaction are safe either way: delta-rs rebases the compaction over appends and
+refuses whichever of a compaction and a transition commits second on a file both touched.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
-from alertkit.errors import ValidationError
+import polars as pl
+from deltalake.exceptions import DeltaError
+
+from alertkit.errors import StoreError, ValidationError
+from alertkit.schema import PARTITION_COLUMN
 from alertkit.store import AlertStore
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no flock, so no automatic compaction
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
+    "LOCK_FILE",
     "MIN_VACUUM_RETENTION_HOURS",
+    "SMALL_FILES_PER_PARTITION",
     "MaintenanceReport",
+    "auto_maintain",
+    "fragmented_partitions",
     "maintain",
     "needs_maintenance",
 ]
@@ -25,7 +55,10 @@ MIN_VACUUM_RETENTION_HOURS: Final = 24
 """Vacuum never deletes files younger than this: readers and time travel need them."""
 
 SMALL_FILES_PER_PARTITION: Final = 16
-"""Fragmentation threshold: more data files than this per partition on average."""
+"""Fragmentation threshold: a partition with more data files than this is compacted."""
+
+LOCK_FILE: Final = "_alertkit_maintenance.lock"
+"""Held (flock) by the process compacting a local table; never deleted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +71,80 @@ class MaintenanceReport:
     files_added_by_compaction: int
     checkpoint_version: int | None
     vacuumed_files: int
+    compaction_skipped: str | None = None
+    """Why compaction was not attempted, if it was not (None when it ran or was not asked)."""
 
     def describe(self) -> str:
         """One human sentence, for the CLI and logs."""
-        parts = [
-            f"compacted {self.files_removed_by_compaction} files into"
-            f" {self.files_added_by_compaction} ({self.files_before} -> {self.files_after}"
-            " data files)"
-        ]
+        if self.compaction_skipped is not None:
+            parts = [f"skipped compaction ({self.compaction_skipped})"]
+        else:
+            parts = [
+                f"compacted {self.files_removed_by_compaction} files into"
+                f" {self.files_added_by_compaction} ({self.files_before} -> {self.files_after}"
+                " data files)"
+            ]
         if self.checkpoint_version is not None:
             parts.append(f"wrote a checkpoint at version {self.checkpoint_version}")
         parts.append(f"vacuumed {self.vacuumed_files} unreferenced files")
         return "; ".join(parts)
 
 
+def files_per_partition(store: AlertStore) -> dict[str, int]:
+    """How many data files each partition (creation date, ISO text) holds now."""
+    actions = pl.DataFrame(store.table().get_add_actions(flatten=True))
+    if actions.is_empty():
+        return {}
+    counts = actions.group_by(f"partition.{PARTITION_COLUMN}").len()
+    return {str(day): int(n) for day, n in counts.iter_rows()}
+
+
+def fragmented_partitions(store: AlertStore) -> list[str]:
+    """The partitions holding more than SMALL_FILES_PER_PARTITION files, oldest first."""
+    counts = files_per_partition(store)
+    return sorted(day for day, n in counts.items() if n > SMALL_FILES_PER_PARTITION)
+
+
 def needs_maintenance(store: AlertStore) -> bool:
-    """True when the table averages more than SMALL_FILES_PER_PARTITION files a partition."""
-    table = store.table()
-    files = len(table.file_uris())
-    partitions = max(1, len(table.partitions()))
-    return files > SMALL_FILES_PER_PARTITION * partitions
+    """True when some partition holds more than SMALL_FILES_PER_PARTITION files."""
+    return bool(fragmented_partitions(store))
+
+
+def _local_dir(store: AlertStore) -> Path | None:
+    if "://" not in store.uri:
+        return Path(store.uri)
+    if store.uri.startswith("file://"):
+        return Path(store.uri.removeprefix("file://"))
+    return None
+
+
+@contextmanager
+def _compaction_lock(store: AlertStore, *, wait: bool) -> Iterator[bool]:
+    """Hold the table's compaction lock; yields whether it is held. Where no lock exists
+    (object stores), yields True: the caller is the single maintainer by contract."""
+    directory = _local_dir(store)
+    if directory is None or fcntl is None:
+        yield True
+        return
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True  # closing the descriptor releases the lock
+    finally:
+        os.close(fd)
+
+
+def _compact(store: AlertStore, partitions: list[str] | None) -> tuple[int, int]:
+    filters = None if partitions is None else [(PARTITION_COLUMN, "in", partitions)]
+    metrics = store.retrying(
+        lambda: store.table().optimize.compact(partition_filters=filters),
+        "compact the alerts table",
+    )
+    return int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
 
 
 def maintain(
@@ -66,9 +153,14 @@ def maintain(
     compact: bool = True,
     checkpoint: bool = True,
     vacuum_retention_hours: int | None = None,
+    partitions: list[str] | None = None,
+    wait: bool = True,
 ) -> MaintenanceReport:
     """Compact, checkpoint and optionally vacuum the table behind ``store``.
 
+    ``partitions`` limits compaction to those creation dates (ISO text); ``wait=False``
+    skips compaction, rather than waiting, when another process holds the compaction lock.
+    On an object store compaction runs without a lock: never run two maintain() at once.
     ``vacuum_retention_hours`` below MIN_VACUUM_RETENTION_HOURS is refused: deleting files a
     concurrent reader or a recent version still needs would break them.
     """
@@ -77,28 +169,53 @@ def maintain(
             f"vacuum_retention_hours: expected >= {MIN_VACUUM_RETENTION_HOURS},"
             f" got {vacuum_retention_hours}"
         )
-    before = len(store.table().file_uris())
-    removed = added = 0
-    if compact:
-        metrics = store.retrying(
-            lambda: store.table().optimize.compact(), "compact the alerts table"
-        )
-        removed = int(metrics.get("numFilesRemoved", 0))
-        added = int(metrics.get("numFilesAdded", 0))
-    checkpoint_version = None
-    if checkpoint:
-        table = store.table()
-        table.create_checkpoint()
-        table.cleanup_metadata()
-        checkpoint_version = table.version()
-    vacuumed = 0
-    if vacuum_retention_hours is not None:
-        vacuumed = len(store.table().vacuum(retention_hours=vacuum_retention_hours, dry_run=False))
+    try:
+        before = len(store.table().file_uris())
+        removed = added = 0
+        skipped = None
+        if compact and partitions != []:
+            with _compaction_lock(store, wait=wait) as held:
+                if held:
+                    removed, added = _compact(store, partitions)
+                else:
+                    skipped = "another process is compacting this table"
+        checkpoint_version = None
+        if checkpoint:
+            table = store.table()
+            table.create_checkpoint()
+            table.cleanup_metadata()
+            checkpoint_version = table.version()
+        vacuumed = 0
+        if vacuum_retention_hours is not None:
+            # alertkit's own floor (checked above) replaces delta-rs's 7-day default.
+            vacuumed = len(
+                store.table().vacuum(
+                    retention_hours=vacuum_retention_hours,
+                    dry_run=False,
+                    enforce_retention_duration=False,
+                )
+            )
+        after = len(store.table().file_uris())
+    except DeltaError as exc:
+        raise StoreError(f"maintenance of {store.uri} failed: {exc}") from exc
     return MaintenanceReport(
         files_before=before,
-        files_after=len(store.table().file_uris()),
+        files_after=after,
         files_removed_by_compaction=removed,
         files_added_by_compaction=added,
         checkpoint_version=checkpoint_version,
         vacuumed_files=vacuumed,
+        compaction_skipped=skipped,
     )
+
+
+def auto_maintain(store: AlertStore) -> MaintenanceReport | None:
+    """The manager's periodic check: compact the fragmented partitions and checkpoint, unless
+    another process is compacting. None when there was nothing to do or no lock to take (on
+    object stores delta-rs still writes a checkpoint every 50 commits by itself)."""
+    if _local_dir(store) is None or fcntl is None:
+        return None
+    partitions = fragmented_partitions(store)
+    if not partitions:
+        return None
+    return maintain(store, partitions=partitions, wait=False)

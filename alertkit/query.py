@@ -23,16 +23,12 @@ from alertkit.schema import OPEN_STATUSES
 from alertkit.store import AlertStore, TableVersion
 
 __all__ = [
-    "EVENT_TIME_FORMAT",
     "TRANSITION_SCHEMA",
     "is_open",
     "query_filter",
     "scan_alerts",
     "scan_transitions",
 ]
-
-EVENT_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
-"""How transition times are written in the history JSON: fixed width, always UTC."""
 
 TRANSITION_SCHEMA: Final = pl.Struct(
     {

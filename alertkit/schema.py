@@ -23,11 +23,13 @@ from alertkit.errors import ValidationError
 __all__ = [
     "ALERT_COLUMNS",
     "ALERT_SCHEMA",
+    "EVENT_TIME_FORMAT",
     "OPEN_STATUSES",
     "PARTITION_COLUMN",
     "alert_from_row",
     "alert_to_row",
     "alerts_to_frame",
+    "history_event",
 ]
 
 _TS: Final = pl.Datetime("us", "UTC")
@@ -59,6 +61,29 @@ ALERT_SCHEMA: Final[dict[str, pl.DataType]] = {
 ALERT_COLUMNS: Final = tuple(ALERT_SCHEMA)
 PARTITION_COLUMN: Final = "created_date"
 OPEN_STATUSES: Final = ("active", "acknowledged")
+
+EVENT_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
+"""How transition times are written in the history JSON: fixed width, always UTC."""
+
+
+def history_event(
+    at: datetime,
+    action: str,
+    from_status: str | None,
+    to_status: AlertStatus,
+    by: str | None,
+    note: str | None,
+) -> dict[str, Any]:
+    """One entry of an alert's ``history`` column: a lifecycle event (create, acknowledge,
+    resolve, dismiss), when, from which status to which, by whom and why."""
+    return {
+        "at": at.astimezone(UTC).strftime(EVENT_TIME_FORMAT),
+        "action": action,
+        "from": from_status,
+        "to": to_status.value,
+        "by": by,
+        "note": note,
+    }
 
 
 def arrow_schema() -> pa.Schema:

@@ -224,6 +224,32 @@ class AlertStore:
         self.commits += 1
         return int(target.version())
 
+    def overwrite(self, rows: pl.DataFrame, custom_metadata: dict[str, str]) -> int:
+        """Replace every row of the table with ``rows`` in one commit; returns its version.
+
+        The partitioning is kept and nothing is deleted from storage: earlier versions stay
+        readable by time travel until a vacuum. Raises ``CommitFailedError`` when a
+        concurrent commit wins (see :meth:`retrying`; an overwrite is safe to redo).
+        """
+        target = self.table()
+        try:
+            write_deltalake(
+                target,
+                rows.select(list(ALERT_SCHEMA)).to_arrow(),
+                mode="overwrite",
+                partition_by=[PARTITION_COLUMN],
+                storage_options=self.storage_options,
+                commit_properties=CommitProperties(custom_metadata=custom_metadata),
+            )
+        except CommitFailedError:
+            raise
+        except DeltaSchemaMismatchError as exc:
+            raise SchemaMismatchError(f"rows do not fit the table at {self.uri}: {exc}") from exc
+        except DeltaError as exc:
+            raise StoreError(f"overwrite of {self.uri} failed: {exc}") from exc
+        self.commits += 1
+        return int(target.version())
+
     def commit_versions(self, key: str, values: list[str], *, newer_than: int) -> dict[str, int]:
         """For each of ``values``, the version of the commit whose metadata ``key`` equals
         it, searching the commits after ``newer_than`` (newest first)."""
@@ -293,15 +319,17 @@ class AlertStore:
 
         Both the condition and the new values are rendered by :func:`sql_literal`; the
         partition column in ``where`` confines the rewrite to that partition's files.
-        Raises ``CommitFailedError`` on a lost race (see :meth:`retrying`).
+        delta-rs commits it over concurrent commits that touched nothing it read (another
+        alert's append, a rewrite of another file) and raises ``CommitFailedError`` when one
+        did: the row changed, or its file was rewritten (see :meth:`retrying`).
         """
         try:
             metrics = table.update(
                 updates={column: sql_literal(value) for column, value in values.items()},
                 predicate=sql_where(where),
-                commit_properties=CommitProperties(
-                    custom_metadata=custom_metadata, max_commit_retries=0
-                ),
+                # Not max_commit_retries=0: that refused the commit whenever any other commit
+                # had landed since the read, and four busy writers starved each other.
+                commit_properties=CommitProperties(custom_metadata=custom_metadata),
             )
         except CommitFailedError:
             raise

@@ -31,11 +31,11 @@ from alertkit._ids import ALERT_ID_PATTERN, created_date_of
 from alertkit._time import Clock, system_clock, to_utc
 from alertkit.alerts import Alert, AlertQuery, AlertStatus, Transition, next_status
 from alertkit.decisions import Decision
-from alertkit.errors import AlertNotFoundError, ValidationError
-from alertkit.maintenance import MaintenanceReport, maintain, needs_maintenance
+from alertkit.errors import AlertNotFoundError, StoreError, ValidationError
+from alertkit.maintenance import MaintenanceReport, auto_maintain, maintain
 from alertkit.mapping import decision_to_alert
 from alertkit.notify import NotificationHub
-from alertkit.query import EVENT_TIME_FORMAT, query_filter
+from alertkit.query import query_filter
 from alertkit.schema import (
     ALERT_SCHEMA,
     OPEN_STATUSES,
@@ -43,6 +43,7 @@ from alertkit.schema import (
     alert_to_row,
     alerts_to_frame,
     check_alert_frame,
+    history_event,
 )
 from alertkit.store import AlertStore, StaleReadError, TableVersion
 
@@ -140,7 +141,7 @@ class SyncAlertManager:
         alert = decision_to_alert(decision, snapshot, when)
         if alert is None:
             return None, False
-        alert.history = [_event(when, "create", None, AlertStatus.ACTIVE, None, None)]
+        alert.history = [history_event(when, "create", None, AlertStatus.ACTIVE, None, None)]
         row = pl.DataFrame([alert_to_row(alert)], schema=ALERT_SCHEMA)  # encodes metadata now
 
         def step() -> tuple[Alert, bool]:
@@ -246,7 +247,9 @@ class SyncAlertManager:
                 alert.acknowledged_at = when
             else:
                 alert.resolved_at = when
-            alert.history.append(_event(when, action.value, row["status"], new_status, by, note))
+            alert.history.append(
+                history_event(when, action.value, row["status"], new_status, by, note)
+            )
             changed = self.store.update(
                 table,
                 row_version(row),
@@ -353,24 +356,12 @@ class SyncAlertManager:
         if self.store.commits - self._commits_at_last_check < self.maintain_every:
             return
         self._commits_at_last_check = self.store.commits
-        if needs_maintenance(self.store):
-            report = maintain(self.store)
+        try:
+            report = auto_maintain(self.store)
+        except StoreError as exc:
+            # The operation that got us here has committed: raising now would make the
+            # caller retry it (and count a firing twice). The next check tries again.
+            log.warning("automatic maintenance on %s failed: %s", self.path, exc)
+            return
+        if report is not None:
             log.info("automatic maintenance on %s: %s", self.path, report.describe())
-
-
-def _event(
-    at: datetime,
-    action: str,
-    from_status: str | None,
-    to_status: AlertStatus,
-    by: str | None,
-    note: str | None,
-) -> dict[str, Any]:
-    return {
-        "at": at.strftime(EVENT_TIME_FORMAT),
-        "action": action,
-        "from": from_status,
-        "to": to_status.value,
-        "by": by,
-        "note": note,
-    }

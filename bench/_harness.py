@@ -32,7 +32,7 @@ class Comparison:
         return self.target is None or self.ratio <= self.target
 
     def row(self) -> str:
-        target = "-" if self.target is None else f"<= {self.target:.1f}"
+        target = "-" if self.target is None else f"<= {self.target:g}"
         verdict = "ok" if self.ok else "MISSED"
         return (
             f"| {self.name} | {self.ours_s * 1000:.1f} ms | {self.baseline_name}:"

@@ -1,11 +1,16 @@
-"""Backtesting support: synthetic position histories and loading recorded ones.
+"""Backtesting: run the rules over a position history and see the alerts they would raise.
 
 :func:`synthetic_history` generates a seeded, deterministic history in the snapshot schema
 (DOMAIN 3); :func:`load_history` reads a recorded one from Parquet, CSV, a Delta table or a
-polars frame and validates it against that schema.
+polars frame and validates it against that schema. :func:`run_backtest` replays a history
+through the rules (vectorized, or snapshot by snapshot through the engine, with identical
+results) and returns a :class:`BacktestResult` of decisions, alerts and outcomes, optionally
+written to an alerts table; :func:`sweep` compares settings of one rule threshold.
 """
 
 from alertkit.backtest.history import load_history
+from alertkit.backtest.runner import BacktestResult, run_backtest
+from alertkit.backtest.sweep import sweep
 from alertkit.backtest.synthetic import synthetic_history
 
-__all__ = ["load_history", "synthetic_history"]
+__all__ = ["BacktestResult", "load_history", "run_backtest", "sweep", "synthetic_history"]

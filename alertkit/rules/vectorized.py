@@ -28,7 +28,8 @@ import polars as pl
 from alertkit.decisions import Decision, DecisionAction, Urgency
 from alertkit.errors import ValidationError
 from alertkit.market import PEAK_COLUMN, normalize_frame, validate_frame
-from alertkit.rules.base import Rule, in_order
+from alertkit.rules.base import Rule, Trigger, in_order
+from alertkit.rules.conditions import Expr
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -78,26 +79,48 @@ def first_match_expr(rules: Iterable[Rule]) -> pl.Expr:
     names = [rule.name for rule in ordered]
     if len(set(names)) != len(names):
         raise ValidationError(f"rules: expected distinct names, got {names}")
-    result = pl.struct(
-        trigger=pl.lit(None, dtype=pl.String),
-        engine_rule=pl.lit(None, dtype=pl.String),
-        priority=pl.lit(None, dtype=pl.Float64),
-        action=pl.lit(DecisionAction.HOLD.value),
-        urgency=pl.lit(Urgency.NORMAL.value),
+    pairs = [(rule, trigger) for rule in ordered for trigger in rule.triggers]
+    # The index of the first trigger that fires (coalesce keeps the first non-null); the
+    # constant columns are then looked up by index, which is cheaper than carrying a struct
+    # of five columns through a chain of ~20 `when`s.
+    index = pl.coalesce(
+        [
+            pl.when(trigger.when.is_true().to_polars()).then(pl.lit(i, dtype=pl.Int32))
+            for i, (_, trigger) in enumerate(pairs)
+        ]
     )
-    # Built from the last trigger backwards, so the outermost `when` is the first to win.
-    for rule in reversed(ordered):
-        for trigger in reversed(rule.triggers):
-            decided = pl.struct(
-                trigger=pl.lit(trigger.id),
-                engine_rule=pl.lit(rule.name),
-                priority=pl.lit(rule.priority, dtype=pl.Float64),
-                action=pl.lit(trigger.action.value),
-                urgency=trigger.urgency_expr().to_polars().cast(pl.String),
+
+    def lookup(values: list[Any], dtype: pl.DataType, default: Any) -> pl.Expr:
+        return index.replace_strict(
+            list(range(len(pairs))),
+            values,
+            default=pl.lit(default, dtype=dtype),
+            return_dtype=dtype,
+        )
+
+    urgency = lookup(
+        [_constant_urgency(trigger) for _, trigger in pairs], pl.String(), Urgency.NORMAL.value
+    )
+    for i, (_, trigger) in enumerate(pairs):
+        if _constant_urgency(trigger) is None:  # urgency depends on the row (a forced roll)
+            urgency = (
+                pl.when(index == i)
+                .then(trigger.urgency_expr().to_polars().cast(pl.String))
+                .otherwise(urgency)
             )
-            fired = trigger.when.is_true().to_polars()
-            result = pl.when(fired).then(decided).otherwise(result)
-    return result
+    return pl.struct(
+        trigger=lookup([t.id for _, t in pairs], pl.String(), None),
+        engine_rule=lookup([r.name for r, _ in pairs], pl.String(), None),
+        priority=lookup([float(r.priority) for r, _ in pairs], pl.Float64(), None),
+        action=lookup([t.action.value for _, t in pairs], pl.String(), DecisionAction.HOLD.value),
+        urgency=urgency,
+    )
+
+
+def _constant_urgency(trigger: Trigger) -> str | None:
+    """The trigger's urgency when it does not depend on the row, else None."""
+    urgency = trigger.urgency
+    return None if isinstance(urgency, Expr) else Urgency(urgency).value
 
 
 @overload

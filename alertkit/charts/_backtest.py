@@ -1,0 +1,165 @@
+"""Charts over backtest output: one position's P&L path with its alerts, and a threshold sweep."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import altair as alt
+
+from alertkit.charts import _aggregate as agg
+from alertkit.charts._aggregate import SWEEP_BENEFITS, SWEEP_COUNTS, Frame, PnlValue
+from alertkit.charts._board import severity_color
+
+SWEEP_COUNT_COLORS: Final = ("#4c78a8", "#72b7b2", "#b279a2")
+SWEEP_BENEFIT_COLORS: Final = ("#f58518", "#9d755d")
+
+
+def position_pnl(
+    history: Frame,
+    alerts: Frame | None,
+    strategy_id: int,
+    *,
+    value: PnlValue = "unrealized_pnl",
+    max_points: int = 1_000,
+) -> alt.LayerChart:
+    """One position's P&L over time, with a point where each of its alerts fired.
+
+    Parameters
+    ----------
+    history
+        Frame or LazyFrame with ``as_of``, ``strategy_id`` and ``value`` (SNAPSHOT_SCHEMA;
+        a backtest decisions frame works too). Other positions are filtered out.
+    alerts
+        Frame with ``created_at``, ``strategy_id``, ``rule`` and ``severity`` (ALERT_SCHEMA,
+        e.g. a backtest's ``result.alerts``), or None for the line alone. Each alert is
+        drawn at its created_at, at the path's value nearest that instant.
+    strategy_id
+        The position to draw.
+    value
+        ``"unrealized_pnl"`` (USD) or ``"upl_pct"`` (fraction of the premium basis).
+    max_points
+        A longer path is downsampled in polars to about this many points, keeping the first
+        and last point, each stretch's low and high, and the point at each alert.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime, timedelta
+    >>> import polars as pl
+    >>> t = datetime(2026, 1, 5, 15, tzinfo=UTC)
+    >>> history = pl.DataFrame({
+    ...     "as_of": [t, t + timedelta(days=1)], "strategy_id": [7, 7],
+    ...     "unrealized_pnl": [0.0, 120.0],
+    ... })
+    >>> alerts = pl.DataFrame({
+    ...     "created_at": [t + timedelta(days=1)], "strategy_id": [7],
+    ...     "rule": ["take_profit_partial"], "severity": ["normal"],
+    ... })
+    >>> spec = position_pnl(history, alerts, 7).to_dict()
+    >>> [layer["mark"]["type"] for layer in spec["layer"]]
+    ['line', 'point']
+    """
+    path, marks = agg.pnl_path(history, alerts, strategy_id, value, max_points)
+    if value == "upl_pct":
+        y_axis = alt.Axis(format=".0%", title="upl_pct")
+        y_format = ".1%"
+    else:
+        y_axis = alt.Axis(format="$,.0f", title="unrealized_pnl (USD)")
+        y_format = "$,.2f"
+    line: alt.Chart = (
+        alt.Chart(path)
+        .mark_line(color="#4c78a8")
+        .encode(
+            x=alt.X("as_of:T").scale(type="utc").title("as_of (UTC)"),
+            y=alt.Y(f"{value}:Q").axis(y_axis),
+            tooltip=[
+                alt.Tooltip("as_of:N", title="as_of (UTC)"),
+                alt.Tooltip(f"{value}:Q", format=y_format),
+            ],
+        )
+    )
+    points: alt.Chart = (
+        alt.Chart(marks)
+        .mark_point(filled=True, size=90, opacity=1.0, stroke="black", strokeWidth=0.5)
+        .encode(
+            x=alt.X("created_at:T").scale(type="utc").title("as_of (UTC)"),
+            y=alt.Y(f"{value}:Q").axis(y_axis),
+            color=severity_color(),
+            tooltip=[
+                alt.Tooltip("created_at:N", title="alert at (UTC)"),
+                alt.Tooltip("rule:N"),
+                alt.Tooltip("severity:N"),
+                alt.Tooltip(f"{value}:Q", format=y_format),
+            ],
+        )
+    )
+    return alt.LayerChart(
+        layer=[line, points],
+        title=f"strategy {strategy_id}: {value} and alerts",
+        width=600,
+        height=260,
+    )
+
+
+def sweep_chart(
+    sweep: Frame, *, rule: str | None = None, parameter: str | None = None
+) -> alt.VConcatChart:
+    """A threshold sweep: alert counts (top) and benefit (bottom) per setting of one parameter.
+
+    Parameters
+    ----------
+    sweep
+        Frame with columns rule, parameter, value, alerts, suppressed_repeats,
+        positions_affected, mean_benefit, median_benefit (``alertkit.backtest.sweep``).
+    rule, parameter
+        Which (rule, parameter) to draw; needed only when the frame holds more than one.
+
+    The two panels share the x axis (the parameter's value) and have their own y axes.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> sweep = pl.DataFrame({
+    ...     "rule": ["take_profit"] * 2, "parameter": ["threshold"] * 2, "value": [0.5, 0.8],
+    ...     "alerts": [40, 25], "suppressed_repeats": [10, 4], "positions_affected": [30, 22],
+    ...     "mean_benefit": [12.5, 18.0], "median_benefit": [10.0, 15.0],
+    ... })
+    >>> spec = sweep_chart(sweep).to_dict()
+    >>> [panel["encoding"]["y"]["field"] for panel in spec["vconcat"]]
+    ['count', 'benefit']
+    """
+    counts, benefits, the_rule, the_parameter = agg.sweep_frames(sweep, rule, parameter)
+    x = alt.X("value:Q").title(the_parameter).scale(zero=False)
+    top: alt.Chart = (
+        alt.Chart(counts)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("count:Q").axis(tickMinStep=1).title("count"),
+            color=alt.Color("measure:N")
+            .scale(domain=list(SWEEP_COUNTS), range=list(SWEEP_COUNT_COLORS))
+            .title("count"),
+            tooltip=[alt.Tooltip("value:Q", title=the_parameter), "measure:N", "count:Q"],
+        )
+        .properties(width=500, height=180)
+    )
+    bottom: alt.Chart = (
+        alt.Chart(benefits)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("benefit:Q").title("benefit"),
+            color=alt.Color("measure:N")
+            .scale(domain=list(SWEEP_BENEFITS), range=list(SWEEP_BENEFIT_COLORS))
+            .title("benefit"),
+            tooltip=[
+                alt.Tooltip("value:Q", title=the_parameter),
+                "measure:N",
+                alt.Tooltip("benefit:Q", format=",.2f"),
+            ],
+        )
+        .properties(width=500, height=180)
+    )
+    combined: alt.VConcatChart = alt.vconcat(
+        top, bottom, title=f"Sweep of {the_rule}: {the_parameter}"
+    ).resolve_scale(x="shared", y="independent", color="independent")
+    return combined

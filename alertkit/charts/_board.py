@@ -1,0 +1,236 @@
+"""Charts over an alerts frame (ALERT_SCHEMA columns): the triage board's views."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Final, Literal
+
+import altair as alt
+
+from alertkit._time import to_utc
+from alertkit.charts import _aggregate as agg
+from alertkit.charts._aggregate import DEFAULT_AGE_EDGES, SEVERITY_ORDER, DurationUnit, Frame
+
+SEVERITY_COLORS: Final = ("#d62728", "#ff7f0e", "#1f77b4", "#9e9e9e")
+"""Fixed colours for immediate, high, normal, low, in every chart."""
+
+METRIC_COLORS: Final = ("#4c78a8", "#54a24b")
+
+SELECTION_NAME: Final = "pick"
+"""The point selection :func:`alerts_by_rule` adds with ``select=True``."""
+
+
+def severity_color() -> alt.Color:
+    """The severity colour encoding shared by every chart (fixed domain, order and colours)."""
+    return (
+        alt.Color("severity:N")
+        .scale(domain=list(SEVERITY_ORDER), range=list(SEVERITY_COLORS))
+        .sort(list(SEVERITY_ORDER))
+        .title("severity")
+    )
+
+
+def _stack_order() -> alt.Order:
+    # immediate at the baseline, low outermost
+    return alt.Order("severity_rank:Q").sort("ascending")
+
+
+def alerts_over_time(alerts: Frame, *, every: str = "1d") -> alt.Chart:
+    """Alerts created per time bucket, stacked by severity.
+
+    Parameters
+    ----------
+    alerts
+        Frame or LazyFrame with ``created_at`` and ``severity`` (ALERT_SCHEMA).
+    every
+        Bucket width as a polars duration (``"1h"``, ``"1d"``, ``"1w"``, ``"1mo"``); buckets
+        start at ``created_at.dt.truncate(every)`` in UTC. At most 2,000 (bucket, severity)
+        rows are charted: a longer span needs a coarser ``every``.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> import polars as pl
+    >>> alerts = pl.DataFrame({
+    ...     "created_at": [datetime(2026, 1, 5, 9, tzinfo=UTC), datetime(2026, 1, 5, 17, tzinfo=UTC)],
+    ...     "severity": ["high", "high"],
+    ... })
+    >>> spec = alerts_over_time(alerts).to_dict()
+    >>> spec["datasets"][spec["data"]["name"]]
+    [{'start': '2026-01-05T00:00:00Z', 'end': '2026-01-06T00:00:00Z', 'severity': 'high', 'severity_rank': 1, 'alerts': 2}]
+    """  # noqa: E501
+    data = agg.counts_over_time(alerts, every)
+    chart: alt.Chart = (
+        alt.Chart(data, title=f"Alerts per {every} by severity")
+        # With x and x2 both set, Vega-Lite guesses a horizontal bar and stops stacking y.
+        .mark_bar(orient="vertical", stroke="white", strokeWidth=0.5)
+        .encode(
+            x=alt.X("start:T").scale(type="utc").title("created_at (UTC)"),
+            x2="end:T",
+            y=alt.Y("alerts:Q").stack("zero").axis(tickMinStep=1).title("alerts"),
+            color=severity_color(),
+            order=_stack_order(),
+            tooltip=[
+                alt.Tooltip("start:N", title="from (UTC)"),
+                alt.Tooltip("end:N", title="to (UTC)"),
+                alt.Tooltip("severity:N"),
+                alt.Tooltip("alerts:Q"),
+            ],
+        )
+        .properties(width=600, height=240)
+    )
+    return chart
+
+
+def alerts_by_rule(
+    alerts: Frame,
+    *,
+    by: Literal["rule", "engine_rule"] = "rule",
+    select: bool = False,
+) -> alt.Chart:
+    """Alert counts per rule, one bar per rule stacked by severity, busiest rule first.
+
+    Parameters
+    ----------
+    alerts
+        Frame or LazyFrame with ``by`` and ``severity`` columns (ALERT_SCHEMA).
+    by
+        ``"rule"`` (the trigger id, e.g. ``take_profit_partial``) or ``"engine_rule"``.
+    select
+        Add a point selection named ``"pick"`` on (``by``, severity): clicking a bar segment
+        selects it (shift-click adds), unselected segments fade. Wrapped in
+        :func:`interactive_chart`, ``jchart.selections.pick.value`` is then a list of
+        ``{by: ..., "severity": ...}`` dicts, empty when nothing is picked.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> alerts = pl.DataFrame({"rule": ["a", "b", "b"], "severity": ["high", "low", "high"]})
+    >>> spec = alerts_by_rule(alerts, select=True).to_dict()
+    >>> spec["encoding"]["y"]["sort"], spec["params"][0]["name"]
+    (['b', 'a'], 'pick')
+    """
+    data, order = agg.counts_by_rule(alerts, by)
+    chart: alt.Chart = (
+        alt.Chart(data, title=f"Alerts by {by} and severity")
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{by}:N").sort(order).title(by),
+            x=alt.X("alerts:Q").stack("zero").axis(tickMinStep=1).title("alerts"),
+            color=severity_color(),
+            order=_stack_order(),
+            tooltip=[alt.Tooltip(f"{by}:N"), alt.Tooltip("severity:N"), alt.Tooltip("alerts:Q")],
+        )
+        .properties(width=400)
+    )
+    if select:
+        pick = alt.selection_point(name=SELECTION_NAME, fields=[by, "severity"])
+        chart = (
+            chart.mark_bar(cursor="pointer")
+            .add_params(pick)
+            .encode(opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(0.3)))
+        )
+    return chart
+
+
+def open_alert_age(
+    alerts: Frame, *, now: datetime, edges: Sequence[timedelta] = DEFAULT_AGE_EDGES
+) -> alt.Chart:
+    """How long the alerts open at ``now`` have been open, per rule, in age bands.
+
+    Parameters
+    ----------
+    alerts
+        Frame or LazyFrame with ``rule``, ``created_at`` and ``resolved_at`` (ALERT_SCHEMA).
+    now
+        The instant to measure at (required: nothing reads the clock). An alert is open at
+        ``now`` if created by then and not resolved or dismissed by then.
+    edges
+        Increasing band edges; the default bands are ``< 1h, 1h-4h, 4h-1d, 1d-3d, 3d-7d, 7d+``.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> import polars as pl
+    >>> alerts = pl.DataFrame({
+    ...     "rule": ["gamma_risk"],
+    ...     "created_at": [datetime(2026, 1, 5, 9, tzinfo=UTC)],
+    ...     "resolved_at": [None],
+    ... })
+    >>> spec = open_alert_age(alerts, now=datetime(2026, 1, 5, 12, tzinfo=UTC)).to_dict()
+    >>> spec["datasets"][spec["data"]["name"]]
+    [{'rule': 'gamma_risk', 'age': '1h-4h', 'band': 1, 'alerts': 1}]
+    """
+    data, order = agg.open_ages(alerts, now, edges)
+    labels = agg.age_band_labels(edges)
+    stamp = to_utc(now, "now").strftime("%Y-%m-%d %H:%M UTC")
+    chart: alt.Chart = (
+        alt.Chart(data, title=f"Open alerts by age at {stamp}")
+        .mark_bar()
+        .encode(
+            y=alt.Y("rule:N").sort(order).title("rule"),
+            x=alt.X("alerts:Q").stack("zero").axis(tickMinStep=1).title("open alerts"),
+            color=alt.Color("age:O").scale(domain=labels, scheme="orangered").title("age"),
+            order=alt.Order("band:Q").sort("ascending"),
+            tooltip=[alt.Tooltip("rule:N"), alt.Tooltip("age:O"), alt.Tooltip("alerts:Q")],
+        )
+        .properties(width=400)
+    )
+    return chart
+
+
+def response_times(alerts: Frame, *, unit: DurationUnit = "hours") -> alt.Chart:
+    """Median and p90 time to acknowledge and to resolve, per rule.
+
+    Each rule has one bar per metric: the pale bar reaches the p90, the solid bar in front
+    of it the median. Time to resolve counts ``resolved`` alerts only (not dismissed ones).
+
+    Parameters
+    ----------
+    alerts
+        Frame or LazyFrame with ``rule``, ``status``, ``created_at``, ``acknowledged_at`` and
+        ``resolved_at`` (ALERT_SCHEMA).
+    unit
+        ``"minutes"``, ``"hours"`` or ``"days"``.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> import polars as pl
+    >>> t = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    >>> alerts = pl.DataFrame({
+    ...     "rule": ["gamma_risk"], "status": ["resolved"], "created_at": [t],
+    ...     "acknowledged_at": [t.replace(hour=10)], "resolved_at": [t.replace(hour=12)],
+    ... })
+    >>> spec = response_times(alerts).to_dict()
+    >>> [(r["metric"], r["stat"], r["duration"]) for r in spec["datasets"][spec["data"]["name"]]]
+    [('acknowledge', 'p90', 1.0), ('acknowledge', 'median', 1.0), ('resolve', 'p90', 3.0), ('resolve', 'median', 3.0)]
+    """  # noqa: E501
+    data = agg.response_stats(alerts, unit)
+    rules = sorted({str(r) for r in data["rule"].drop_nulls()})
+    chart: alt.Chart = (
+        alt.Chart(data, title="Time to acknowledge and to resolve (median, p90)")
+        .mark_bar()
+        .encode(
+            y=alt.Y("rule:N").sort(rules).title("rule"),
+            yOffset=alt.YOffset("metric:N").sort(list(agg.METRICS)),
+            x=alt.X("duration:Q").stack(None).title(unit),
+            color=alt.Color("metric:N")
+            .scale(domain=list(agg.METRICS), range=list(METRIC_COLORS))
+            .title("time to"),
+            opacity=alt.Opacity("stat:N")
+            .scale(domain=["median", "p90"], range=[1.0, 0.35])
+            .title("statistic"),
+            order=alt.Order("stat_order:Q").sort("ascending"),
+            tooltip=[
+                alt.Tooltip("rule:N"),
+                alt.Tooltip("metric:N", title="time to"),
+                alt.Tooltip("stat:N"),
+                alt.Tooltip("duration:Q", format=".2f", title=unit),
+                alt.Tooltip("alerts:Q", title="alerts measured"),
+            ],
+        )
+        .properties(width=400)
+    )
+    return chart

@@ -1,0 +1,155 @@
+"""A writer killed with SIGKILL at random points leaves a table that opens, holds exactly the
+operations that completed (plus, possibly, the one in flight), and that a new manager
+continues on.
+
+Each round spawns a child that runs a seeded plan of fires, acknowledgements, resolutions
+and dismissals, with automatic maintenance every 10 commits so kills also land inside
+compaction and checkpointing. The child journals "start i" / "done i" around each operation,
+which tells the parent what must be in the table.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import re
+import signal
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from _workers import (
+    PLAN_RULE,
+    check_invariants,
+    make_plan,
+    plan_decision,
+    run_plan,
+    simulate,
+    table_rows,
+)
+from deltalake import DeltaTable
+
+from alertkit import SyncAlertManager
+
+ROUNDS = 5
+OPS_PER_ROUND = 3000  # more than a child can do before it is killed
+KILL_WINDOW_SECONDS = (0.0, 0.8)
+LOG_ENTRY = re.compile(r"^\d{20}\.(json|checkpoint\.parquet|crc)$|^_last_checkpoint$")
+
+
+def wait_for(journal: Path, line: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if journal.exists() and line in journal.read_text().splitlines():
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"the child never wrote {line!r} to {journal}")
+
+
+def kill_during_plan(
+    lake: str, ops: list[tuple[str, int, int]], journal: Path, delay: float
+) -> None:
+    context = multiprocessing.get_context("spawn")  # deltalake's runtime panics after fork
+    child = context.Process(
+        target=run_plan,
+        args=(lake, ops),
+        kwargs={"journal": str(journal), "maintain_every": 10},
+        daemon=True,
+    )
+    child.start()
+    try:
+        wait_for(journal, "done 0")
+        time.sleep(delay)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        child.join(timeout=30)
+    assert child.exitcode == -signal.SIGKILL, "the child finished its plan before the kill"
+
+
+def completed(journal: Path) -> tuple[int, bool]:
+    """How many operations finished, and whether the next one had started."""
+    lines = journal.read_text().splitlines()
+    done = sum(1 for line in lines if line.startswith("done "))
+    return done, f"start {done}" in lines
+
+
+def continue_with_fresh_manager(lake: str, strategy_ids: range) -> None:
+    """Repeat every open alert the child left (it must count), then resolve it."""
+    manager = SyncAlertManager(lake)
+    manager.initialize()
+    open_alerts = [a for a in manager.get_active_alerts() if a.strategy_id in strategy_ids]
+    open_alerts += [
+        a
+        for a in manager.query_alerts()
+        if a.strategy_id in strategy_ids and a.status.value == "acknowledged"
+    ]
+    for alert in open_alerts:
+        snapshot = {"symbol": "SPY", "strategy_id": alert.strategy_id}
+        repeated, is_new = manager.create_or_repeat(plan_decision(), snapshot)
+        assert repeated is not None
+        assert (repeated.alert_id, is_new, repeated.occurrences) == (
+            alert.alert_id,
+            False,
+            alert.occurrences + 1,
+        )
+        resolved = manager.resolve_alert(alert.alert_id, by="after the crash")
+        assert resolved.status.value == "resolved"
+    board = manager.board()
+    mine = board.filter(pl.col("strategy_id").is_in(list(strategy_ids)))
+    assert set(mine["status"]) <= {"resolved", "dismissed"}
+    assert (
+        mine.height
+        == board.filter(pl.col("rule") == PLAN_RULE)
+        .filter(pl.col("strategy_id").is_in(list(strategy_ids)))
+        .height
+    )
+
+
+@pytest.mark.slow
+def test_sigkilled_writers_leave_a_consistent_table(lake: str, tmp_path: Path) -> None:
+    SyncAlertManager(lake).initialize()
+    rng = random.Random(20260105)
+    earlier: pl.DataFrame | None = None
+    for round_ in range(ROUNDS):
+        strategy_ids = range(1000 * (round_ + 1), 1000 * (round_ + 1) + 12)
+        ops = make_plan(round_, OPS_PER_ROUND, strategy_ids, first_second=100_000 * round_)
+        journal = tmp_path / f"journal-{round_}"
+        kill_during_plan(lake, ops, journal, rng.uniform(*KILL_WINDOW_SECONDS))
+
+        # The table opens, for a fresh reader and for a fresh manager.
+        board = pl.read_delta(lake)
+        assert (
+            SyncAlertManager(lake)
+            .board()
+            .equals(board.sort(["created_at", "alert_id"], descending=True))
+        )
+        check_invariants(board)
+
+        # Exactly the completed operations, plus possibly the one in flight.
+        done, in_flight = completed(journal)
+        allowed = [simulate(ops[:done])[0].rows()]
+        if in_flight:
+            allowed.append(simulate(ops[: done + 1])[0].rows())
+        assert table_rows(board, strategy_ids) in allowed, f"round {round_}: {done} ops done"
+
+        # Earlier rounds' alerts are untouched by this round's writer and its crash.
+        if earlier is not None:
+            before_ids = earlier["alert_id"]
+            again = board.filter(pl.col("alert_id").is_in(before_ids.implode()))
+            assert again.sort("alert_id").equals(earlier.sort("alert_id"))
+
+        # Every file the log references exists; debris (uncommitted files) is harmless.
+        table = DeltaTable(lake)
+        assert all(Path(uri.removeprefix("file://")).exists() for uri in table.file_uris())
+        debris = [
+            p.name for p in (Path(lake) / "_delta_log").iterdir() if not LOG_ENTRY.match(p.name)
+        ]
+        assert all(name.startswith(("_commit_", ".tmp", "_")) or "#" in name for name in debris), (
+            debris
+        )
+
+        continue_with_fresh_manager(lake, strategy_ids)
+        earlier = pl.read_delta(lake)
+        check_invariants(earlier)

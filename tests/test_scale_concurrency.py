@@ -1,0 +1,153 @@
+"""Four spawned processes, 2,000 mixed operations on one table: the final state is exactly
+what the operations did (no lost or duplicated alert, no lost transition, no illegal state).
+
+Each worker runs its own seeded plan with one manager: first firings and repeats of its own
+fingerprints, acknowledgements, resolutions and dismissals of its own alerts (some of them
+illegal on purpose), and firings of fingerprints every worker fires at the same time. Automatic
+maintenance runs every 100 commits per worker, so compaction races the other writers too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from _workers import check_plans, maintain_table, make_plan, run_plan
+from deltalake import DeltaTable
+from deltalake.exceptions import CommitFailedError
+
+from alertkit import SyncAlertManager
+from alertkit._identity import row_version
+from alertkit.maintenance import LOCK_FILE, SMALL_FILES_PER_PARTITION, auto_maintain
+from conftest import close_now, position
+
+WORKERS = 4
+OPS_PER_WORKER = 500
+SHARED = range(8)
+OWN_PER_WORKER = 40
+
+
+def own(worker: int) -> range:
+    start = 1000 * (worker + 1)
+    return range(start, start + OWN_PER_WORKER)
+
+
+@pytest.mark.slow
+def test_four_processes_2000_operations_end_exactly_as_planned(lake: str) -> None:
+    SyncAlertManager(lake).initialize()
+    plans = [
+        make_plan(seed, OPS_PER_WORKER, own(seed), SHARED, shared_share=0.2)
+        for seed in range(WORKERS)
+    ]
+    context = multiprocessing.get_context("spawn")  # deltalake's runtime panics after fork
+    with context.Pool(WORKERS) as pool:
+        pending = [
+            pool.apply_async(run_plan, (lake, plan), {"worker": w, "maintain_every": 100})
+            for w, plan in enumerate(plans)
+        ]
+        outcomes = [p.get(timeout=600) for p in pending]
+
+    assert sum(len(plan) for plan in plans) == 2000
+    check_plans(pl.read_delta(lake), plans, outcomes, SHARED)
+
+
+# --- the races behind it, replayed deterministically in one process ------------------------
+
+
+def test_a_transition_is_not_refused_for_an_unrelated_commit(lake: str) -> None:
+    """A commit that touched nothing the UPDATE read (another alert's append, even in the
+    same day's partition) must not send the transition round the retry loop: with four busy
+    writers, refusing it made transitions fail after every retry."""
+    manager = SyncAlertManager(lake, maintain_every=0)
+    manager.initialize()
+    alert = manager.create_alert(close_now(), position("SPY", 1))
+    assert alert is not None
+    stale = DeltaTable(lake)  # the transition reads here...
+    row = pl.read_delta(lake).row(0, named=True)
+    other = SyncAlertManager(lake).create_alert(close_now(), position("QQQ", 2))  # ...this lands
+    assert other is not None
+    updated = manager.store.update(
+        stale, row_version(row), {"revision": row["revision"] + 1}, custom_metadata={}
+    )
+    assert updated == 1
+    board = pl.read_delta(lake).sort("symbol")
+    assert (board["symbol"].to_list(), board["revision"].to_list()) == (["QQQ", "SPY"], [0, 1])
+
+
+def test_a_transition_whose_file_was_compacted_meanwhile_is_redone(lake: str) -> None:
+    manager = SyncAlertManager(lake, maintain_every=0)
+    manager.initialize()
+    for strategy_id in range(3):
+        manager.create_alert(close_now(), position("SPY", strategy_id))
+    stale = DeltaTable(lake)
+    row = pl.read_delta(lake).sort("strategy_id").row(0, named=True)
+    assert SyncAlertManager(lake).maintain().files_removed_by_compaction == 3
+    with pytest.raises(CommitFailedError):
+        manager.store.update(
+            stale, row_version(row), {"revision": row["revision"] + 1}, custom_metadata={}
+        )
+    done = manager.acknowledge_alert(row["alert_id"])  # re-read, redone: lands once
+    board = pl.read_delta(lake)
+    assert board.height == 3
+    assert board.filter(pl.col("alert_id") == done.alert_id)["status"].to_list() == ["acknowledged"]
+
+
+def test_deltalake_lets_overlapping_compactions_both_commit(tmp_path: Path) -> None:
+    """Why compaction takes a lock: this deltalake commits both compactions planned on one
+    snapshot, and every row is then stored twice. If this starts failing after an upgrade,
+    deltalake refuses the second compaction itself."""
+    path = tmp_path / "t"
+    for i in range(3):
+        pl.DataFrame({"id": [i]}).write_delta(path, mode="append")
+    first, second = DeltaTable(path), DeltaTable(path)
+    first.optimize.compact()
+    second.optimize.compact()
+    assert sorted(pl.read_delta(str(path))["id"]) == [0, 0, 1, 1, 2, 2]
+
+
+def test_maintain_from_several_processes_at_once_duplicates_nothing(lake: str) -> None:
+    manager = SyncAlertManager(lake, maintain_every=0)
+    manager.initialize()
+    for strategy_id in range(40):
+        manager.create_alert(close_now(), position("SPY", strategy_id))
+    before = pl.read_delta(lake).sort("alert_id")
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(3), context.Queue()
+    processes = [
+        context.Process(target=maintain_table, args=(lake, start, results)) for _ in range(3)
+    ]
+    for process in processes:
+        process.start()
+    reports = sorted(results.get(timeout=120) for _ in processes)
+    for process in processes:
+        process.join(timeout=60)
+    assert reports == [(0, 0), (0, 0), (40, 1)]  # one compacted; the others found one file
+    assert pl.read_delta(lake).sort("alert_id").equals(before)
+
+
+def test_automatic_maintenance_skips_while_another_process_compacts(lake: str) -> None:
+    manager = SyncAlertManager(lake, maintain_every=0)
+    manager.initialize()
+    for strategy_id in range(SMALL_FILES_PER_PARTITION + 1):
+        manager.create_alert(close_now(), position("SPY", strategy_id))
+    fd = os.open(Path(lake) / LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another process's maintenance, as far as flock knows
+        report = auto_maintain(manager.store)
+    finally:
+        os.close(fd)
+    assert report is not None
+    assert (report.compaction_skipped, report.files_after) == (
+        "another process is compacting this table",
+        SMALL_FILES_PER_PARTITION + 1,
+    )
+    assert report.describe().startswith(
+        "skipped compaction (another process is compacting this table); wrote a checkpoint"
+    )
+    after = auto_maintain(manager.store)
+    assert after is not None and (after.files_before, after.files_after) == (17, 1)
+    assert auto_maintain(manager.store) is None  # nothing fragmented any more
