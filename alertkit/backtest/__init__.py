@@ -5,12 +5,23 @@
 polars frame and validates it against that schema. :func:`run_backtest` replays a history
 through the rules (vectorized, or snapshot by snapshot through the engine, with identical
 results) and returns a :class:`BacktestResult` of decisions, alerts and outcomes, optionally
-written to an alerts table; :func:`sweep` compares settings of one rule threshold.
+written to an alerts table; :func:`sweep` compares settings of one rule threshold;
+:func:`compare_alerts` and :func:`assert_alerts_equal` compare two rule configurations.
 """
 
 from alertkit.backtest.history import load_history
+from alertkit.backtest.regression import assert_alerts_equal, compare_alerts, summarize_changes
 from alertkit.backtest.runner import BacktestResult, run_backtest
 from alertkit.backtest.sweep import sweep
 from alertkit.backtest.synthetic import synthetic_history
 
-__all__ = ["BacktestResult", "load_history", "run_backtest", "sweep", "synthetic_history"]
+__all__ = [
+    "BacktestResult",
+    "assert_alerts_equal",
+    "compare_alerts",
+    "load_history",
+    "run_backtest",
+    "summarize_changes",
+    "sweep",
+    "synthetic_history",
+]

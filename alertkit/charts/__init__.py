@@ -26,7 +26,7 @@ Examples
 """
 
 from alertkit.charts._aggregate import DEFAULT_AGE_EDGES, MAX_ROWS, SEVERITY_ORDER
-from alertkit.charts._backtest import position_pnl, sweep_chart
+from alertkit.charts._backtest import alert_changes, position_pnl, sweep_chart
 from alertkit.charts._board import (
     SELECTION_NAME,
     SEVERITY_COLORS,
@@ -44,6 +44,7 @@ __all__ = [
     "SELECTION_NAME",
     "SEVERITY_COLORS",
     "SEVERITY_ORDER",
+    "alert_changes",
     "alerts_by_rule",
     "alerts_over_time",
     "enable_offline_rendering",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 import altair as alt
+import polars as pl
 
 from alertkit.charts import _aggregate as agg
 from alertkit.charts._aggregate import SWEEP_BENEFITS, SWEEP_COUNTS, Frame, PnlValue
@@ -163,3 +164,55 @@ def sweep_chart(
         top, bottom, title=f"Sweep of {the_rule}: {the_parameter}"
     ).resolve_scale(x="shared", y="independent", color="independent")
     return combined
+
+
+CHANGE_COLORS: Final = {
+    "same": "#bab0ac",
+    "changed": "#eeca3b",
+    "moved": "#4c78a8",
+    "removed": "#e45756",
+    "added": "#54a24b",
+}
+
+
+def alert_changes(changes: Frame) -> alt.Chart:
+    """Alerts per rule and kind of change between two configurations (a stacked bar each).
+
+    ``changes`` is :func:`alertkit.backtest.compare_alerts` output; only the per-rule counts
+    are embedded.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> changes = pl.DataFrame({"rule": ["gamma_risk", "gamma_risk"], "change": ["same", "added"]})
+    >>> spec = alert_changes(changes).to_dict()
+    >>> spec["mark"]["type"], spec["encoding"]["color"]["field"]
+    ('bar', 'change')
+    """
+    counts = (
+        changes.lazy()
+        .group_by("rule", "change")
+        .agg(pl.len().alias("alerts"))
+        .sort(["rule", "change"])
+        .collect()
+    )
+    order = list(CHANGE_COLORS)
+    chart: alt.Chart = (
+        alt.Chart(counts, title="Alerts per rule: baseline vs candidate")
+        .mark_bar()
+        .encode(
+            y=alt.Y("rule:N", sort="-x", title=None),
+            x=alt.X("sum(alerts):Q", title="alerts"),
+            color=alt.Color(
+                "change:N",
+                sort=order,
+                scale=alt.Scale(domain=order, range=list(CHANGE_COLORS.values())),
+            ),
+            order=alt.Order("change_order:Q"),
+            tooltip=["rule:N", "change:N", "alerts:Q"],
+        )
+        .transform_calculate(
+            change_order="indexof(" + repr(order).replace("'", '"') + ", datum.change)"
+        )
+    )
+    return chart
