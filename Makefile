@@ -5,7 +5,9 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test lint bench browser clean
+NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
+
+.PHONY: demo test lint bench browser notebooks clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "alertkit needs Python >= 3.11 (set PYTHON=...)")'
@@ -34,7 +36,11 @@ browser:
 	fi
 
 test: $(STAMP) lint browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(NBVAL)
+
+# Re-record the notebooks' outputs after an intended behaviour change (then review the diff).
+notebooks: $(STAMP)
+	cd notebooks && ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace *.ipynb
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -71,6 +72,10 @@ class MergeOutcome:
     version: int
 
 
+_LOG_ENTRY: Final = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
+"""A commit or checkpoint file name in _delta_log (anything else there is not the table)."""
+
+
 def _is_local(uri: str) -> bool:
     return "://" not in uri or uri.startswith("file://")
 
@@ -116,10 +121,13 @@ class AlertStore:
             path = Path(self.uri)
             if path.is_file():
                 raise TableNotFoundError(f"{self.uri} is a file, not a Delta table directory")
-            if (path / "_delta_log").is_dir():
+            log_dir = path / "_delta_log"
+            if log_dir.is_dir() and any(_LOG_ENTRY.match(p.name) for p in log_dir.iterdir()):
                 self.check_schema()
                 return
-            if path.is_dir() and any(path.iterdir()):
+            # A _delta_log without a commit is what a creation killed before version 0
+            # leaves behind (at most a _commit_*.tmp file): create the table in it.
+            if path.is_dir() and any(p.name != "_delta_log" for p in path.iterdir()):
                 raise TableNotFoundError(
                     f"{self.uri} is a non-empty directory but not a Delta table"
                     " (no _delta_log); refusing to create a table on top of other files"

@@ -310,6 +310,11 @@ class SyncAlertManager:
             scan = scan.filter(pl.col("status") == AlertStatus.parse(status, "status").value)
         return int(scan.select(pl.len()).collect().item())
 
+    def version(self) -> int:
+        """The table's current version number (pass it to ``board``/``query_alerts`` later
+        to see the table as it is now)."""
+        return int(self.store.table().version())
+
     def scan_alerts(self, version: TableVersion | None = None) -> pl.LazyFrame:
         """Every alert's current state (or as of ``version``) as a LazyFrame."""
         return self.store.scan(version)

@@ -9,7 +9,6 @@ from typing import Any
 
 import polars as pl
 import pytest
-from conftest import close_now, position
 from deltalake import DeltaTable
 
 from alertkit import (
@@ -26,6 +25,7 @@ from alertkit import (
 )
 from alertkit.mapping import decision_to_alert
 from alertkit.schema import alerts_to_frame
+from conftest import close_now, position
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
@@ -234,6 +234,57 @@ CASES: list[tuple[str, Case, type[Exception], str]] = [
         ValidationError,
         "rule: expected a non-empty str",
     ),
+    (
+        "bulk frame empty title",
+        lambda m, a: m.insert_alerts(_frame_with(title="  ")),
+        ValidationError,
+        "alerts frame: 1 rows: title is empty",
+    ),
+    (
+        "unknown decision action",
+        lambda m, a: m.create_alert(Decision("snooze", "x", "vix_level"), position()),
+        ValidationError,
+        "action: expected one of hold, close, roll, adjust, reduce (any case), got 'snooze'",
+    ),
+    (
+        "unknown severity in a query",
+        lambda m, a: m.query_alerts(AlertQuery(severity="urgent")),
+        ValidationError,
+        "severity: expected one of immediate, high, normal, low (any case), got 'urgent'",
+    ),
+    (
+        "strategy_id a bool",
+        lambda m, a: m.create_alert(close_now(), {"symbol": "SPY", "strategy_id": True}),
+        ValidationError,
+        "strategy_id: expected an int or None, got bool True",
+    ),
+    (
+        "strategy_id below int64",
+        lambda m, a: m.query_alerts(AlertQuery(strategy_id=-(2**63) - 1)),
+        ValidationError,
+        "strategy_id: expected a value within int64",
+    ),
+    (
+        "note not a string",
+        lambda m, a: m.resolve_alert(a, note=b"bytes"),  # type: ignore[arg-type]
+        ValidationError,
+        "note: expected a str or None, got b'bytes'",
+    ),
+    (
+        "bulk frame naive timestamps",
+        lambda m, a: m.insert_alerts(
+            _frame_with().with_columns(pl.col("created_at").dt.replace_time_zone(None))
+        ),
+        ValidationError,
+        "alerts frame: created_at is Datetime(time_unit='us', time_zone=None), expected"
+        " Datetime(time_unit='us', time_zone='UTC')",
+    ),
+    (
+        "bulk frame resolved without resolved_at",
+        lambda m, a: m.insert_alerts(_frame_with(status="resolved")),
+        ValidationError,
+        "alerts frame: 1 rows: terminal status without resolved_at",
+    ),
 ]
 
 
@@ -308,3 +359,103 @@ def test_operations_before_initialize_say_so(tmp_path: Path) -> None:
     manager = SyncAlertManager(tmp_path / "never")
     with pytest.raises(TableNotFoundError, match=r"call initialize\(\) first"):
         manager.get_alert_count()
+
+
+def test_a_table_with_naive_timestamps_is_refused(tmp_path: Path) -> None:
+    """timestamp_ntz columns (a table written from naive datetimes) do not fit the schema."""
+    path = tmp_path / "alerts"
+    frame = _frame_with().with_columns(
+        pl.col("created_at", "last_seen_at").dt.replace_time_zone(None)
+    )
+    frame.write_delta(path)
+    with pytest.raises(SchemaMismatchError) as info:
+        SyncAlertManager(path).initialize()
+    assert str(info.value) == (
+        f"the table at {path} is not an alertkit alerts table: column 'created_at' is"
+        " Datetime(time_unit='us', time_zone=None), expected Datetime(time_unit='us',"
+        " time_zone='UTC'); column 'last_seen_at' is Datetime(time_unit='us', time_zone=None),"
+        " expected Datetime(time_unit='us', time_zone='UTC')"
+    )
+
+
+# --- history files (alertkit.backtest.load_history) --------------------------------------
+
+HISTORY_HEADER = "history does not fit the snapshot schema (DOMAIN 3): "
+
+
+def _history() -> pl.DataFrame:
+    from alertkit.backtest import synthetic_history
+
+    return synthetic_history(2, seed=1)
+
+
+def _write(frame: pl.DataFrame, path: Path) -> Path:
+    if path.suffix == ".csv":
+        frame.write_csv(path)
+    elif path.suffix == ".parquet":
+        frame.write_parquet(path)
+    else:
+        frame.write_delta(path)
+    return path
+
+
+HISTORY_CASES: list[tuple[str, Callable[[pl.DataFrame], pl.DataFrame], str, str]] = [
+    (
+        "parquet missing a column",
+        lambda h: h.drop("vix"),
+        "history.parquet",
+        HISTORY_HEADER + "1 problem\n  - missing column vix (Float64)",
+    ),
+    (
+        "csv with text in a number column",
+        lambda h: h.with_columns(pl.lit("n/a").alias("net_delta")),
+        "history.csv",
+        HISTORY_HEADER + "1 problem\n  - mistyped column net_delta: expected Float64, got String",
+    ),
+    (
+        "delta table with a mistyped column",
+        lambda h: h.with_columns(pl.col("strategy_id").cast(pl.String)),
+        "history",
+        HISTORY_HEADER + "1 problem\n  - mistyped column strategy_id: expected Int64, got String",
+    ),
+    (
+        "parquet missing and mistyped columns",
+        lambda h: h.drop("symbol", "strategy_type").with_columns(pl.col("dte").cast(pl.Float64)),
+        "history.parquet",
+        HISTORY_HEADER + "3 problems\n"
+        "  - missing column symbol (String)\n"
+        "  - missing column strategy_type (String)\n"
+        "  - mistyped column dte: expected Int32, got Float64",
+    ),
+    (
+        "parquet with naive as_of",
+        lambda h: h.with_columns(pl.col("as_of").dt.replace_time_zone(None)),
+        "history.parquet",
+        HISTORY_HEADER + "1 problem\n  - mistyped column as_of: expected Datetime(time_unit='us',"
+        " time_zone='UTC'), got Datetime(time_unit='us', time_zone=None)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "damage", "name", "message"), HISTORY_CASES, ids=[c[0] for c in HISTORY_CASES]
+)
+def test_bad_history_files_are_refused_cleanly(
+    sync_manager: SyncAlertManager,
+    lake: str,
+    tmp_path: Path,
+    case: str,
+    damage: Callable[[pl.DataFrame], pl.DataFrame],
+    name: str,
+    message: str,
+) -> None:
+    from alertkit.backtest import load_history
+
+    path = _write(damage(_history()), tmp_path / name)
+    files_before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    version = DeltaTable(lake).version()
+    with pytest.raises(ValidationError) as info:
+        load_history(path)
+    assert str(info.value).startswith(message), str(info.value)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == files_before
+    assert DeltaTable(lake).version() == version

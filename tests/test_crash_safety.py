@@ -31,7 +31,7 @@ from _workers import (
 )
 from deltalake import DeltaTable
 
-from alertkit import SyncAlertManager
+from alertkit import SyncAlertManager, TableNotFoundError
 
 ROUNDS = 5
 OPS_PER_ROUND = 3000  # more than a child can do before it is killed
@@ -153,3 +153,26 @@ def test_sigkilled_writers_leave_a_consistent_table(lake: str, tmp_path: Path) -
         continue_with_fresh_manager(lake, strategy_ids)
         earlier = pl.read_delta(lake)
         check_invariants(earlier)
+
+
+@pytest.mark.parametrize("debris", [[], ["_commit_3f1c9a.json.tmp"]], ids=["empty", "tmp-commit"])
+def test_a_creation_killed_before_its_first_commit(lake: str, debris: list[str]) -> None:
+    """DeltaTable.create makes _delta_log, writes a temporary commit, then renames it to
+    version 0; a kill in between left a lake that initialize() refused for ever ("no Delta
+    table ...; call initialize() first")."""
+    log_dir = Path(lake) / "_delta_log"
+    log_dir.mkdir(parents=True)
+    for name in debris:
+        (log_dir / name).write_text('{"commitInfo":{}}\n')
+    manager = SyncAlertManager(lake)
+    manager.initialize()
+    assert DeltaTable(lake).version() == 0
+    assert manager.create_alert(plan_decision(), {"symbol": "SPY", "strategy_id": 1}) is not None
+    assert manager.get_alert_count() == 1
+
+
+def test_a_directory_with_data_but_no_commit_is_still_refused(lake: str) -> None:
+    (Path(lake) / "_delta_log").mkdir(parents=True)
+    (Path(lake) / "part-0.parquet").write_bytes(b"PAR1")
+    with pytest.raises(TableNotFoundError, match="is a non-empty directory but not a Delta table"):
+        SyncAlertManager(lake).initialize()

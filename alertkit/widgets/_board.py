@@ -208,6 +208,15 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             if "rule" in v and "severity" in v
         ]
 
+    def __repr__(self) -> str:
+        # Short and stable: a notebook's text/plain output (compared by nbval) should not
+        # carry every child widget's state.
+        table = self.table
+        return (
+            f"TriageBoard({table.total} matching alerts, page {table.page + 1},"
+            f" {len(table.rows)} rows shown)"
+        )
+
     def close(self) -> None:
         """Stop auto-refresh and close the board's widgets."""
         self._ticker.stop()

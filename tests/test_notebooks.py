@@ -1,0 +1,68 @@
+"""The notebooks are regression tests: prove that a behaviour change makes nbval fail.
+
+The notebooks themselves run under nbval in `make test`; this test copies the backtest
+notebook, changes one rule threshold in it (as a code change in alertkit would change
+behaviour), and checks that nbval reports the changed outputs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+BACKTEST_CALL = "result = run_backtest(history, quiet_period=QUIET, progress=False)"
+CHANGED_CALL = (
+    "from alertkit.backtest.sweep import with_threshold\n"
+    "from alertkit.rules import default_rules\n"
+    "result = run_backtest(history, quiet_period=QUIET, progress=False,\n"
+    '                      rules=with_threshold(default_rules(), "take_profit", "full", 0.7))'
+)
+
+
+def run_nbval(folder: Path, notebook: str) -> subprocess.CompletedProcess[str]:
+    # Run from the copy's folder so the repository's pytest settings are not picked up.
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            "sanitize.cfg",
+            notebook,
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_a_changed_threshold_makes_the_backtest_notebook_fail(tmp_path: Path) -> None:
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS / "sanitize.cfg", folder)
+    book = nbformat.read(NOTEBOOKS / "01_backtest_rules.ipynb", as_version=4)
+    [cell] = [c for c in book.cells if BACKTEST_CALL in c.source]
+    cell.source = cell.source.replace(BACKTEST_CALL, CHANGED_CALL)
+    nbformat.write(book, folder / "01_changed.ipynb")
+
+    run = run_nbval(folder, "01_changed.ipynb")
+
+    assert run.returncode == 1, run.stdout[-2000:]
+    # The summary (code cell 3), both alert charts (4, 5), the busiest position's alerts (6)
+    # and its P&L chart (7) change; the history cells before and the sweep and quiet-period
+    # cells after (which build their own rules) still match.
+    failed = [line.split(" - ")[0] for line in run.stdout.splitlines() if line.startswith("FAILED")]
+    assert failed == [f"FAILED 01_changed.ipynb::Cell {n}" for n in (3, 4, 5, 6, 7)]
+    assert run.stdout.splitlines()[-1].startswith("===") and "5 failed, 7 passed" in run.stdout
