@@ -44,6 +44,7 @@ DECISION_COLUMNS: Final = ("trigger", "engine_rule", "priority", "action", "urge
 
 _ROW_INDEX: Final = "__alertkit_row"
 _DECISION: Final = "__alertkit_decision"
+_MATCH: Final = "__alertkit_match"
 
 
 def peak_upl_expr(order_by: str | Sequence[str] | None = "as_of") -> pl.Expr:
@@ -73,30 +74,44 @@ def first_match_expr(rules: Iterable[Rule]) -> pl.Expr:
     Rules run in ascending priority (ties in the given order), triggers in their order; a row
     where nothing fires gets ``trigger``/``engine_rule``/``priority`` null, action ``hold``
     and urgency ``normal``. The frame needs the ``ROW_SCHEMA`` columns (see
-    :func:`evaluate_frame`, which also validates).
+    :func:`evaluate_frame`, which also validates and computes the index only once).
     """
+    pairs = _trigger_pairs(rules)
+    return _decision_struct(pairs, _first_match_index(pairs))
+
+
+_TriggerPairs = list[tuple[Rule, Trigger]]
+
+
+def _trigger_pairs(rules: Iterable[Rule]) -> _TriggerPairs:
     ordered = in_order(rules)
     names = [rule.name for rule in ordered]
     if len(set(names)) != len(names):
         raise ValidationError(f"rules: expected distinct names, got {names}")
-    pairs = [(rule, trigger) for rule in ordered for trigger in rule.triggers]
-    # The index of the first trigger that fires (coalesce keeps the first non-null); the
-    # constant columns are then looked up by index, which is cheaper than carrying a struct
-    # of five columns through a chain of ~20 `when`s.
-    index = pl.coalesce(
+    return [(rule, trigger) for rule in ordered for trigger in rule.triggers]
+
+
+def _first_match_index(pairs: _TriggerPairs) -> pl.Expr:
+    """The position in ``pairs`` of the first trigger that fires (null: none fires)."""
+    return pl.coalesce(  # keeps the first non-null, i.e. the first trigger that fires
         [
-            pl.when(trigger.when.is_true().to_polars()).then(pl.lit(i, dtype=pl.Int32))
+            pl.when(trigger.when.is_true().to_polars()).then(pl.lit(i, dtype=pl.UInt32))
             for i, (_, trigger) in enumerate(pairs)
         ]
     )
 
+
+def _decision_struct(pairs: _TriggerPairs, index: pl.Expr) -> pl.Expr:
+    """The decision columns looked up from a first-match ``index``.
+
+    Evaluate the index once (a column) and pass ``pl.col`` of it: looking the constants up by
+    index is far cheaper than carrying a five-column struct through ~20 ``when``s, but only
+    if the index itself is not recomputed for every lookup.
+    """
+
     def lookup(values: list[Any], dtype: pl.DataType, default: Any) -> pl.Expr:
-        return index.replace_strict(
-            list(range(len(pairs))),
-            values,
-            default=pl.lit(default, dtype=dtype),
-            return_dtype=dtype,
-        )
+        looked_up = pl.lit(pl.Series(values, dtype=dtype)).gather(index)
+        return looked_up if default is None else looked_up.fill_null(pl.lit(default, dtype))
 
     urgency = lookup(
         [_constant_urgency(trigger) for _, trigger in pairs], pl.String(), Urgency.NORMAL.value
@@ -180,7 +195,13 @@ def evaluate_frame(
             .with_columns(peak_upl_expr([order_by, _ROW_INDEX]))
             .drop(_ROW_INDEX)
         )
-    out = peaks.with_columns(first_match_expr(rules).alias(_DECISION)).unnest(_DECISION)
+    pairs = _trigger_pairs(rules)
+    out = (
+        peaks.with_columns(_first_match_index(pairs).alias(_MATCH))
+        .with_columns(_decision_struct(pairs, pl.col(_MATCH)).alias(_DECISION))
+        .drop(_MATCH)
+        .unnest(_DECISION)
+    )
     return out.collect() if isinstance(frame, pl.DataFrame) else out
 
 
