@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from conftest import T0, StepClock, close_now, position, roll
 from deltalake import DeltaTable
 
 from alertkit import (
@@ -24,6 +23,7 @@ from alertkit import (
     Decision,
     SyncAlertManager,
 )
+from conftest import T0, StepClock, close_now, position, roll
 
 
 def run(coro: Any) -> Any:

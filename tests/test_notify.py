@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
 import pytest
-from conftest import close_now, position, roll
 
 from alertkit import Alert, AlertManager, SyncAlertManager
 from alertkit.notify import logging_handler, webhook_handler
+from conftest import close_now, position, roll
 
 
 class _Receiver(BaseHTTPRequestHandler):
