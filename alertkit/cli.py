@@ -99,7 +99,10 @@ def _run(args: argparse.Namespace) -> None:
                 status=args.status, symbol=args.symbol, severity=args.severity, limit=args.limit
             )
         )
-        print_board(pl.DataFrame([alert_to_row(a) for a in alerts]), rows=args.limit)
+        if alerts:
+            print_board(pl.DataFrame([alert_to_row(a) for a in alerts]), rows=args.limit)
+        else:
+            print("no alerts match these filters")
     elif args.command == "show":
         row = alert_to_row(manager.get_alert(args.alert_id))
         row["metadata"] = json.loads(row["metadata"])
