@@ -137,7 +137,8 @@ def _settle(
         return alert_from_row(ours), True
     bumped = alert_from_row(winner)
     bumped.occurrences += ours["occurrences"]
-    bumped.last_seen_at = max(when, winner["last_seen_at"])
+    # Repeats may have landed on our row before this fold: keep their latest firing too.
+    bumped.last_seen_at = max(when, winner["last_seen_at"], ours["last_seen_at"])
     source = pl.DataFrame(
         [
             {**ours, "history": "delete"},

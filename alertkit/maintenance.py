@@ -3,9 +3,13 @@
 Each alert creation or transition is a commit that adds a small file; reads slow down as
 files pile up. :func:`maintain` compacts the small files of each partition into one, writes a
 checkpoint so log replay stays short, and (optionally) vacuums files that no version younger
-than the retention still needs. The manager calls :func:`auto_maintain` every few hundred of
-its commits, which compacts only the partitions holding more than SMALL_FILES_PER_PARTITION
-files (the day being written, usually), so its cost does not grow with the table.
+than the retention still needs. After each of its commits the manager calls
+:func:`auto_maintain`, which checks the table's file counts once SMALL_FILES_PER_PARTITION
+commits (by any writer) have landed since this manager last checked, or ``every`` of its own,
+whichever comes first, and compacts only the partitions holding more than
+SMALL_FILES_PER_PARTITION files (usually the day being written). A partition therefore never
+holds much more than twice that many files, however many processes write, and a check costs a
+look at the snapshot the manager already holds.
 
 Compactions must never overlap. deltalake 1.6 lets two compactions of the same files, planned
 on the same snapshot, both commit (their removes carry ``dataChange=false``, which its conflict
@@ -21,15 +25,16 @@ refuses whichever of a compaction and a transition commits second on a file both
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
-from deltalake.exceptions import DeltaError
+from deltalake.exceptions import CommitFailedError, DeltaError
 
 from alertkit.errors import StoreError, ValidationError
 from alertkit.schema import PARTITION_COLUMN
@@ -56,6 +61,8 @@ MIN_VACUUM_RETENTION_HOURS: Final = 24
 
 SMALL_FILES_PER_PARTITION: Final = 16
 """Fragmentation threshold: a partition with more data files than this is compacted."""
+
+log = logging.getLogger(__name__)
 
 LOCK_FILE: Final = "_alertkit_maintenance.lock"
 """Held (flock) by the process compacting a local table; never deleted."""
@@ -138,12 +145,19 @@ def _compaction_lock(store: AlertStore, *, wait: bool) -> Iterator[bool]:
         os.close(fd)
 
 
-def _compact(store: AlertStore, partitions: list[str] | None) -> tuple[int, int]:
+def _compact(store: AlertStore, partitions: list[str] | None, *, patient: bool) -> tuple[int, int]:
+    """Compact ``partitions`` (all when None); (files removed, files added).
+
+    ``patient`` re-runs a compaction that lost a race until it lands; otherwise a lost race
+    raises CommitFailedError at once (automatic maintenance tries again at its next check
+    rather than hold up the operation that triggered it).
+    """
     filters = None if partitions is None else [(PARTITION_COLUMN, "in", partitions)]
-    metrics = store.retrying(
-        lambda: store.table().optimize.compact(partition_filters=filters),
-        "compact the alerts table",
-    )
+
+    def compact() -> dict[str, Any]:
+        return store.table().optimize.compact(partition_filters=filters)
+
+    metrics = store.retrying(compact, "compact the alerts table") if patient else compact()
     return int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
 
 
@@ -158,8 +172,9 @@ def maintain(
 ) -> MaintenanceReport:
     """Compact, checkpoint and optionally vacuum the table behind ``store``.
 
-    ``partitions`` limits compaction to those creation dates (ISO text); ``wait=False``
-    skips compaction, rather than waiting, when another process holds the compaction lock.
+    ``partitions`` limits compaction to those creation dates (ISO text). ``wait=False`` (what
+    automatic maintenance uses) skips compaction rather than wait, when another process holds
+    the compaction lock or a concurrent commit touched the files being compacted.
     On an object store compaction runs without a lock: never run two maintain() at once.
     ``vacuum_retention_hours`` below MIN_VACUUM_RETENTION_HOURS is refused: deleting files a
     concurrent reader or a recent version still needs would break them.
@@ -175,10 +190,15 @@ def maintain(
         skipped = None
         if compact and partitions != []:
             with _compaction_lock(store, wait=wait) as held:
-                if held:
-                    removed, added = _compact(store, partitions)
-                else:
+                if not held:
                     skipped = "another process is compacting this table"
+                elif wait:
+                    removed, added = _compact(store, partitions, patient=True)
+                else:
+                    try:
+                        removed, added = _compact(store, partitions, patient=False)
+                    except CommitFailedError:
+                        skipped = "a concurrent writer touched the same files; retried later"
         checkpoint_version = None
         if checkpoint:
             table = store.table()
@@ -209,13 +229,37 @@ def maintain(
     )
 
 
-def auto_maintain(store: AlertStore) -> MaintenanceReport | None:
-    """The manager's periodic check: compact the fragmented partitions and checkpoint, unless
-    another process is compacting. None when there was nothing to do or no lock to take (on
-    object stores delta-rs still writes a checkpoint every 50 commits by itself)."""
+def auto_maintain(
+    store: AlertStore, *, checked_at: int, every: int
+) -> tuple[int, MaintenanceReport | None]:
+    """The manager's check after each commit; ``checked_at`` is the table version of this
+    manager's last check. Returns the version of this check (``checked_at`` if it was not due)
+    and what maintenance did (None when nothing was due or fragmented).
+
+    Never raises StoreError: the operation that triggered the check has committed, and
+    failing it now would invite a retry that counts it twice. Failures are logged; the next
+    check tries again. On object stores (no compaction lock) this does nothing: delta-rs
+    writes a checkpoint every 50 commits by itself, and compaction is an explicit maintain().
+    """
     if _local_dir(store) is None or fcntl is None:
-        return None
-    partitions = fragmented_partitions(store)
-    if not partitions:
-        return None
-    return maintain(store, partitions=partitions, wait=False)
+        return checked_at, None
+    try:
+        version = store.table().version()
+    except StoreError as exc:
+        log.warning("automatic maintenance of %s failed; retrying later: %s", store.uri, exc)
+        return checked_at, None
+    if version - checked_at < min(every, SMALL_FILES_PER_PARTITION):
+        return checked_at, None
+    try:
+        partitions = fragmented_partitions(store)
+        # No extra checkpoint: delta-rs writes one every 50 commits (delta.checkpointInterval),
+        # and one per compaction cost more than it saved once tombstones piled up.
+        report = (
+            maintain(store, partitions=partitions, wait=False, checkpoint=False)
+            if partitions
+            else None
+        )
+    except (StoreError, DeltaError) as exc:
+        log.warning("automatic maintenance of %s failed; retrying later: %s", store.uri, exc)
+        report = None
+    return version, report

@@ -262,7 +262,9 @@ class AlertStore:
         """For each of ``values``, the version of the commit whose metadata ``key`` equals
         it, searching the commits after ``newer_than`` (newest first)."""
         wanted, found = set(values), dict[str, int]()
-        for entry in self.table().history():
+        table = self.table()
+        # Only the commits after newer_than: reading the whole history grew with the table.
+        for entry in table.history(max(1, table.version() - newer_than)):
             if entry["version"] <= newer_than or len(found) == len(wanted):
                 break
             value = entry.get(key)

@@ -31,7 +31,7 @@ from alertkit._ids import ALERT_ID_PATTERN, created_date_of
 from alertkit._time import Clock, system_clock, to_utc
 from alertkit.alerts import Alert, AlertQuery, AlertStatus, Transition, next_status
 from alertkit.decisions import Decision
-from alertkit.errors import AlertNotFoundError, StoreError, ValidationError
+from alertkit.errors import AlertNotFoundError, ValidationError
 from alertkit.maintenance import MaintenanceReport, auto_maintain, maintain
 from alertkit.mapping import decision_to_alert
 from alertkit.notify import NotificationHub
@@ -356,17 +356,13 @@ class SyncAlertManager:
         return rows.row(0, named=True)
 
     def _after_commit(self) -> None:
+        # Due once SMALL_FILES_PER_PARTITION commits by anyone, or maintain_every of ours,
+        # have landed since our last check (so fragmentation stays bounded however many
+        # processes write); _commits_at_last_check holds the table version of that check.
         if not self.maintain_every:
             return
-        if self.store.commits - self._commits_at_last_check < self.maintain_every:
-            return
-        self._commits_at_last_check = self.store.commits
-        try:
-            report = auto_maintain(self.store)
-        except StoreError as exc:
-            # The operation that got us here has committed: raising now would make the
-            # caller retry it (and count a firing twice). The next check tries again.
-            log.warning("automatic maintenance on %s failed: %s", self.path, exc)
-            return
+        self._commits_at_last_check, report = auto_maintain(
+            self.store, checked_at=self._commits_at_last_check, every=self.maintain_every
+        )
         if report is not None:
             log.info("automatic maintenance on %s: %s", self.path, report.describe())

@@ -1,5 +1,6 @@
-"""Code run in spawned child processes by the concurrency tests (spawn: deltalake's runtime
-panics in forked children, so workers must be importable module-level functions)."""
+"""Code run in spawned child processes by the concurrency, scale, crash and S3 tests (spawn:
+deltalake's runtime panics in forked children, so workers must be importable module-level
+functions), and the checks the parent runs on the table they leave."""
 
 from __future__ import annotations
 
@@ -300,7 +301,7 @@ def check_plans(
             "repeat",
         }
         own_rows += model.rows()
-    own_ids = {row[0] for row in own_rows}
+    own_ids = {op[1] for ops in plans for op in ops if op[1] not in shared}
     assert table_rows(board, own_ids) == sorted(own_rows)
 
     fires = [op for ops in plans for op in ops if op[1] in shared]

@@ -3,7 +3,7 @@ operations that completed (plus, possibly, the one in flight), and that a new ma
 continues on.
 
 Each round spawns a child that runs a seeded plan of fires, acknowledgements, resolutions
-and dismissals, with automatic maintenance every 10 commits so kills also land inside
+and dismissals, with automatic maintenance every 5 commits so kills also land inside
 compaction and checkpointing. The child journals "start i" / "done i" around each operation,
 which tells the parent what must be in the table.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
-import re
 import signal
 import time
 from pathlib import Path
@@ -21,7 +20,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 from _workers import (
-    PLAN_RULE,
     check_invariants,
     make_plan,
     plan_decision,
@@ -31,12 +29,11 @@ from _workers import (
 )
 from deltalake import DeltaTable
 
-from alertkit import SyncAlertManager, TableNotFoundError
+from alertkit import AlertQuery, SyncAlertManager, TableNotFoundError
 
 ROUNDS = 5
 OPS_PER_ROUND = 3000  # more than a child can do before it is killed
-KILL_WINDOW_SECONDS = (0.0, 0.8)
-LOG_ENTRY = re.compile(r"^\d{20}\.(json|checkpoint\.parquet|crc)$|^_last_checkpoint$")
+KILL_WINDOW_SECONDS = (0.0, 1.5)
 
 
 def wait_for(journal: Path, line: str, timeout: float = 60.0) -> None:
@@ -55,7 +52,7 @@ def kill_during_plan(
     child = context.Process(
         target=run_plan,
         args=(lake, ops),
-        kwargs={"journal": str(journal), "maintain_every": 10},
+        kwargs={"journal": str(journal), "maintain_every": 5},
         daemon=True,
     )
     child.start()
@@ -76,16 +73,16 @@ def completed(journal: Path) -> tuple[int, bool]:
 
 
 def continue_with_fresh_manager(lake: str, strategy_ids: range) -> None:
-    """Repeat every open alert the child left (it must count), then resolve it."""
+    """Fire every fingerprint the child left open (it must count as a repeat), then resolve."""
     manager = SyncAlertManager(lake)
     manager.initialize()
-    open_alerts = [a for a in manager.get_active_alerts() if a.strategy_id in strategy_ids]
-    open_alerts += [
-        a
-        for a in manager.query_alerts()
-        if a.strategy_id in strategy_ids and a.status.value == "acknowledged"
+    left_open = [
+        alert
+        for status in ("active", "acknowledged")
+        for alert in manager.query_alerts(AlertQuery(status=status, limit=10_000))
+        if alert.strategy_id in strategy_ids
     ]
-    for alert in open_alerts:
+    for alert in left_open:
         snapshot = {"symbol": "SPY", "strategy_id": alert.strategy_id}
         repeated, is_new = manager.create_or_repeat(plan_decision(), snapshot)
         assert repeated is not None
@@ -96,15 +93,8 @@ def continue_with_fresh_manager(lake: str, strategy_ids: range) -> None:
         )
         resolved = manager.resolve_alert(alert.alert_id, by="after the crash")
         assert resolved.status.value == "resolved"
-    board = manager.board()
-    mine = board.filter(pl.col("strategy_id").is_in(list(strategy_ids)))
+    mine = manager.board().filter(pl.col("strategy_id").is_in(list(strategy_ids)))
     assert set(mine["status"]) <= {"resolved", "dismissed"}
-    assert (
-        mine.height
-        == board.filter(pl.col("rule") == PLAN_RULE)
-        .filter(pl.col("strategy_id").is_in(list(strategy_ids)))
-        .height
-    )
 
 
 @pytest.mark.slow
@@ -114,7 +104,7 @@ def test_sigkilled_writers_leave_a_consistent_table(lake: str, tmp_path: Path) -
     earlier: pl.DataFrame | None = None
     for round_ in range(ROUNDS):
         strategy_ids = range(1000 * (round_ + 1), 1000 * (round_ + 1) + 12)
-        ops = make_plan(round_, OPS_PER_ROUND, strategy_ids, first_second=100_000 * round_)
+        ops = make_plan(round_, OPS_PER_ROUND, strategy_ids, first_second=OPS_PER_ROUND * round_)
         journal = tmp_path / f"journal-{round_}"
         kill_during_plan(lake, ops, journal, rng.uniform(*KILL_WINDOW_SECONDS))
 
@@ -140,15 +130,9 @@ def test_sigkilled_writers_leave_a_consistent_table(lake: str, tmp_path: Path) -
             again = board.filter(pl.col("alert_id").is_in(before_ids.implode()))
             assert again.sort("alert_id").equals(earlier.sort("alert_id"))
 
-        # Every file the log references exists; debris (uncommitted files) is harmless.
-        table = DeltaTable(lake)
-        assert all(Path(uri.removeprefix("file://")).exists() for uri in table.file_uris())
-        debris = [
-            p.name for p in (Path(lake) / "_delta_log").iterdir() if not LOG_ENTRY.match(p.name)
-        ]
-        assert all(name.startswith(("_commit_", ".tmp", "_")) or "#" in name for name in debris), (
-            debris
-        )
+        # Every file the log references exists (files a killed commit left behind, staged
+        # but never committed, are not in the log and break nothing).
+        assert all(Path(u.removeprefix("file://")).exists() for u in DeltaTable(lake).file_uris())
 
         continue_with_fresh_manager(lake, strategy_ids)
         earlier = pl.read_delta(lake)

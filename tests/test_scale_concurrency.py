@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -21,9 +22,11 @@ from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError
 
 from alertkit import SyncAlertManager
-from alertkit._identity import row_version
+from alertkit._identity import CREATED_KEY, _settle, audit, row_version
 from alertkit.maintenance import LOCK_FILE, SMALL_FILES_PER_PARTITION, auto_maintain
-from conftest import close_now, position
+from alertkit.mapping import decision_to_alert
+from alertkit.schema import ALERT_SCHEMA, alert_to_row
+from conftest import T0, close_now, position
 
 WORKERS = 4
 OPS_PER_WORKER = 500
@@ -134,20 +137,58 @@ def test_automatic_maintenance_skips_while_another_process_compacts(lake: str) -
     manager.initialize()
     for strategy_id in range(SMALL_FILES_PER_PARTITION + 1):
         manager.create_alert(close_now(), position("SPY", strategy_id))
+    version = DeltaTable(lake).version()
     fd = os.open(Path(lake) / LOCK_FILE, os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # another process's maintenance, as far as flock knows
-        report = auto_maintain(manager.store)
+        checked, report = auto_maintain(manager.store, checked_at=0, every=200)
     finally:
         os.close(fd)
-    assert report is not None
+    assert checked == version and report is not None
     assert (report.compaction_skipped, report.files_after) == (
         "another process is compacting this table",
         SMALL_FILES_PER_PARTITION + 1,
     )
-    assert report.describe().startswith(
-        "skipped compaction (another process is compacting this table); wrote a checkpoint"
+    assert report.describe() == (
+        "skipped compaction (another process is compacting this table); vacuumed 0"
+        " unreferenced files"
     )
-    after = auto_maintain(manager.store)
-    assert after is not None and (after.files_before, after.files_after) == (17, 1)
-    assert auto_maintain(manager.store) is None  # nothing fragmented any more
+    checked, report = auto_maintain(manager.store, checked_at=0, every=200)
+    assert report is not None and (report.files_before, report.files_after) == (17, 1)
+    assert auto_maintain(manager.store, checked_at=checked, every=200) == (checked, None)
+
+
+def test_default_settings_keep_every_partition_compact(lake: str) -> None:
+    """The check is due every SMALL_FILES_PER_PARTITION table commits, not only every
+    maintain_every (200) of one manager's: no partition ever holds twice the threshold."""
+    manager = SyncAlertManager(lake)
+    manager.initialize()
+    most = 0
+    for strategy_id in range(120):
+        manager.create_alert(close_now(), position("SPY", strategy_id))
+        most = max(most, len(DeltaTable(lake).file_uris()))
+    assert most <= 2 * SMALL_FILES_PER_PARTITION
+    assert manager.get_alert_count() == 120
+
+
+def test_a_fold_keeps_the_latest_firing_seen_by_the_loser(lake: str) -> None:
+    """A repeat can land on the losing row before the fold (it is the earliest by created_at);
+    the fold carried its occurrences over but dropped its last_seen_at."""
+    a = SyncAlertManager(lake, maintain_every=0)
+    a.initialize()
+    b = SyncAlertManager(lake, maintain_every=0)
+    read_version = b.store.table().version()  # B decides before A writes
+    first = a.create_alert(close_now(), position(minutes=0))
+    late = decision_to_alert(close_now(), position(), T0 - timedelta(minutes=1))
+    assert first is not None and late is not None
+    row = pl.DataFrame([alert_to_row(late)], schema=ALERT_SCHEMA)
+    b.store.append(row, {**audit("create", late.alert_id, None), CREATED_KEY: late.alert_id})
+    repeat = a.create_alert(close_now(), position(minutes=2))  # lands on B's (earlier) row
+    assert repeat is not None and repeat.alert_id == late.alert_id
+    stood, is_new = _settle(b.store, late, read_version, late.created_at)
+    assert (stood.alert_id, is_new, stood.occurrences) == (first.alert_id, False, 3)
+    board = pl.read_delta(lake)
+    assert board.select("alert_id", "occurrences", "last_seen_at").rows() == [
+        (first.alert_id, 3, T0 + timedelta(minutes=2))
+    ]
+    assert stood.last_seen_at == T0 + timedelta(minutes=2)

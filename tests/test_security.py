@@ -9,6 +9,7 @@ nothing and writes nothing.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import polars as pl
 import pytest
@@ -100,12 +101,13 @@ def test_any_note_and_name_round_trip_and_touch_no_other_row(
 def test_hostile_alert_ids_find_nothing_and_write_nothing(shared_lake: str, alert_id: str) -> None:
     manager = SyncAlertManager(shared_lake, maintain_every=0)
     before, version = pl.read_delta(shared_lake), DeltaTable(shared_lake).version()
-    for call in (
+    calls: list[Callable[[], object]] = [
         lambda: manager.get_alert(alert_id),
         lambda: manager.acknowledge_alert(alert_id, note=alert_id),
         lambda: manager.resolve_alert(alert_id, by=alert_id),
         lambda: manager.dismiss_alert(alert_id),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(AlertkitError, match=r"^no alert with alert_id="):
             call()
     assert DeltaTable(shared_lake).version() == version
