@@ -62,7 +62,7 @@ class AlertManager:
         storage_options: Mapping[str, str] | None = None,
         clock: Clock = system_clock,
         maintain_every: int = 200,
-        max_retries: int = 12,
+        max_retries: int = 30,
     ) -> None:
         self.sync = SyncAlertManager(
             delta_lake_path,

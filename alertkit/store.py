@@ -99,7 +99,7 @@ class AlertStore:
         uri: str | Path,
         storage_options: Mapping[str, str] | None = None,
         *,
-        max_retries: int = 12,
+        max_retries: int = 30,
         backoff_seconds: float = 0.02,
     ) -> None:
         text = str(uri)

@@ -97,7 +97,7 @@ class SyncAlertManager:
         storage_options: Mapping[str, str] | None = None,
         clock: Clock = system_clock,
         maintain_every: int = 200,
-        max_retries: int = 12,
+        max_retries: int = 30,
     ) -> None:
         self.store = AlertStore(delta_lake_path, storage_options, max_retries=max_retries)
         self.clock = clock
