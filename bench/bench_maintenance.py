@@ -9,12 +9,14 @@ Target: at most 2x. `python -m bench.bench_maintenance [--quick]` prints the row
 
 from __future__ import annotations
 
+import inspect
 import multiprocessing
 import random
 import shutil
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -37,24 +39,27 @@ from bench._harness import Comparison, Figure, interleaved_medians
 START = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 PROCESSES = 4
 SECONDS_PER_OP = 60  # simulated time between one writer's operations: a few days in all
+DEFAULT_RETRIES = inspect.signature(SyncAlertManager).parameters["max_retries"].default
 QUERY = AlertQuery(symbol="SPY", status=AlertStatus.ACTIVE, limit=100)
 DECISION = Decision(
     DecisionAction.CLOSE, "Stop loss hit", "stop_loss_hard", Urgency.HIGH, {"upl_pct": -0.51}
 )
 
 
-def writer(lake: str, worker: int, commits: int) -> tuple[int, int]:
+def writer(lake: str, worker: int, commits: int) -> tuple[int, list[str]]:
     """Make ``commits`` single-alert commits: half first firings, half transitions of this
     writer's open alerts. Returns how many operations were issued again because they still
     conflicted after the manager's retries (WriteConflictError: nothing was written), and
-    how many because deltalake listed the log with a gap (see the note in `run`)."""
+    the messages of the operations issued again because deltalake listed the log with a
+    gap (see the note in `run`)."""
     rng = random.Random(worker)
     manager = SyncAlertManager(lake)  # default settings: automatic maintenance on
     open_alerts: dict[str, str] = {}  # alert_id -> status
-    conflicts = gaps = 0
+    conflicts = 0
+    gaps: list[str] = []
 
     def attempt(operation: Callable[[], Alert | None]) -> Alert | None:
-        nonlocal conflicts, gaps
+        nonlocal conflicts
         while True:
             try:
                 return operation()
@@ -63,7 +68,7 @@ def writer(lake: str, worker: int, commits: int) -> tuple[int, int]:
             except StoreError as exc:
                 if "Expected contiguous commit files" not in str(exc):
                     raise
-                gaps += 1
+                gaps.append(str(exc))
 
     for i in range(commits):
         at = START + timedelta(seconds=SECONDS_PER_OP * i, microseconds=worker)
@@ -88,16 +93,24 @@ def writer(lake: str, worker: int, commits: int) -> tuple[int, int]:
     return conflicts, gaps
 
 
-def fill(lake: str, commits: int) -> tuple[float, int, int]:
+def fill(lake: str, commits: int) -> tuple[float, int, list[str]]:
     """Run PROCESSES writers to ``commits`` commits in all; (wall seconds, re-issued ops after
-    conflicts, re-issued ops after log-listing gaps)."""
+    conflicts, messages of the ops re-issued after log-listing gaps)."""
     SyncAlertManager(lake).initialize()
     started = time.perf_counter()
     context = multiprocessing.get_context("spawn")  # deltalake's runtime panics after fork
     with context.Pool(PROCESSES) as pool:
         counts = pool.starmap(writer, [(lake, w, commits // PROCESSES) for w in range(PROCESSES)])
     wall = time.perf_counter() - started
-    return wall, sum(c for c, _ in counts), sum(g for _, g in counts)
+    return wall, sum(c for c, _ in counts), [message for _, gaps in counts for message in gaps]
+
+
+def gap_operations(messages: list[str]) -> str:
+    """Which alertkit operations met a log-listing gap, e.g. ' (update of ...: 2)'."""
+    if not messages:
+        return ""
+    counts = Counter(message.split(" failed")[0].split(":")[0] for message in messages)
+    return " (" + ", ".join(f"{what}: {n}" for what, n in counts.most_common()) + ")"
 
 
 def data_files(lake: str) -> int:
@@ -140,8 +153,8 @@ def run(quick: bool = False) -> list[Comparison | Figure]:
             "s",
             target=None,
             note=f"{wall / commits * 1000:.1f} ms a commit, wall clock; issued again: {conflicts}"
-            f" still conflicting after the default 12 retries, {gaps} after a deltalake log"
-            " listing with a gap (a directory read racing commits)",
+            f" still conflicting after the default {DEFAULT_RETRIES} retries, {len(gaps)} after"
+            f" a deltalake log listing with a gap{gap_operations(gaps)}",
         ),
     ]
 

@@ -13,7 +13,7 @@ from deltalake import write_deltalake
 
 from alertkit import Decision, DecisionAction, SyncAlertManager, Urgency
 from alertkit._ids import new_alert_ids
-from alertkit.alerts import AlertQuery
+from alertkit.alerts import AlertQuery, AlertStatus
 from alertkit.schema import ALERT_SCHEMA, PARTITION_COLUMN
 from bench._harness import Comparison, interleaved_medians
 
@@ -129,7 +129,7 @@ def bench_acknowledge(root: Path, repeats: int) -> Comparison:
 
 def bench_query(root: Path, repeats: int) -> Comparison:
     manager = table_of(1_000_000, root, "query_1m")
-    query = AlertQuery(symbol="SPY", status="active", limit=100)
+    query = AlertQuery(symbol="SPY", status=AlertStatus.ACTIVE, limit=100)
 
     def raw() -> pl.DataFrame:
         return (
