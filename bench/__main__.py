@@ -38,7 +38,7 @@ def main() -> int:
     parser.add_argument("--record", action="store_true", help="append the table to RESULTS.md")
     args = parser.parse_args()
     results: list[Comparison | Figure] = []
-    # bench_maintenance last: its full run makes 20,000 commits (about 20 minutes here).
+    # bench_maintenance last: its full run makes 20,000 commits (about 35 minutes here under load).
     for suite in (bench_store, bench_backtest, bench_synthetic, bench_board, bench_maintenance):
         print(f"running {suite.__name__} ...", file=sys.stderr, flush=True)
         results += suite.run(quick=args.quick)
