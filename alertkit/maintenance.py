@@ -46,6 +46,7 @@ except ImportError:  # pragma: no cover - Windows: no flock, so no automatic com
     fcntl = None  # type: ignore[assignment]
 
 __all__ = [
+    "DEFAULT_MAINTAIN_EVERY",
     "LOCK_FILE",
     "MIN_VACUUM_RETENTION_HOURS",
     "SMALL_FILES_PER_PARTITION",
@@ -58,6 +59,9 @@ __all__ = [
 
 MIN_VACUUM_RETENTION_HOURS: Final = 24
 """Vacuum never deletes files younger than this: readers and time travel need them."""
+
+DEFAULT_MAINTAIN_EVERY: Final = 200
+"""A manager checks fragmentation at least once per this many of its own commits."""
 
 SMALL_FILES_PER_PARTITION: Final = 16
 """Fragmentation threshold: a partition with more data files than this is compacted."""

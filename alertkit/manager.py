@@ -32,9 +32,9 @@ import polars as pl
 from alertkit._time import Clock, system_clock
 from alertkit.alerts import Alert, AlertQuery, AlertSeverity, AlertStatus, AlertType, Transition
 from alertkit.decisions import Decision
-from alertkit.maintenance import MaintenanceReport
+from alertkit.maintenance import DEFAULT_MAINTAIN_EVERY, MaintenanceReport
 from alertkit.notify import AlertHandler
-from alertkit.store import TableVersion
+from alertkit.store import DEFAULT_MAX_RETRIES, TableVersion
 from alertkit.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
 
 __all__ = ["AlertManager"]
@@ -61,8 +61,8 @@ class AlertManager:
         *,
         storage_options: Mapping[str, str] | None = None,
         clock: Clock = system_clock,
-        maintain_every: int = 200,
-        max_retries: int = 30,
+        maintain_every: int = DEFAULT_MAINTAIN_EVERY,
+        max_retries: int = DEFAULT_MAX_RETRIES,
     ) -> None:
         self.sync = SyncAlertManager(
             delta_lake_path,

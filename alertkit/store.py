@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
@@ -44,13 +44,16 @@ from alertkit.errors import (
 )
 from alertkit.schema import ALERT_SCHEMA, PARTITION_COLUMN, arrow_schema
 
-__all__ = ["AlertStore", "MergeOutcome", "StaleReadError", "TableVersion"]
+__all__ = ["DEFAULT_MAX_RETRIES", "AlertStore", "MergeOutcome", "StaleReadError", "TableVersion"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 TableVersion = int | str | datetime
 """A table version number, or an instant (datetime or ISO string) for time travel."""
+
+DEFAULT_MAX_RETRIES: Final = 30
+"""Re-runs of a conflicting step before WriteConflictError; 12 ran out under 4 writers."""
 
 _REQUIRED_CONFIG: Final = {
     # Checkpoints keep log replay short on tables with many small commits.
@@ -99,7 +102,7 @@ class AlertStore:
         uri: str | Path,
         storage_options: Mapping[str, str] | None = None,
         *,
-        max_retries: int = 30,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         backoff_seconds: float = 0.02,
     ) -> None:
         text = str(uri)
@@ -214,23 +217,7 @@ class AlertStore:
         that no other commit landed between that read and this write.
         """
         target = table if table is not None else self.table()
-        try:
-            write_deltalake(
-                target,
-                rows.select(list(ALERT_SCHEMA)).to_arrow(),
-                mode="append",
-                partition_by=[PARTITION_COLUMN],
-                storage_options=self.storage_options,
-                commit_properties=CommitProperties(custom_metadata=custom_metadata),
-            )
-        except CommitFailedError:
-            raise  # appending to a snapshot that concurrent deletes changed: re-decide
-        except DeltaSchemaMismatchError as exc:
-            raise SchemaMismatchError(f"rows do not fit the table at {self.uri}: {exc}") from exc
-        except DeltaError as exc:
-            raise StoreError(f"append to {self.uri} failed: {exc}") from exc
-        self.commits += 1
-        return int(target.version())
+        return self._write(rows, custom_metadata, "append", target)
 
     def overwrite(self, rows: pl.DataFrame, custom_metadata: dict[str, str]) -> int:
         """Replace every row of the table with ``rows`` in one commit; returns its version.
@@ -239,22 +226,30 @@ class AlertStore:
         readable by time travel until a vacuum. Raises ``CommitFailedError`` when a
         concurrent commit wins (see :meth:`retrying`; an overwrite is safe to redo).
         """
-        target = self.table()
+        return self._write(rows, custom_metadata, "overwrite", self.table())
+
+    def _write(
+        self,
+        rows: pl.DataFrame,
+        custom_metadata: dict[str, str],
+        mode: Literal["append", "overwrite"],
+        target: DeltaTable,
+    ) -> int:
         try:
             write_deltalake(
                 target,
                 rows.select(list(ALERT_SCHEMA)).to_arrow(),
-                mode="overwrite",
+                mode=mode,
                 partition_by=[PARTITION_COLUMN],
                 storage_options=self.storage_options,
                 commit_properties=CommitProperties(custom_metadata=custom_metadata),
             )
         except CommitFailedError:
-            raise
+            raise  # a concurrent commit won: the caller re-decides (see retrying)
         except DeltaSchemaMismatchError as exc:
             raise SchemaMismatchError(f"rows do not fit the table at {self.uri}: {exc}") from exc
         except DeltaError as exc:
-            raise StoreError(f"overwrite of {self.uri} failed: {exc}") from exc
+            raise StoreError(f"{mode} of {self.uri} failed: {exc}") from exc
         self.commits += 1
         return int(target.version())
 

@@ -32,7 +32,12 @@ from alertkit._time import Clock, system_clock, to_utc
 from alertkit.alerts import Alert, AlertQuery, AlertStatus, Transition, next_status
 from alertkit.decisions import Decision
 from alertkit.errors import AlertNotFoundError, ValidationError
-from alertkit.maintenance import MaintenanceReport, auto_maintain, maintain
+from alertkit.maintenance import (
+    DEFAULT_MAINTAIN_EVERY,
+    MaintenanceReport,
+    auto_maintain,
+    maintain,
+)
 from alertkit.mapping import decision_to_alert
 from alertkit.notify import NotificationHub
 from alertkit.query import query_filter
@@ -45,7 +50,7 @@ from alertkit.schema import (
     check_alert_frame,
     history_event,
 )
-from alertkit.store import AlertStore, StaleReadError, TableVersion
+from alertkit.store import DEFAULT_MAX_RETRIES, AlertStore, StaleReadError, TableVersion
 
 __all__ = ["DEFAULT_LAKE_PATH", "SyncAlertManager"]
 
@@ -96,8 +101,8 @@ class SyncAlertManager:
         *,
         storage_options: Mapping[str, str] | None = None,
         clock: Clock = system_clock,
-        maintain_every: int = 200,
-        max_retries: int = 30,
+        maintain_every: int = DEFAULT_MAINTAIN_EVERY,
+        max_retries: int = DEFAULT_MAX_RETRIES,
     ) -> None:
         self.store = AlertStore(delta_lake_path, storage_options, max_retries=max_retries)
         self.clock = clock

@@ -9,7 +9,6 @@ Target: at most 2x. `python -m bench.bench_maintenance [--quick]` prints the row
 
 from __future__ import annotations
 
-import inspect
 import multiprocessing
 import random
 import shutil
@@ -34,12 +33,12 @@ from alertkit import (
     WriteConflictError,
 )
 from alertkit.alerts import AlertQuery, AlertStatus
+from alertkit.store import DEFAULT_MAX_RETRIES
 from bench._harness import Comparison, Figure, interleaved_medians
 
 START = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
 PROCESSES = 4
 SECONDS_PER_OP = 60  # simulated time between one writer's operations: a few days in all
-DEFAULT_RETRIES = inspect.signature(SyncAlertManager).parameters["max_retries"].default
 QUERY = AlertQuery(symbol="SPY", status=AlertStatus.ACTIVE, limit=100)
 DECISION = Decision(
     DecisionAction.CLOSE, "Stop loss hit", "stop_loss_hard", Urgency.HIGH, {"upl_pct": -0.51}
@@ -156,7 +155,7 @@ def run(quick: bool = False) -> list[Comparison | Figure]:
             "s",
             target=None,
             note=f"{wall / commits * 1000:.1f} ms a commit, wall clock; issued again: {conflicts}"
-            f" still conflicting after the default {DEFAULT_RETRIES} retries, {len(gaps)} after"
+            f" still conflicting after the default {DEFAULT_MAX_RETRIES} retries, {len(gaps)} after"
             f" a deltalake log listing with a gap{gap_operations(gaps)}",
         ),
     ]
