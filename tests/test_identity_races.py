@@ -12,9 +12,10 @@ import polars as pl
 from deltalake import DeltaTable
 
 from alertkit import Alert, SyncAlertManager
-from alertkit._identity import insert_first_firing
+from alertkit._identity import CREATED_KEY, _settle, audit, insert_first_firing
 from alertkit.mapping import decision_to_alert
 from alertkit.schema import ALERT_SCHEMA, alert_to_row
+from alertkit.store import AlertStore
 from conftest import T0, close_now, position
 
 
@@ -41,44 +42,44 @@ def test_late_duplicate_folds_into_the_earliest_committed(lake: str) -> None:
     assert operations[:3] == ["fold", "create", "create"]
 
 
-def test_repeats_that_landed_on_the_loser_are_carried_over(lake: str) -> None:
-    from alertkit._identity import CREATED_KEY, _settle, audit
-
+def loser_appended(
+    lake: str, late_by: timedelta
+) -> tuple[SyncAlertManager, AlertStore, int, Alert, Alert]:
+    """A commits the first firing; B, having read before it, then appends its own row for
+    the same fingerprint (created ``late_by`` after T0) without settling yet.
+    Returns (A, B's store, B's read version, A's alert, B's alert)."""
     a = SyncAlertManager(lake)
     a.initialize()
     b = SyncAlertManager(lake)
     read_version = b.store.table().version()  # B reads before A writes
     first = a.create_alert(close_now(), position(minutes=0))
-    # B's alert carries an earlier as_of but commits later: repeats prefer it by created_at.
-    late = decision_to_alert(close_now(), position(), T0 - timedelta(minutes=1))
+    late = decision_to_alert(close_now(), position(), T0 + late_by)
     assert first is not None and late is not None
     row = pl.DataFrame([alert_to_row(late)], schema=ALERT_SCHEMA)
     b.store.append(row, {**audit("create", late.alert_id, None), CREATED_KEY: late.alert_id})
+    return a, b.store, read_version, first, late
+
+
+def test_repeats_that_landed_on_the_loser_are_carried_over(lake: str) -> None:
+    """A repeat can land on the losing row before the fold (it is the earliest by
+    created_at); the fold carries its occurrences and its last_seen_at over."""
+    # B's alert carries an earlier as_of but commits later: repeats prefer it by created_at.
+    a, b_store, read_version, first, late = loser_appended(lake, timedelta(minutes=-1))
     repeat = a.create_alert(close_now(), position(minutes=2))
     assert repeat is not None and repeat.alert_id == late.alert_id  # landed on the loser
-    stood, is_new = _settle(b.store, late, read_version, late.created_at)
+    stood, is_new = _settle(b_store, late, read_version, late.created_at)
     assert (stood.alert_id, is_new, stood.occurrences) == (first.alert_id, False, 3)
     board = pl.read_delta(lake)
-    assert (board["alert_id"].to_list(), board["occurrences"].to_list()) == (
-        [first.alert_id],
-        [3],
-    )
+    assert board.select("alert_id", "occurrences", "last_seen_at").rows() == [
+        (first.alert_id, 3, T0 + timedelta(minutes=2))
+    ]
+    assert stood.last_seen_at == T0 + timedelta(minutes=2)
 
 
 def test_an_acknowledged_loser_is_kept(lake: str) -> None:
-    from alertkit._identity import CREATED_KEY, _settle, audit
-
-    a = SyncAlertManager(lake)
-    a.initialize()
-    b = SyncAlertManager(lake)
-    read_version = b.store.table().version()
-    first = a.create_alert(close_now(), position(minutes=0))
-    late = decision_to_alert(close_now(), position(), T0 + timedelta(minutes=1))
-    assert first is not None and late is not None
-    row = pl.DataFrame([alert_to_row(late)], schema=ALERT_SCHEMA)
-    b.store.append(row, {**audit("create", late.alert_id, None), CREATED_KEY: late.alert_id})
+    a, b_store, read_version, _first, late = loser_appended(lake, timedelta(minutes=1))
     a.acknowledge_alert(late.alert_id, by="quick trader")
-    stood, _is_new = _settle(b.store, late, read_version, late.created_at)
+    stood, _is_new = _settle(b_store, late, read_version, late.created_at)
     assert (stood.alert_id, stood.status.value) == (late.alert_id, "acknowledged")
     assert sorted(pl.read_delta(lake)["status"].to_list()) == ["acknowledged", "active"]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -22,11 +21,9 @@ from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError
 
 from alertkit import SyncAlertManager
-from alertkit._identity import CREATED_KEY, _settle, audit, row_version
+from alertkit._identity import row_version
 from alertkit.maintenance import LOCK_FILE, SMALL_FILES_PER_PARTITION, auto_maintain
-from alertkit.mapping import decision_to_alert
-from alertkit.schema import ALERT_SCHEMA, alert_to_row
-from conftest import T0, close_now, position
+from conftest import close_now, position
 
 WORKERS = 4
 OPS_PER_WORKER = 500
@@ -169,26 +166,3 @@ def test_default_settings_keep_every_partition_compact(lake: str) -> None:
         most = max(most, len(DeltaTable(lake).file_uris()))
     assert most <= 2 * SMALL_FILES_PER_PARTITION
     assert manager.get_alert_count() == 120
-
-
-def test_a_fold_keeps_the_latest_firing_seen_by_the_loser(lake: str) -> None:
-    """A repeat can land on the losing row before the fold (it is the earliest by created_at);
-    the fold carried its occurrences over but dropped its last_seen_at."""
-    a = SyncAlertManager(lake, maintain_every=0)
-    a.initialize()
-    b = SyncAlertManager(lake, maintain_every=0)
-    read_version = b.store.table().version()  # B decides before A writes
-    first = a.create_alert(close_now(), position(minutes=0))
-    late = decision_to_alert(close_now(), position(), T0 - timedelta(minutes=1))
-    assert first is not None and late is not None
-    row = pl.DataFrame([alert_to_row(late)], schema=ALERT_SCHEMA)
-    b.store.append(row, {**audit("create", late.alert_id, None), CREATED_KEY: late.alert_id})
-    repeat = a.create_alert(close_now(), position(minutes=2))  # lands on B's (earlier) row
-    assert repeat is not None and repeat.alert_id == late.alert_id
-    stood, is_new = _settle(b.store, late, read_version, late.created_at)
-    assert (stood.alert_id, is_new, stood.occurrences) == (first.alert_id, False, 3)
-    board = pl.read_delta(lake)
-    assert board.select("alert_id", "occurrences", "last_seen_at").rows() == [
-        (first.alert_id, 3, T0 + timedelta(minutes=2))
-    ]
-    assert stood.last_seen_at == T0 + timedelta(minutes=2)
