@@ -27,6 +27,7 @@ from alertkit.charts import (
     response_times,
     sweep_chart,
 )
+from alertkit.charts._render import round_svg_coordinates
 from alertkit.errors import ValidationError
 from alertkit.schema import ALERT_SCHEMA
 
@@ -302,16 +303,16 @@ def test_response_times_spec(alerts: pl.DataFrame) -> None:
     assert got == [
         ("gamma_risk", "acknowledge", "p90", 1.0, 1),
         ("gamma_risk", "acknowledge", "median", 1.0, 1),
-        ("stop_loss_hard", "acknowledge", "p90", pytest.approx(1 / 6), 1),
-        ("stop_loss_hard", "acknowledge", "median", pytest.approx(1 / 6), 1),
+        ("stop_loss_hard", "acknowledge", "p90", 0.1667, 1),  # 10 minutes, to 0.36 s
+        ("stop_loss_hard", "acknowledge", "median", 0.1667, 1),
         ("stop_loss_hard", "resolve", "p90", 1.0, 1),  # the dismissed one is not counted
         ("stop_loss_hard", "resolve", "median", 1.0, 1),
         ("take_profit_full", "acknowledge", "p90", 1.0, 1),
         ("take_profit_full", "acknowledge", "median", 1.0, 1),
         ("take_profit_full", "resolve", "p90", 4.0, 1),
         ("take_profit_full", "resolve", "median", 4.0, 1),
-        ("take_profit_partial", "acknowledge", "p90", pytest.approx(0.95), 2),
-        ("take_profit_partial", "acknowledge", "median", pytest.approx(0.75), 2),
+        ("take_profit_partial", "acknowledge", "p90", 0.95, 2),
+        ("take_profit_partial", "acknowledge", "median", 0.75, 2),
         ("take_profit_partial", "resolve", "p90", 2.0, 1),
         ("take_profit_partial", "resolve", "median", 2.0, 1),
     ]
@@ -320,7 +321,7 @@ def test_response_times_spec(alerts: pl.DataFrame) -> None:
 def test_response_times_in_minutes(alerts: pl.DataFrame) -> None:
     spec = response_times(alerts, unit="minutes").to_dict()
     assert spec["encoding"]["x"]["title"] == "minutes"
-    assert rows_of(spec)[2]["duration"] == pytest.approx(10.0)
+    assert rows_of(spec)[2]["duration"] == 10.0
 
 
 # --- position_pnl -----------------------------------------------------------------------------
@@ -406,8 +407,8 @@ def test_position_pnl_downsamples_keeping_extremes_and_alert_instants() -> None:
     for t in at:
         assert t.strftime("%Y-%m-%dT%H:%M:%SZ") in stamps
     values = [r["unrealized_pnl"] for r in path]
-    assert min(values) == history["unrealized_pnl"].min()
-    assert max(values) == history["unrealized_pnl"].max()
+    assert min(values) == history["unrealized_pnl"].round(2).min()  # charted to the cent
+    assert max(values) == history["unrealized_pnl"].round(2).max()
     assert [r["rule"] for r in rows_of(spec, points)] == ["r1", "r2"]
 
 
@@ -536,6 +537,68 @@ def test_same_input_same_spec_whatever_the_row_order(alerts: pl.DataFrame) -> No
     ):
         assert make(alerts).to_dict() == make(shuffled).to_dict()
         assert json.dumps(make(alerts).to_dict()) == json.dumps(make(alerts.lazy()).to_dict())
+
+
+# --- display precision: no float bits in a chart ---------------------------------------------
+
+LONG_DECIMALS = re.compile(r"\d\.\d{9,}")
+
+
+def one_ulp_up(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """``frame`` with every float in ``columns`` one ulp higher: what another CPU's exp/log
+    kernels make of the same prices."""
+    return frame.with_columns(
+        pl.Series(c, np.nextafter(frame[c].to_numpy(), np.inf)) for c in columns
+    )
+
+
+def test_chart_data_is_rounded_to_display_precision(alerts: pl.DataFrame) -> None:
+    history = pl.DataFrame(
+        {
+            "as_of": [T, T + H],
+            "strategy_id": [7, 7],
+            "unrealized_pnl": [12.345678901, -786.246947613],
+            "upl_pct": [0.123456789, -0.5],
+        }
+    )
+    spec = position_pnl(history, None, 7).to_dict()
+    assert [r["unrealized_pnl"] for r in rows_of(spec, spec["layer"][0])] == [12.35, -786.25]
+    spec = position_pnl(history, None, 7, value="upl_pct").to_dict()
+    assert [r["upl_pct"] for r in rows_of(spec, spec["layer"][0])] == [0.1235, -0.5]
+    sweep = sweep_frame().with_columns(
+        value=pl.col("value") + 1e-9, mean_benefit=pl.col("mean_benefit") / 3
+    )
+    spec = sweep_chart(sweep, rule="take_profit").to_dict()
+    top, bottom = spec["vconcat"]
+    assert [r["value"] for r in rows_of(spec, top)][:3] == [0.5, 0.65, 0.8]
+    assert [r["benefit"] for r in rows_of(spec, bottom)][:3] == [4.17, 5.0, 6.0]
+    spec = response_times(alerts, unit="days").to_dict()
+    assert rows_of(spec)[2]["duration"] == 0.00694  # 10 minutes, to 0.86 s
+
+
+@pytest.mark.usefixtures("restore_renderer")
+def test_svg_is_the_same_whatever_the_last_bits() -> None:
+    enable_offline_rendering("svg")
+    history = history_frame(300)
+    sweep = sweep_frame().with_columns(pl.col("mean_benefit", "median_benefit") / 7)
+    for make, data, columns in (
+        (lambda h: position_pnl(h, None, 7), history, ("unrealized_pnl",)),
+        (lambda h: position_pnl(h, None, 7, value="upl_pct"), history, ("upl_pct",)),
+        (lambda s: sweep_chart(s, rule="take_profit"), sweep, ("mean_benefit", "median_benefit")),
+    ):
+        svg = bundle(make(data))["image/svg+xml"]
+        assert bundle(make(one_ulp_up(data, *columns)))["image/svg+xml"] == svg
+        assert not LONG_DECIMALS.search(svg)
+        geometry = re.findall(r'\s(?:d|transform|x2|y2)="([^"]*)"', svg)
+        assert geometry and all(len(d) <= 2 for g in geometry for d in re.findall(r"\.(\d+)", g))
+
+
+def test_round_svg_coordinates_keeps_paths_readable() -> None:
+    # "2.999.5" is two numbers (2.999 and .5); rounded, they must not read as 30.5.
+    assert round_svg_coordinates('<path d="M2.999.5L-0.0001,3"/>') == '<path d="M3.00.5L0,3"/>'
+    # colours, text and labels are not geometry
+    svg = '<path fill="#1e5f7a" aria-label="x: 0.12345"/><text x="1.005">0.123456</text>'
+    assert round_svg_coordinates(svg) == svg.replace('x="1.005"', 'x="1"')
 
 
 # --- offline rendering ------------------------------------------------------------------------

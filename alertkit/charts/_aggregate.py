@@ -4,6 +4,12 @@ Every function here reads only the columns it needs (so a ``pl.scan_delta`` Lazy
 little), aggregates, and returns at most :data:`MAX_ROWS` rows in a stable order, with
 instants as ISO-8601 UTC strings (``2026-01-05T15:00:00Z``) so the chart JSON is the same on
 every machine and in every time zone. Nothing here imports altair.
+
+Numbers are rounded to what a chart can show before they are embedded: money to the cent,
+fractions to 4 decimals, durations to about a second. The last bits of computed floats depend
+on the CPU (numpy runs AVX-512 kernels for ``exp``/``log`` where it can and libm elsewhere), and
+those bits would otherwise reach the spec, the tooltips, the SVG coordinates and every notebook
+output that records them.
 """
 
 from __future__ import annotations
@@ -38,6 +44,12 @@ DEFAULT_AGE_EDGES: Final = (
     timedelta(days=7),
 )
 _UNIT_SECONDS: Final = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
+MONEY_DECIMALS: Final = 2
+"""USD amounts are charted to the cent."""
+FRACTION_DECIMALS: Final = 4
+"""Fractions (upl_pct, thresholds) are charted to 4 decimals, 0.01 %."""
+_UNIT_DECIMALS: Final = {"minutes": 2, "hours": 4, "days": 5}  # a second or less in each unit
+_PNL_DECIMALS: Final = {"unrealized_pnl": MONEY_DECIMALS, "upl_pct": FRACTION_DECIMALS}
 _ISO: Final = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -186,7 +198,8 @@ def response_stats(alerts: Frame, unit: DurationUnit) -> pl.DataFrame:
 
     Time to acknowledge counts alerts with acknowledged_at; time to resolve counts alerts
     with status ``resolved`` (a dismissal is not a resolution). Columns: rule, metric
-    (acknowledge, resolve), stat (p90, median), duration, alerts (how many were measured).
+    (acknowledge, resolve), stat (p90, median), duration (rounded to a second or less),
+    alerts (how many were measured).
     """
     if unit not in _UNIT_SECONDS:
         raise ValidationError(f"unit: expected one of {', '.join(_UNIT_SECONDS)}, got {unit!r}")
@@ -220,7 +233,10 @@ def response_stats(alerts: Frame, unit: DurationUnit) -> pl.DataFrame:
             variable_name="stat",
             value_name="duration",
         )
-        .with_columns(stat_order=pl.col("stat").replace_strict(list(STATS), [0, 1]))
+        .with_columns(
+            pl.col("duration").round(_UNIT_DECIMALS[unit]),
+            stat_order=pl.col("stat").replace_strict(list(STATS), [0, 1]),
+        )
         .sort(["rule", "metric", "stat_order"], nulls_last=True)
         .select("rule", "metric", "stat", "stat_order", "duration", "alerts")
         .collect()
@@ -235,8 +251,10 @@ def pnl_path(
 
     The path keeps its first and last points, the lowest and highest point of each of
     ``max_points // 2 - 1`` equal-count stretches, and the point nearest each alert, so
-    extremes and alert instants survive. Returns (path: as_of, value) and (marks:
-    created_at, value, rule, severity, severity_rank), times as ISO UTC strings.
+    extremes and alert instants survive. Values are rounded first (USD to the cent, upl_pct
+    to 4 decimals), so which point is a stretch's extreme does not hang on float bits.
+    Returns (path: as_of, value) and (marks: created_at, value, rule, severity,
+    severity_rank), times as ISO UTC strings.
     """
     if value not in ("unrealized_pnl", "upl_pct"):
         raise ValidationError(f"value: expected unrealized_pnl or upl_pct, got {value!r}")
@@ -247,7 +265,7 @@ def pnl_path(
         .filter((pl.col("strategy_id") == strategy_id) & pl.col(value).is_not_null())
         .drop_nulls("as_of")
         .sort("as_of", maintain_order=True)
-        .select("as_of", value)
+        .select("as_of", pl.col(value).round(_PNL_DECIMALS[value]))
         .collect()
         .with_row_index("i")
     )
@@ -304,7 +322,7 @@ def sweep_frames(
     """The count and benefit series of one (rule, parameter) sweep, long form, by value.
 
     Returns (counts: value, measure, count), (benefits: value, measure, benefit), rule,
-    parameter.
+    parameter; values rounded to 4 decimals, benefits (USD) to the cent.
     """
     columns = ("rule", "parameter", "value", *SWEEP_COUNTS, *SWEEP_BENEFITS)
     lazy = _columns(sweep, columns, "sweep")
@@ -312,7 +330,14 @@ def sweep_frames(
         lazy = lazy.filter(pl.col("rule") == rule)
     if parameter is not None:
         lazy = lazy.filter(pl.col("parameter") == parameter)
-    frame = lazy.sort(["rule", "parameter", "value"], nulls_last=True).collect()
+    frame = (
+        lazy.with_columns(
+            pl.col("value").round(FRACTION_DECIMALS),
+            pl.col(SWEEP_BENEFITS).round(MONEY_DECIMALS),
+        )
+        .sort(["rule", "parameter", "value"], nulls_last=True)
+        .collect()
+    )
     pairs = frame.select("rule", "parameter").unique(maintain_order=True).rows()
     if len(pairs) != 1:
         found = ", ".join(f"{r}.{p}" for r, p in pairs) or "none"

@@ -148,7 +148,7 @@ def sweep_chart(
         .mark_line(point=True)
         .encode(
             x=x,
-            y=alt.Y("benefit:Q").title("benefit"),
+            y=alt.Y("benefit:Q").title("benefit (USD)"),
             color=alt.Color("measure:N")
             .scale(domain=list(SWEEP_BENEFITS), range=list(SWEEP_BENEFIT_COLORS))
             .title("benefit"),

@@ -6,8 +6,10 @@ knows Vega-Lite 5 only, so neither draws an altair 6 chart offline. Two renderer
 ``"svg"``
     vl-convert renders the chart in the kernel; the notebook gets ``image/svg+xml`` and no
     JavaScript. Static (tooltips and selections do not work), byte-for-byte deterministic, so
-    nbval compares it. JupyterLab shows SVG only in trusted output: a committed notebook
-    shows its charts after its cells run or after ``jupyter trust notebook.ipynb``.
+    nbval compares it: coordinates are written with :data:`SVG_DECIMALS` decimals (Vega
+    writes up to 16, whose last digits follow the CPU's float bits, not the data).
+    JupyterLab shows SVG only in trusted output: a committed notebook shows its charts after
+    its cells run or after ``jupyter trust notebook.ipynb``.
 ``"interactive"``
     every chart is shown as an :class:`altair.JupyterChart` widget whose Vega JavaScript
     comes bundled from vl-convert through the kernel instead of a CDN. Tooltips and
@@ -17,17 +19,70 @@ knows Vega-Lite 5 only, so neither draws an altair 6 chart offline. Two renderer
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final, Literal
 
 import altair as alt
+from altair.vegalite.v6.display import svg_renderer as _vl_convert_svg
 
 from alertkit.errors import ValidationError
 
 RenderMode = Literal["svg", "interactive"]
 
+SVG_RENDERER: Final = "alertkit_svg"
+"""The altair renderer ``enable_offline_rendering("svg")`` enables: altair's ``"svg"``
+renderer with coordinates rounded by :func:`round_svg_coordinates`."""
+
+SVG_DECIMALS: Final = 2
+"""Decimals kept in SVG coordinates: a hundredth of a pixel."""
+
+# Attributes that hold geometry. Text (aria-label, axis labels) and colours (#1e5f7a would
+# read as a number) are left alone: their numbers come formatted from the rounded data.
+_GEOMETRY = re.compile(
+    r"(?<=\s)(d|transform|x|y|x1|x2|y1|y2|cx|cy|r|rx|ry|dx|dy|width|height|viewBox|points"
+    r'|stroke-width|stroke-dasharray|stroke-dashoffset|stroke-miterlimit|font-size)="([^"]*)"'
+)
+_NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
 EMBED_OPTIONS: Final[dict[str, Any]] = {"renderer": "svg", "actions": False}
 """vega-embed options for widgets: SVG marks (inspectable in the DOM), no export menu (its
 "open in editor" link would need the internet)."""
+
+
+def round_svg_coordinates(svg: str, decimals: int = SVG_DECIMALS) -> str:
+    """``svg`` with every number in its geometry attributes rounded to ``decimals``.
+
+    Examples
+    --------
+    >>> round_svg_coordinates('<g transform="translate(169.9586043761088,64.56817618342309)">')
+    '<g transform="translate(169.96,64.57)">'
+    >>> round_svg_coordinates('<path d="M0.5,0.5h600v-1e-7A2.739,2.739,0,1,1,-0.001,0" fill="#1e5f7a"/>')
+    '<path d="M0.5,0.5h600v0A2.74,2.74,0,1,1,0,0" fill="#1e5f7a"/>'
+    """  # noqa: E501
+
+    def number(match: re.Match[str]) -> str:
+        text = match.group()
+        if "." not in text and "e" not in text and "E" not in text:
+            return text
+        short = f"{float(text):.{decimals}f}".rstrip("0").rstrip(".")
+        short = "0" if short == "-0" else short
+        # In "2.999.5" the second number starts at its point: "3" then "0.5" would read 30.5.
+        if "." not in short and match.string.startswith(".", match.end()):
+            short += ".0"
+        return short
+
+    def attribute(match: re.Match[str]) -> str:
+        return f'{match[1]}="{_NUMBER.sub(number, match[2])}"'
+
+    return _GEOMETRY.sub(attribute, svg)
+
+
+def _svg_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
+    bundle = _vl_convert_svg(spec, **metadata)
+    return {
+        mime: round_svg_coordinates(data) if mime == "image/svg+xml" else data
+        for mime, data in bundle.items()
+    }
 
 
 def enable_offline_rendering(mode: RenderMode = "svg") -> None:
@@ -44,11 +99,12 @@ def enable_offline_rendering(mode: RenderMode = "svg") -> None:
     >>> import altair as alt
     >>> enable_offline_rendering("svg")
     >>> alt.renderers.active
-    'svg'
+    'alertkit_svg'
     >>> _ = alt.renderers.enable("default")
     """
     if mode == "svg":
-        alt.renderers.enable("svg")
+        alt.renderers.register(SVG_RENDERER, _svg_renderer)
+        alt.renderers.enable(SVG_RENDERER)
     elif mode == "interactive":
         alt.renderers.enable("jupyter", offline=True, embed_options=EMBED_OPTIONS)
     else:
