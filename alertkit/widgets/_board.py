@@ -217,6 +217,13 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             f" {len(table.rows)} rows shown)"
         )
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        # A saved notebook opened before it runs has no kernel to draw the board from; this
+        # text is what it shows then (`make notebooks` saves no widget views or state).
+        bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"{self!r}. Run this cell to open the triage board."
+        return bundle
+
     def close(self) -> None:
         """Stop auto-refresh and close the board's widgets."""
         self._ticker.stop()
