@@ -2,11 +2,13 @@
 
 The notebooks themselves run under nbval in `make test`; this test copies the backtest
 notebook, changes one rule threshold in it (as a code change in alertkit would change
-behaviour), and checks that nbval reports the changed outputs.
+behaviour), and checks that nbval reports exactly the changed outputs: on this CPU, and with
+numpy's best SIMD kernels switched off, as on a CPU other than the one that recorded them.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from reduced_simd import for_this_cpu
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 BACKTEST_CALL = "result = run_backtest(history, quiet_period=QUIET, progress=False)"
@@ -25,7 +28,9 @@ CHANGED_CALL = (
 )
 
 
-def run_nbval(folder: Path, notebook: str) -> subprocess.CompletedProcess[str]:
+def run_nbval(
+    folder: Path, notebook: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     # Run from the copy's folder so the repository's pytest settings are not picked up.
     return subprocess.run(
         [
@@ -41,6 +46,7 @@ def run_nbval(folder: Path, notebook: str) -> subprocess.CompletedProcess[str]:
             notebook,
         ],
         cwd=folder,
+        env=env,
         capture_output=True,
         text=True,
         timeout=600,
@@ -48,7 +54,8 @@ def run_nbval(folder: Path, notebook: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_a_changed_threshold_makes_the_backtest_notebook_fail(tmp_path: Path) -> None:
+@pytest.mark.parametrize("simd", ["all", "reduced"])
+def test_a_changed_threshold_makes_the_backtest_notebook_fail(tmp_path: Path, simd: str) -> None:
     folder = tmp_path / "notebooks"
     folder.mkdir()
     shutil.copy(NOTEBOOKS / "sanitize.cfg", folder)
@@ -57,7 +64,10 @@ def test_a_changed_threshold_makes_the_backtest_notebook_fail(tmp_path: Path) ->
     cell.source = cell.source.replace(BACKTEST_CALL, CHANGED_CALL)
     nbformat.write(book, folder / "01_changed.ipynb")
 
-    run = run_nbval(folder, "01_changed.ipynb")
+    env = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+    if simd == "reduced":
+        env["NPY_DISABLE_CPU_FEATURES"] = for_this_cpu()
+    run = run_nbval(folder, "01_changed.ipynb", env)
 
     assert run.returncode == 1, run.stdout[-2000:]
     # The summary (code cell 3), both alert charts (4, 5), the busiest position's alerts (6)
