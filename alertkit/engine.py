@@ -20,26 +20,46 @@ position in time order and one at a time.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from alertkit.alerts import Alert
+from alertkit.cycle import CycleInput, CycleResult
 from alertkit.decisions import Decision, DecisionAction
 from alertkit.errors import AlertWriteError, ValidationError
 from alertkit.market import PEAK_COLUMN, SnapshotLike, SnapshotRow, snapshot_row
-from alertkit.rules import RuleLike, default_rules, in_order
+from alertkit.peaks import PeakBook
+from alertkit.rules import Rule, RuleLike, default_rules, in_order
 from alertkit.rules.base import check_priority
+from alertkit.sync_manager import SyncAlertManager, sync_manager_of
 
 __all__ = ["AlertSink", "DecisionEngine"]
+
+
+def _sync_or_none(manager: object) -> SyncAlertManager | None:
+    """The synchronous core of a real manager; None for an in-memory sink; else TypeError."""
+    try:
+        return sync_manager_of(manager)
+    except TypeError:
+        if callable(getattr(manager, "create_alert", None)):
+            return None
+        raise TypeError(
+            "alert_manager: expected an alertkit.AlertManager, SyncAlertManager or an object"
+            f" with an async create_alert, got {type(manager).__name__}"
+        ) from None
+
 
 _log = logging.getLogger(__name__)
 
 
 class AlertSink(Protocol):
-    """Where the engine sends decisions: :class:`alertkit.AlertManager` fits."""
+    """An in-memory place for decisions (the backtester's); a real lake is an
+    :class:`~alertkit.AlertManager` or :class:`~alertkit.SyncAlertManager`."""
 
     async def create_alert(self, decision: Decision, snapshot: Any = None) -> Alert | None: ...
 
@@ -53,7 +73,8 @@ class DecisionEngine:
         The rules to run; ``None`` means :func:`alertkit.rules.default_rules` (pass ``[]`` for
         an empty engine). Any object with ``name``, ``priority`` and ``async evaluate``.
     alert_manager
-        Optional sink (:class:`AlertSink`); every non-HOLD decision becomes an alert. A write
+        Optional: an :class:`~alertkit.AlertManager`, a :class:`~alertkit.SyncAlertManager`
+        or an in-memory :class:`AlertSink`; every non-HOLD decision becomes an alert. A write
         that fails raises :class:`AlertWriteError`, carrying the decision.
 
     Examples
@@ -71,14 +92,15 @@ class DecisionEngine:
     def __init__(
         self,
         rules: Iterable[RuleLike] | None = None,
-        alert_manager: AlertSink | None = None,
+        alert_manager: AlertSink | object | None = None,
     ) -> None:
         self.alert_manager = alert_manager
+        self._sync = None if alert_manager is None else _sync_or_none(alert_manager)
         self._rules: dict[str, RuleLike] = {}
         self._ordered: tuple[RuleLike, ...] = ()
         self._trigger_counts: Counter[str] = Counter()
         self._error_counts: Counter[str] = Counter()
-        self._peaks: dict[int, float] = {}
+        self.peaks = PeakBook()
         for rule in default_rules() if rules is None else rules:
             self.register_rule(rule)
 
@@ -114,14 +136,11 @@ class DecisionEngine:
 
     def peak(self, strategy_id: int) -> float | None:
         """The trailing-stop peak upl_pct held for ``strategy_id`` (None if none seen)."""
-        return self._peaks.get(strategy_id)
+        return self.peaks.get(strategy_id)
 
     def reset_peaks(self, strategy_id: int | None = None) -> None:
         """Forget the peak of one position (call it when the position closes), or of all."""
-        if strategy_id is None:
-            self._peaks.clear()
-        else:
-            self._peaks.pop(strategy_id, None)
+        self.peaks.reset(strategy_id)
 
     async def evaluate(
         self, snapshot: SnapshotLike, market_data: Mapping[str, Any] | None = None
@@ -137,23 +156,63 @@ class DecisionEngine:
             The decision was taken (and counted) but the alert sink failed.
         """
         row = SnapshotRow(snapshot_row(snapshot, market_data))  # our copy: we add the peak
-        row[PEAK_COLUMN] = self._observe_peak(row)
+        row[PEAK_COLUMN] = self.peaks.observe(row["strategy_id"], row["upl_pct"])
         decision = await self._first_decision(row)
         if self.alert_manager is not None and decision.action is not DecisionAction.HOLD:
             try:
-                await self.alert_manager.create_alert(decision, row)
+                await self._write(decision, row)
             except Exception as exc:
                 raise AlertWriteError(decision, row) from exc
         return decision
 
-    def _observe_peak(self, row: SnapshotRow) -> float | None:
-        strategy_id, upl = row["strategy_id"], row["upl_pct"]
-        if strategy_id is None:  # no identity, no history: the peak is this snapshot alone
-            return upl  # type: ignore[no-any-return]
-        peak = self._peaks.get(strategy_id)
-        if upl is not None and (peak is None or upl > peak):
-            self._peaks[strategy_id] = peak = upl
-        return peak
+    async def evaluate_many(
+        self,
+        snapshots: CycleInput,
+        *,
+        at: datetime | None = None,
+        quiet_period: timedelta | None = None,
+    ) -> CycleResult:
+        """Run one monitoring cycle over ``snapshots`` with this engine's rules and peaks: a
+        vectorized :meth:`SyncAlertManager.run_cycle`, committed in one Delta commit.
+
+        Raises
+        ------
+        TypeError
+            The engine has no AlertManager or SyncAlertManager attached.
+        """
+        if self._sync is None:
+            raise TypeError(
+                "evaluate_many: the engine needs an alertkit.AlertManager or"
+                " SyncAlertManager as alert_manager"
+            )
+        declared = [rule for rule in self._ordered if isinstance(rule, Rule)]
+        if len(declared) != len(self._ordered):
+            raise TypeError(
+                "evaluate_many: every rule must be an alertkit.rules.Rule (declared conditions"
+                " run vectorized); use evaluate() for the others"
+            )
+        result = await asyncio.to_thread(
+            self._sync.run_cycle,
+            snapshots,
+            at=at,
+            rules=declared,
+            quiet_period=quiet_period,
+            peaks=self.peaks,
+            notify=False,
+        )
+        for alert in result.new_alerts:
+            await self._sync.notifications.adispatch(alert)
+        for rule in result.decisions.get_column("engine_rule").drop_nulls():
+            self._trigger_counts[rule] += 1
+        return result
+
+    async def _write(self, decision: Decision, row: SnapshotRow) -> None:
+        if self._sync is None:  # an in-memory sink
+            await self.alert_manager.create_alert(decision, row)  # type: ignore[union-attr]
+            return
+        alert, is_new = await asyncio.to_thread(self._sync.create_or_repeat, decision, row)
+        if alert is not None and is_new:
+            await self._sync.notifications.adispatch(alert)
 
     async def _first_decision(self, row: SnapshotRow) -> Decision:
         for rule in self._ordered:

@@ -12,7 +12,8 @@ would naturally catch, so ``except KeyError`` or ``except ValueError`` keeps wor
     └── StoreError                           the Delta table could not be used
         ├── TableNotFoundError(FileNotFoundError)  the path holds no Delta table
         ├── SchemaMismatchError(TypeError)   the table's columns do not fit the alert schema
-        └── WriteConflictError               commits kept conflicting after every retry
+        ├── WriteConflictError               commits kept conflicting after every retry
+        └── PartialWriteError                a chunked write stopped after some chunks committed
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "AlertkitError",
     "InvalidTransitionError",
     "MetadataError",
+    "PartialWriteError",
     "SchemaMismatchError",
     "StoreError",
     "TableNotFoundError",
@@ -103,3 +105,13 @@ class SchemaMismatchError(StoreError, TypeError):
 
 class WriteConflictError(StoreError):
     """Concurrent writers kept winning: the commit failed after every retry."""
+
+
+class PartialWriteError(StoreError):
+    """A write in several commits stopped part-way: ``committed`` chunks (of ``total``) are in
+    the table, whole; the others are not. Re-run it with ``resume=True`` to write the rest."""
+
+    def __init__(self, message: str, *, committed: int, total: int) -> None:
+        super().__init__(message)
+        self.committed = committed
+        self.total = total

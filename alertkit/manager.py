@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,15 @@ import polars as pl
 
 from alertkit._time import Clock, system_clock
 from alertkit.alerts import Alert, AlertQuery, AlertSeverity, AlertStatus, AlertType, Transition
+from alertkit.cycle import CycleInput, CycleResult
 from alertkit.decisions import Decision
 from alertkit.maintenance import DEFAULT_MAINTAIN_EVERY, MaintenanceReport
 from alertkit.notify import AlertHandler
+from alertkit.peaks import PeakBook
+from alertkit.rules import Rule
 from alertkit.store import DEFAULT_MAX_RETRIES, TableVersion
 from alertkit.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
+from alertkit.transitions import BulkResult
 
 __all__ = ["AlertManager"]
 
@@ -92,6 +96,30 @@ class AlertManager:
             await self.sync.notifications.adispatch(alert)
         return alert
 
+    async def run_cycle(
+        self,
+        snapshots: CycleInput,
+        *,
+        at: datetime | None = None,
+        rules: Iterable[Rule] | None = None,
+        quiet_period: timedelta | None = None,
+        peaks: PeakBook | None = None,
+    ) -> CycleResult:
+        """Decide a portfolio's snapshots and commit every alert they raise, in one commit;
+        see :meth:`SyncAlertManager.run_cycle`. Handlers run afterwards, once per new alert."""
+        result = await asyncio.to_thread(
+            self.sync.run_cycle,
+            snapshots,
+            at=at,
+            rules=rules,
+            quiet_period=quiet_period,
+            peaks=peaks,
+            notify=False,
+        )
+        for alert in result.new_alerts:  # handlers run on the caller's loop
+            await self.sync.notifications.adispatch(alert)
+        return result
+
     async def insert_alerts(self, alerts: Iterable[Alert] | pl.DataFrame) -> int:
         """Write many alerts in one commit; see :meth:`SyncAlertManager.insert_alerts`."""
         return await asyncio.to_thread(self.sync.insert_alerts, alerts)
@@ -141,6 +169,55 @@ class AlertManager:
         """Apply a lifecycle action; an illegal one raises InvalidTransitionError."""
         return await asyncio.to_thread(
             self.sync.transition, alert_id, action, by=by, note=note, at=at
+        )
+
+    async def acknowledge_alerts(
+        self,
+        alert_ids: Iterable[str],
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Acknowledge many alerts in one commit; failures are named in the result."""
+        return await self.transition_many(
+            alert_ids, Transition.ACKNOWLEDGE, by=by, note=note, at=at
+        )
+
+    async def resolve_alerts(
+        self,
+        alert_ids: Iterable[str],
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Resolve many alerts in one commit; failures are named in the result."""
+        return await self.transition_many(alert_ids, Transition.RESOLVE, by=by, note=note, at=at)
+
+    async def dismiss_alerts(
+        self,
+        alert_ids: Iterable[str],
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Dismiss many alerts in one commit; failures are named in the result."""
+        return await self.transition_many(alert_ids, Transition.DISMISS, by=by, note=note, at=at)
+
+    async def transition_many(
+        self,
+        alert_ids: Iterable[str],
+        action: Transition | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Apply ``action`` to every alert that can take it, in one commit."""
+        return await asyncio.to_thread(
+            self.sync.transition_many, list(alert_ids), action, by=by, note=note, at=at
         )
 
     async def get_alert(self, alert_id: str, *, version: TableVersion | None = None) -> Alert:

@@ -8,6 +8,7 @@ is already committed) and never stops the other handlers.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import json
 import logging
@@ -111,12 +112,21 @@ class NotificationHub:
 
 def _call_blocking(handler: AlertHandler, alert: Alert) -> None:
     result = handler(alert)
-    if inspect.isawaitable(result):
+    if not inspect.isawaitable(result):
+        return
 
-        async def wait() -> None:
-            await result
+    async def wait() -> None:
+        await result
 
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         asyncio.run(wait())
+        return
+    # Called from synchronous code inside a running loop (a notebook cell, a widget callback):
+    # asyncio.run would refuse, so the handler gets a loop of its own in a worker thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, wait()).result()
 
 
 def alert_payload(alert: Alert) -> dict[str, Any]:

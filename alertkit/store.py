@@ -1,8 +1,9 @@
 """Delta Lake I/O for the alerts table: create, read, write, retry. Nothing about alert meaning.
 
-Every write is either a blind append (bulk inserts; appends never conflict) or a MERGE whose
-values travel in an Arrow source table, so no user string is ever pasted into a predicate.
-Writers are optimistic: a commit that loses a race raises ``CommitFailedError`` in delta-rs,
+Every change to alerts is one MERGE (:meth:`AlertStore.merge_alerts`) decided on one table
+snapshot, whose values travel in an Arrow source table, so no user string is ever pasted into
+a predicate; only a backtest's ``overwrite`` replaces the table. Writers are optimistic: a
+commit whose reads a concurrent commit changed raises ``CommitFailedError`` in delta-rs,
 which never re-runs an operation; :meth:`AlertStore.retrying` re-runs the whole
 read-decide-write step with jittered exponential backoff, so the decision is made again on
 the table as it now is.
@@ -35,7 +36,7 @@ from deltalake.exceptions import (
     TableNotFoundError as DeltaTableNotFoundError,
 )
 
-from alertkit._sql import sql_literal, sql_where
+from alertkit._sql import sql_literal
 from alertkit.errors import (
     SchemaMismatchError,
     StoreError,
@@ -44,7 +45,15 @@ from alertkit.errors import (
 )
 from alertkit.schema import ALERT_SCHEMA, PARTITION_COLUMN, arrow_schema
 
-__all__ = ["DEFAULT_MAX_RETRIES", "AlertStore", "MergeOutcome", "StaleReadError", "TableVersion"]
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "AlertStore",
+    "MergeOutcome",
+    "MergeReads",
+    "StaleReadError",
+    "TableVersion",
+    "audit",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +70,14 @@ _REQUIRED_CONFIG: Final = {
 }
 
 
+def audit(operation: str, subject: str, by: str | None) -> dict[str, str]:
+    """Commit metadata shown by ``DeltaTable.history()``: who did what to which alert."""
+    meta = {"alertkit.operation": operation, "alertkit.subject": subject}
+    if by is not None:
+        meta["alertkit.by"] = by
+    return meta
+
+
 class StaleReadError(Exception):
     """A conditional write matched nothing: the row changed after it was read. Retried."""
 
@@ -71,8 +88,18 @@ class MergeOutcome:
 
     inserted: int
     updated: int
-    deleted: int
     version: int
+
+
+MergeReads = Literal["open", "partitions", "table"]
+_ON_ROW: Final = f"t.{PARTITION_COLUMN} = s.{PARTITION_COLUMN} AND t.alert_id = s.alert_id"
+_MERGE_ON: Final[dict[str, str]] = {
+    # A literal conjunct on the target becomes delta-rs's read predicate (checked against
+    # concurrent commits); the join alone makes it read, and guard, the whole table.
+    "open": f"{_ON_ROW} AND t.status IN ('active', 'acknowledged')",
+    "partitions": _ON_ROW,
+    "table": _ON_ROW,
+}
 
 
 _LOG_ENTRY: Final = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
@@ -110,7 +137,6 @@ class AlertStore:
         self.storage_options = dict(storage_options) if storage_options else None
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
-        self.commits = 0  # commits made by this store object; drives automatic maintenance
         self._local = threading.local()
 
     # -- table lifecycle -------------------------------------------------------------------
@@ -163,9 +189,9 @@ class AlertStore:
         """
         try:
             if version is not None:
-                table = DeltaTable(self.uri, storage_options=self.storage_options)
-                table.load_as_version(version)
-                return table
+                from alertkit._versions import open_version  # checks and explains the version
+
+                return open_version(self.uri, self.storage_options, version)
             cached: DeltaTable | None = getattr(self._local, "table", None)
             if cached is None:
                 cached = DeltaTable(self.uri, storage_options=self.storage_options)
@@ -179,7 +205,6 @@ class AlertStore:
             ) from exc
         except (DeltaProtocolError, DeltaError, OSError) as exc:
             raise StoreError(f"cannot open the alerts table at {self.uri}: {exc}") from exc
-        return table
 
     def check_schema(self) -> None:
         """Raise :class:`SchemaMismatchError` naming each missing or mistyped column."""
@@ -250,100 +275,70 @@ class AlertStore:
             raise SchemaMismatchError(f"rows do not fit the table at {self.uri}: {exc}") from exc
         except DeltaError as exc:
             raise StoreError(f"{mode} of {self.uri} failed: {exc}") from exc
-        self.commits += 1
         return int(target.version())
 
-    def commit_versions(self, key: str, values: list[str], *, newer_than: int) -> dict[str, int]:
-        """For each of ``values``, the version of the commit whose metadata ``key`` equals
-        it, searching the commits after ``newer_than`` (newest first)."""
-        wanted, found = set(values), dict[str, int]()
-        table = self.table()
-        # Only the commits after newer_than: reading the whole history grew with the table.
-        for entry in table.history(max(1, table.version() - newer_than)):
-            if entry["version"] <= newer_than or len(found) == len(wanted):
-                break
-            value = entry.get(key)
-            if value in wanted and value not in found:
-                found[value] = int(entry["version"])
-        return found
-
-    def merge(
+    def merge_alerts(
         self,
         table: DeltaTable,
-        source: pl.DataFrame,
-        predicate: str,
+        rows: pl.DataFrame,
         *,
-        update: dict[str, str] | None = None,
-        update_when: str | None = None,
-        delete_when: str | None = None,
-        insert: bool = False,
+        reads: MergeReads,
         custom_metadata: dict[str, str],
     ) -> MergeOutcome:
-        """MERGE ``source`` (alias ``s``) into the table snapshot ``table`` (alias ``t``).
+        """Insert and update alert ``rows`` in one MERGE decided on the snapshot ``table``.
 
-        ``predicate`` and ``update`` are fixed SQL written by alertkit; every value comes
-        from ``source``. Raises ``CommitFailedError`` on a lost race (see :meth:`retrying`).
+        ``rows`` has the table's columns plus ``expected_revision``: null for a row to insert,
+        else the revision the stored row must still have, whose columns the row replaces.
+        A row whose id is already stored is never inserted, and an update whose stored row
+        moved on is never applied: the caller compares the outcome with what it planned.
+
+        ``reads`` says which rows the decision depended on, so delta-rs refuses the commit
+        (``CommitFailedError``, see :meth:`retrying`) when a concurrent commit changed them:
+
+        ``"open"``
+            every open alert (identity decisions: a concurrent commit that adds or rewrites
+            a file that may hold an open alert conflicts);
+        ``"partitions"``
+            the partitions of ``rows`` only (transitions of existing alerts);
+        ``"table"``
+            the whole table (bulk inserts: any concurrent data change conflicts).
         """
-        merger = table.merge(
-            source.to_arrow(),
-            predicate=predicate,
-            source_alias="s",
-            target_alias="t",
-            commit_properties=CommitProperties(
-                custom_metadata=custom_metadata, max_commit_retries=0
-            ),
+        predicate = _MERGE_ON[reads]
+        if reads == "partitions":
+            days = rows.get_column(PARTITION_COLUMN).unique().sort().to_list()
+            predicate = (
+                f"t.{PARTITION_COLUMN} IN ({', '.join(sql_literal(d) for d in days)}) AND "
+                + predicate
+            )
+        source = rows.select(*ALERT_SCHEMA, pl.col("expected_revision").cast(pl.Int64))
+        kept = [c for c in ALERT_SCHEMA if c not in ("alert_id", PARTITION_COLUMN)]
+        merger = (
+            table.merge(
+                source.to_arrow(),
+                predicate=predicate,
+                source_alias="s",
+                target_alias="t",
+                commit_properties=CommitProperties(custom_metadata=custom_metadata),
+            )
+            .when_matched_update(
+                {c: f"s.{c}" for c in kept},
+                predicate="s.expected_revision IS NOT NULL AND t.revision = s.expected_revision",
+            )
+            .when_not_matched_insert(
+                {c: f"s.{c}" for c in ALERT_SCHEMA}, predicate="s.expected_revision IS NULL"
+            )
         )
-        if update:
-            merger = merger.when_matched_update(update, predicate=update_when)
-        if delete_when:
-            merger = merger.when_matched_delete(predicate=delete_when)
-        if insert:
-            merger = merger.when_not_matched_insert_all()
         try:
             metrics = merger.execute()
         except CommitFailedError:
-            raise
+            raise  # a concurrent commit changed what we read: the caller re-decides
+        except DeltaSchemaMismatchError as exc:
+            raise SchemaMismatchError(f"rows do not fit the table at {self.uri}: {exc}") from exc
         except DeltaError as exc:
             raise StoreError(f"merge into {self.uri} failed: {exc}") from exc
         inserted = int(metrics.get("num_target_rows_inserted", 0))
         updated = int(metrics.get("num_target_rows_updated", 0))
-        deleted = int(metrics.get("num_target_rows_deleted", 0))
-        if inserted or updated or deleted:
-            self.commits += 1
-        return MergeOutcome(inserted, updated, deleted, table.version())
-
-    def update(
-        self,
-        table: DeltaTable,
-        where: dict[str, object],
-        values: dict[str, object],
-        *,
-        custom_metadata: dict[str, str],
-    ) -> int:
-        """UPDATE the rows of snapshot ``table`` equal to ``where``; returns rows updated.
-
-        Both the condition and the new values are rendered by :func:`sql_literal`; the
-        partition column in ``where`` confines the rewrite to that partition's files.
-        delta-rs commits it over concurrent commits that touched nothing it read (another
-        alert's append, a rewrite of another file) and raises ``CommitFailedError`` when one
-        did: the row changed, or its file was rewritten (see :meth:`retrying`).
-        """
-        try:
-            metrics = table.update(
-                updates={column: sql_literal(value) for column, value in values.items()},
-                predicate=sql_where(where),
-                # Not max_commit_retries=0: that refused the commit whenever any other commit
-                # had landed since the read, and four busy writers starved each other.
-                commit_properties=CommitProperties(custom_metadata=custom_metadata),
-            )
-        except CommitFailedError:
-            raise
-        except DeltaError as exc:
-            raise StoreError(f"update of {self.uri} failed: {exc}") from exc
-        updated = int(metrics.get("num_updated_rows", 0))
-        if updated:
-            self.commits += 1
-        return updated
+        return MergeOutcome(inserted, updated, int(table.version()))
 
     def retrying(self, step: Callable[[], T], what: str) -> T:
         """Run ``step`` (which must re-read what it decides on) until its commit lands."""

@@ -13,25 +13,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
 from deltalake import DeltaTable
 
-from alertkit._identity import (
-    audit,
-    insert_first_firing,
-    open_by_fingerprint,
-    record_repeat,
-    row_version,
-)
-from alertkit._ids import ALERT_ID_PATTERN, created_date_of
+from alertkit._ids import ALERT_ID_PATTERN
 from alertkit._time import Clock, system_clock, to_utc
-from alertkit.alerts import Alert, AlertQuery, AlertStatus, Transition, next_status
+from alertkit.alerts import Alert, AlertQuery, AlertStatus, Transition
+from alertkit.cycle import CycleInput, CycleResult, cycle_decisions, cycle_result
 from alertkit.decisions import Decision
-from alertkit.errors import AlertNotFoundError, ValidationError
+from alertkit.episodes import episode_alerts
+from alertkit.errors import AlertNotFoundError, StoreError, ValidationError
+from alertkit.firings import commit_firings, refuse_clashes
 from alertkit.maintenance import (
     DEFAULT_MAINTAIN_EVERY,
     MaintenanceReport,
@@ -40,23 +36,34 @@ from alertkit.maintenance import (
 )
 from alertkit.mapping import decision_to_alert
 from alertkit.notify import NotificationHub
+from alertkit.peaks import PeakBook
 from alertkit.query import query_filter
+from alertkit.rules import Rule, default_rules
 from alertkit.schema import (
     ALERT_SCHEMA,
-    OPEN_STATUSES,
     alert_from_row,
     alert_to_row,
     alerts_to_frame,
     check_alert_frame,
     history_event,
 )
-from alertkit.store import DEFAULT_MAX_RETRIES, AlertStore, StaleReadError, TableVersion
+from alertkit.store import DEFAULT_MAX_RETRIES, AlertStore, TableVersion, audit
+from alertkit.transitions import BulkResult, commit_transitions, rows_by_id
 
-__all__ = ["DEFAULT_LAKE_PATH", "SyncAlertManager"]
+__all__ = ["DEFAULT_LAKE_PATH", "ManagerLike", "SyncAlertManager", "sync_manager_of"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LAKE_PATH: Final = "data/lake/alerts"
+
+_LIVE: Final = "alertkit"
+"""The ``by`` of a quiet-period resolution made by a live cycle."""
+_FIRING_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "as_of": ALERT_SCHEMA["created_at"],
+    "trigger": pl.String(),
+    "strategy_id": pl.Int64(),
+    "symbol": pl.String(),
+}
 
 
 def _check_alert_id(alert_id: object) -> str:
@@ -70,12 +77,10 @@ def _check_alert_id(alert_id: object) -> str:
     return alert_id
 
 
-def _id_filter(alert_id: str) -> pl.Expr:
-    expr = pl.col("alert_id") == alert_id
-    day = created_date_of(alert_id)
-    if day is not None:  # names the partition: the scan opens that day's files only
-        expr = (pl.col("created_date") == day) & expr
-    return expr
+def _check_quiet_period(value: object) -> timedelta | None:
+    if value is None or (isinstance(value, timedelta) and value > timedelta(0)):
+        return value
+    raise ValidationError(f"quiet_period: expected a positive timedelta or None, got {value!r}")
 
 
 class SyncAlertManager:
@@ -107,6 +112,8 @@ class SyncAlertManager:
         self.store = AlertStore(delta_lake_path, storage_options, max_retries=max_retries)
         self.clock = clock
         self.notifications = NotificationHub()
+        self.peaks = PeakBook()
+        """Trailing-stop peaks :meth:`run_cycle` carries from one cycle to the next."""
         self.maintain_every = maintain_every
         self._commits_at_last_check = 0
 
@@ -137,7 +144,10 @@ class SyncAlertManager:
     def create_or_repeat(
         self, decision: Decision, snapshot: Any = None, *, at: datetime | None = None
     ) -> tuple[Alert | None, bool]:
-        """:meth:`create_alert` without notifying; also says whether the alert is new."""
+        """:meth:`create_alert` without notifying; also says whether the alert is new.
+
+        The one-firing case of :meth:`run_cycle`: the same identity code, one commit.
+        """
         if not isinstance(decision, Decision):
             raise ValidationError(
                 f"decision: expected a Decision, got {type(decision).__name__} {decision!r}"
@@ -148,45 +158,112 @@ class SyncAlertManager:
             return None, False
         alert.history = [history_event(when, "create", None, AlertStatus.ACTIVE, None, None)]
         row = pl.DataFrame([alert_to_row(alert)], schema=ALERT_SCHEMA)  # encodes metadata now
-
-        def step() -> tuple[Alert, bool]:
-            table = self.store.table()
-            found = open_by_fingerprint(table, alert)
-            if found is not None:
-                return record_repeat(self.store, table, found, when), False
-            return insert_first_firing(self.store, table, alert, row, when)
-
-        stored, is_new = self.store.retrying(step, f"create alert {alert.rule}")
+        firing = pl.DataFrame(
+            {
+                "as_of": [when],
+                "trigger": [alert.rule],
+                "strategy_id": [alert.strategy_id],
+                "symbol": [alert.symbol],
+            },
+            schema=_FIRING_SCHEMA,
+        )
+        commit = commit_firings(
+            self.store, firing, lambda _opened: row, operation="create", subject=alert.alert_id
+        )
         self._after_commit()
-        return stored, is_new
+        if not commit.new.is_empty():
+            return alert, True
+        return alert_from_row(commit.continued.row(0, named=True)), False
+
+    def run_cycle(
+        self,
+        snapshots: CycleInput,
+        *,
+        at: datetime | None = None,
+        rules: Iterable[Rule] | None = None,
+        quiet_period: timedelta | None = None,
+        peaks: PeakBook | None = None,
+        notify: bool = True,
+    ) -> CycleResult:
+        """Decide a portfolio's snapshots and commit every alert they raise, at once.
+
+        Parameters
+        ----------
+        snapshots
+            The positions at one instant, or several instants in time order: a polars frame
+            (snapshot columns) or a sequence of snapshots or dicts.
+        at
+            The instant of snapshots that carry no ``as_of`` (default: the clock).
+        rules
+            The rules to run (default :func:`~alertkit.rules.default_rules`).
+        quiet_period
+            Resolve an open alert of a position in the cycle once its trigger has not fired
+            for this long; None keeps alerts open.
+        peaks
+            Trailing-stop peaks to carry between cycles (default: this manager's own).
+        notify
+            Run the notification handlers for each new alert after the commit (the async
+            manager passes False and runs them on its own loop).
+
+        Returns
+        -------
+        CycleResult
+            The decisions, and the alerts opened, repeated and resolved, as committed in
+            one Delta commit (none when nothing fired or resolved). Each new alert is
+            notified once, after the commit.
+        """
+        rule_list = default_rules() if rules is None else list(rules)
+        quiet_period = _check_quiet_period(quiet_period)
+        decisions = cycle_decisions(
+            snapshots, at=at, rules=rule_list, peaks=peaks or self.peaks, now=self.clock()
+        )
+        commit = commit_firings(
+            self.store,
+            decisions,
+            lambda opened: episode_alerts(
+                decisions, opened, rule_list, quiet_period, ids="random", resolved_by=_LIVE
+            ),
+            quiet_period=quiet_period,
+            resolved_by=_LIVE,
+            operation="cycle",
+            subject=f"{decisions.height} snapshots",
+        )
+        if commit.written:
+            self._after_commit()
+        result = cycle_result(decisions, commit)
+        if notify:
+            for alert in result.new_alerts:
+                self.notifications.dispatch(alert)
+        return result
 
     def insert_alerts(self, alerts: Iterable[Alert] | pl.DataFrame) -> int:
         """Write many alerts in one commit (backfills, backtests); returns how many.
 
-        Refused as a whole, writing nothing, if any row is invalid, an id repeats, or an
-        open alert's fingerprint is already open in the batch or in the table.
+        Refused as a whole, writing nothing, if any row is invalid, an id is already in the
+        batch or the table, or an open alert's fingerprint is already open in the batch or in
+        the table. The check and the write happen on one table snapshot that the commit
+        guards: a concurrent write makes it decide again.
         """
         frame = alerts if isinstance(alerts, pl.DataFrame) else alerts_to_frame(list(alerts))
         frame = check_alert_frame(frame)
         if frame.is_empty():
             return 0
-        keys = ["rule", "strategy_id", "symbol"]
-        open_new = frame.filter(pl.col("status").is_in(OPEN_STATUSES)).select(keys)
-        if not open_new.is_empty():
-            clash = (
-                self.store.scan()
-                .filter(pl.col("status").is_in(OPEN_STATUSES))
-                .select(keys)
-                .join(open_new.lazy(), on=keys, how="semi", nulls_equal=True)
-                .limit(5)
-                .collect()
+        rows = frame.with_columns(expected_revision=pl.lit(None, pl.Int64))
+
+        def attempt() -> int:
+            table = self.store.table()
+            refuse_clashes(table, frame)
+            outcome = self.store.merge_alerts(
+                table,
+                rows,
+                reads="table",
+                custom_metadata=audit("insert", f"{frame.height} alerts", None),
             )
-            if not clash.is_empty():
-                raise ValidationError(
-                    "alerts: these fingerprints are already open in the table:"
-                    f" {clash.rows()}; resolve them first or insert them closed"
-                )
-        self.store.append(frame, audit("insert", f"{frame.height} alerts", None))
+            if outcome.inserted != frame.height:  # cannot happen: see refuse_clashes
+                raise StoreError(f"insert of {frame.height} alerts did {outcome}")
+            return outcome.version
+
+        self.store.retrying(attempt, f"insert {frame.height} alerts")
         self._after_commit()
         return frame.height
 
@@ -235,44 +312,72 @@ class SyncAlertManager:
         at: datetime | None = None,
     ) -> Alert:
         """Apply a lifecycle ``action``; illegal moves raise and change nothing."""
-        alert_id = _check_alert_id(alert_id)
+        result = self.transition_many([alert_id], action, by=by, note=note, at=at)
+        if result.failed:
+            raise next(iter(result.failed.values()))
+        return result.changed[0]
+
+    def acknowledge_alerts(
+        self,
+        alert_ids: Iterable[str],
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Acknowledge every ACTIVE alert of ``alert_ids`` in one commit; see
+        :meth:`transition_many`."""
+        return self.transition_many(alert_ids, Transition.ACKNOWLEDGE, by=by, note=note, at=at)
+
+    def resolve_alerts(
+        self,
+        alert_ids: Iterable[str],
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Resolve every open alert of ``alert_ids`` in one commit."""
+        return self.transition_many(alert_ids, Transition.RESOLVE, by=by, note=note, at=at)
+
+    def dismiss_alerts(
+        self,
+        alert_ids: Iterable[str],
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Dismiss every open alert of ``alert_ids`` in one commit."""
+        return self.transition_many(alert_ids, Transition.DISMISS, by=by, note=note, at=at)
+
+    def transition_many(
+        self,
+        alert_ids: Iterable[str],
+        action: Transition | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Apply ``action`` to every alert of ``alert_ids`` that can take it, in one commit.
+
+        An alert that cannot (illegal move, unknown id, ``at`` before its latest event) is
+        named in the result's ``failed`` with the reason, and the others still proceed.
+        """
+        if isinstance(alert_ids, str):
+            raise ValidationError("alert_ids: expected a collection of ids, got one str")
+        ids = [_check_alert_id(i) for i in alert_ids]
         action = Transition.parse(action, "action")
         for name, value in (("by", by), ("note", note)):
             if value is not None and not isinstance(value, str):
                 raise ValidationError(f"{name}: expected a str or None, got {value!r}")
         when = to_utc(at, "at") if at is not None else self.clock()
-
-        def step() -> Alert:
-            table = self.store.table()
-            row = self._row_by_id(table, alert_id)
-            alert = alert_from_row(row)
-            new_status = next_status(alert_id, alert.status, action)
-            alert.status = new_status
-            if new_status is AlertStatus.ACKNOWLEDGED:
-                alert.acknowledged_at = when
-            else:
-                alert.resolved_at = when
-            alert.history.append(
-                history_event(when, action.value, row["status"], new_status, by, note)
-            )
-            changed = self.store.update(
-                table,
-                row_version(row),
-                {
-                    "status": new_status.value,
-                    "acknowledged_at": alert.acknowledged_at,
-                    "resolved_at": alert.resolved_at,
-                    "history": alert_to_row(alert)["history"],
-                    "revision": row["revision"] + 1,
-                },
-                custom_metadata=audit(action.value, alert_id, by),
-            )
-            if changed != 1:  # changed since we read it: decide again
-                raise StaleReadError(alert_id)
-            return alert
-
-        result = self.store.retrying(step, f"{action.value} {alert_id}")
-        self._after_commit()
+        if not ids:
+            return BulkResult(action, ())
+        result = commit_transitions(self.store, ids, action, at=when, by=by, note=note)
+        if result.version is not None:
+            self._after_commit()
         return result
 
     # -- reading ---------------------------------------------------------------------------
@@ -350,15 +455,10 @@ class SyncAlertManager:
         return self.clock()
 
     def _row_by_id(self, table: DeltaTable, alert_id: str) -> dict[str, Any]:
-        scan = pl.scan_delta(table)
-        rows = scan.filter(_id_filter(alert_id)).collect()
-        if rows.is_empty() and created_date_of(alert_id) is not None:
-            # A UUIDv7 minted at another time than created_at (bulk-inserted from elsewhere)
-            # lives in another partition: fall back to the id alone (file stats still prune).
-            rows = scan.filter(pl.col("alert_id") == alert_id).collect()
-        if rows.is_empty():
+        row = rows_by_id(table, [alert_id]).get(alert_id)
+        if row is None:
             raise AlertNotFoundError(alert_id)
-        return rows.row(0, named=True)
+        return row
 
     def _after_commit(self) -> None:
         # Due once SMALL_FILES_PER_PARTITION commits by anyone, or maintain_every of ours,
@@ -371,3 +471,27 @@ class SyncAlertManager:
         )
         if report is not None:
             log.info("automatic maintenance on %s: %s", self.path, report.describe())
+
+
+ManagerLike = Any
+"""An :class:`~alertkit.AlertManager` or a :class:`SyncAlertManager` (see
+:func:`sync_manager_of`)."""
+
+
+def sync_manager_of(manager: object) -> SyncAlertManager:
+    """The synchronous core behind ``manager``: itself for a :class:`SyncAlertManager`, its
+    ``.sync`` for an :class:`~alertkit.AlertManager`; anything else is a ``TypeError``.
+
+    Every consumer (board, engine, CLI, backtest lake writes) takes either object through
+    this, so none of them can half-work with one of the two.
+    """
+    if isinstance(manager, SyncAlertManager):
+        return manager
+    from alertkit.manager import AlertManager  # the async adapter imports this module
+
+    if isinstance(manager, AlertManager):
+        return manager.sync
+    raise TypeError(
+        "manager: expected an alertkit.AlertManager or alertkit.SyncAlertManager,"
+        f" got {type(manager).__name__}"
+    )

@@ -12,18 +12,23 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 from _workers import check_plans, maintain_table, make_plan, run_plan
 from deltalake import DeltaTable
-from deltalake.exceptions import CommitFailedError
 
 from alertkit import SyncAlertManager
-from alertkit._identity import row_version
+from alertkit.alerts import Transition
+from alertkit.errors import WriteConflictError
 from alertkit.maintenance import LOCK_FILE, SMALL_FILES_PER_PARTITION, auto_maintain
-from conftest import close_now, position
+from alertkit.store import AlertStore
+from alertkit.transitions import commit_transitions
+from conftest import T0, close_now, position
+
+T1 = T0 + timedelta(hours=1)
 
 WORKERS = 4
 OPS_PER_WORKER = 500
@@ -58,24 +63,41 @@ def test_four_processes_2000_operations_end_exactly_as_planned(lake: str) -> Non
 # --- the races behind it, replayed deterministically in one process ------------------------
 
 
-def test_a_transition_is_not_refused_for_an_unrelated_commit(lake: str) -> None:
-    """A commit that touched nothing the UPDATE read (another alert's append, even in the
-    same day's partition) must not send the transition round the retry loop: with four busy
-    writers, refusing it made transitions fail after every retry."""
+def stale_store(lake: str, snapshot: DeltaTable) -> AlertStore:
+    """A store whose next read is ``snapshot`` (taken earlier), then the table as it is."""
+    store = AlertStore(lake, max_retries=0)
+    fresh = store.table
+    reads = iter([snapshot])
+    store.table = lambda version=None: next(reads, None) or fresh(version)  # type: ignore[method-assign]
+    return store
+
+
+def test_a_transition_is_not_refused_for_a_commit_in_another_partition(lake: str) -> None:
+    """The transition's MERGE reads only its own partition: a commit elsewhere (another
+    day's alert) must not send it round the retry loop."""
     manager = SyncAlertManager(lake, maintain_every=0)
     manager.initialize()
     alert = manager.create_alert(close_now(), position("SPY", 1))
     assert alert is not None
     stale = DeltaTable(lake)  # the transition reads here...
-    row = pl.read_delta(lake).row(0, named=True)
-    other = SyncAlertManager(lake).create_alert(close_now(), position("QQQ", 2))  # ...this lands
-    assert other is not None
-    updated = manager.store.update(
-        stale, row_version(row), {"revision": row["revision"] + 1}, custom_metadata={}
+    other = SyncAlertManager(lake).create_alert(  # ...this lands, a day later
+        close_now(), position("QQQ", 2), at=T0 + timedelta(days=1)
     )
-    assert updated == 1
+    assert other is not None
+    result = commit_transitions(
+        stale_store(lake, stale),
+        [alert.alert_id],
+        Transition.ACKNOWLEDGE,
+        at=T1,
+        by=None,
+        note=None,
+    )
+    assert result.version == 3
     board = pl.read_delta(lake).sort("symbol")
-    assert (board["symbol"].to_list(), board["revision"].to_list()) == (["QQQ", "SPY"], [0, 1])
+    assert board.select("symbol", "status", "revision").rows() == [
+        ("QQQ", "active", 0),
+        ("SPY", "acknowledged", 1),
+    ]
 
 
 def test_a_transition_whose_file_was_compacted_meanwhile_is_redone(lake: str) -> None:
@@ -86,9 +108,14 @@ def test_a_transition_whose_file_was_compacted_meanwhile_is_redone(lake: str) ->
     stale = DeltaTable(lake)
     row = pl.read_delta(lake).sort("strategy_id").row(0, named=True)
     assert SyncAlertManager(lake).maintain().files_removed_by_compaction == 3
-    with pytest.raises(CommitFailedError):
-        manager.store.update(
-            stale, row_version(row), {"revision": row["revision"] + 1}, custom_metadata={}
+    with pytest.raises(WriteConflictError):  # max_retries=0: the stale decision is refused
+        commit_transitions(
+            stale_store(lake, stale),
+            [row["alert_id"]],
+            Transition.ACKNOWLEDGE,
+            at=T1,
+            by=None,
+            note=None,
         )
     done = manager.acknowledge_alert(row["alert_id"])  # re-read, redone: lands once
     board = pl.read_delta(lake)

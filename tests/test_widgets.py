@@ -373,8 +373,9 @@ def test_bulk_acknowledge(board: TriageBoard, lake_manager: SyncAlertManager) ->
     board.controls.acknowledge.click()
     lake = status_of(lake_manager)
     assert (lake["a0"], lake["a1"], lake["a6"]) == ("acknowledged", "acknowledged", "active")
+    assert lake_manager.get_alert("a0").history[-1] == lake_manager.get_alert("a1").history[-1]
     assert lake_manager.get_alert("a1").history[-1] == {
-        "at": "2026-01-05T18:01:00.000000Z",  # the manager's clock: a0 at 18:00, then a1
+        "at": "2026-01-05T18:00:00.000000Z",  # one commit, one reading of the manager's clock
         "action": "acknowledge",
         "from": "active",
         "to": "acknowledged",
@@ -386,6 +387,7 @@ def test_bulk_acknowledge(board: TriageBoard, lake_manager: SyncAlertManager) ->
         "acknowledged 2 of 2 selected alerts</div>"
     )
     assert board.table.selection == []
+    assert [b.disabled for b in board.controls.buttons()] == [True, True, True]
     assert board.controls.note.value == ""
     assert board.controls.user.value == "ana"
     assert counts(board)["active"] == "1"

@@ -1,10 +1,12 @@
 """Writing backtest alerts to an alerts table: a few large commits, never one per alert.
 
-``append`` adds the alerts with :meth:`SyncAlertManager.insert_alerts`, one commit per chunk
-of at most :data:`MAX_CHUNK_ROWS` rows. It first checks that none of the backtest's open
-alerts has a fingerprint already open in the table (a second run of the same backtest into
-the same table would), so a refused write writes nothing at all. ``overwrite`` replaces the
-table's contents in one commit (the first chunk), then appends any further chunks; the
+``append`` checks the whole frame first (rows valid, ids new, no open fingerprint already
+open in the table), so a refused write writes nothing; then it inserts the alerts with
+:meth:`SyncAlertManager.insert_alerts`, one atomic commit per chunk of at most
+:data:`MAX_CHUNK_ROWS` rows. If a later chunk fails (a concurrent writer made it clash, or the
+store failed), :class:`~alertkit.errors.PartialWriteError` says how many chunks committed;
+``resume=True`` then writes only the alerts not yet in the table. ``overwrite`` replaces the
+table's contents in one commit (the first chunk), then inserts any further chunks; the
 previous contents stay readable by time travel.
 """
 
@@ -16,66 +18,77 @@ from typing import Final, Literal
 
 import polars as pl
 
-from alertkit._identity import audit
-from alertkit.errors import ValidationError
-from alertkit.schema import OPEN_STATUSES, check_alert_frame
-from alertkit.sync_manager import SyncAlertManager
+from alertkit.errors import AlertkitError, PartialWriteError, ValidationError
+from alertkit.firings import refuse_clashes
+from alertkit.schema import check_alert_frame
+from alertkit.store import audit
+from alertkit.sync_manager import ManagerLike, SyncAlertManager, sync_manager_of
 
 __all__ = ["MAX_CHUNK_ROWS", "LakeMode", "write_alerts"]
 
 LakeMode = Literal["append", "overwrite"]
 MAX_CHUNK_ROWS: Final = 500_000
-_KEYS: Final = ["rule", "strategy_id", "symbol"]
 
 
 def write_alerts(
     alerts: pl.DataFrame,
-    lake: str | Path,
+    lake: str | Path | ManagerLike,
     *,
     mode: LakeMode = "append",
     storage_options: Mapping[str, str] | None = None,
     chunk_rows: int = MAX_CHUNK_ROWS,
+    resume: bool = False,
 ) -> int:
-    """Write ``alerts`` (``ALERT_SCHEMA`` rows) to the table at ``lake``, creating it if
-    needed; returns the table version afterwards.
+    """Write ``alerts`` (``ALERT_SCHEMA`` rows) to ``lake`` (a table path or URI, created if
+    needed, or an :class:`~alertkit.AlertManager` / :class:`~alertkit.SyncAlertManager`);
+    returns the table version afterwards.
 
     Raises
     ------
     ValidationError
-        ``append`` into a table where some of these open fingerprints are already open
-        (nothing is written), or rows that do not pass ``check_alert_frame``.
+        Rows that do not pass ``check_alert_frame``, or an ``append`` that would repeat a
+        stored id or open a fingerprint already open (nothing is written).
+    PartialWriteError
+        A chunk after the first failed; the committed chunks are whole and named.
     """
-    manager = SyncAlertManager(lake, storage_options=storage_options, maintain_every=0)
+    if isinstance(lake, str | Path):
+        manager = SyncAlertManager(lake, storage_options=storage_options, maintain_every=0)
+    else:
+        manager = sync_manager_of(lake)
     manager.initialize()
     alerts = check_alert_frame(alerts)
+    store = manager.store
+    if mode == "append" and resume:
+        stored = manager.scan_alerts().select("alert_id").collect()
+        alerts = alerts.join(stored, on="alert_id", how="anti", maintain_order="left")
     chunks = [alerts.slice(start, chunk_rows) for start in range(0, alerts.height, chunk_rows)]
     if mode == "overwrite":
         first = chunks.pop(0) if chunks else alerts
-        store = manager.store
         meta = audit("backtest-overwrite", f"{alerts.height} alerts", None)
         store.retrying(lambda: store.overwrite(first, meta), f"overwrite {store.uri}")
+        done = 1
     else:
-        _refuse_open_clashes(manager, alerts)
+        try:
+            refuse_clashes(store.table(), alerts)  # the whole frame, before any chunk
+        except ValidationError as exc:
+            raise ValidationError(
+                f"lake: {exc} in {store.uri}. To re-run a backtest into the same table pass"
+                " lake_mode='overwrite' (replaces its contents), or write to another path"
+            ) from exc
+        done = 0
+    total = done + len(chunks)
     for chunk in chunks:
-        manager.insert_alerts(chunk)
-    return int(manager.store.table().version())
-
-
-def _refuse_open_clashes(manager: SyncAlertManager, alerts: pl.DataFrame) -> None:
-    ours = alerts.filter(pl.col("status").is_in(OPEN_STATUSES)).select(_KEYS)
-    if ours.is_empty():
-        return
-    clash = (
-        manager.scan_alerts()
-        .filter(pl.col("status").is_in(OPEN_STATUSES))
-        .select(_KEYS)
-        .join(ours.lazy(), on=_KEYS, how="semi", nulls_equal=True)
-        .collect()
-    )
-    if not clash.is_empty():
-        raise ValidationError(
-            f"lake: {clash.height} open alerts of this backtest have fingerprints already open"
-            f" in {manager.path} (e.g. {clash.rows()[:3]}); nothing was written. To re-run a"
-            " backtest into the same table pass lake_mode='overwrite' (replaces its contents),"
-            " or write to another path"
-        )
+        try:
+            manager.insert_alerts(chunk)
+        except AlertkitError as exc:
+            if done == 0:
+                raise  # nothing was written: the error says why
+            raise PartialWriteError(
+                f"lake: {done} of {total} chunks committed ({done * chunk_rows} alerts at most)"
+                f" before chunk {done + 1} failed: {exc}. The committed chunks are whole;"
+                " write again with resume=True to add the rest",
+                committed=done,
+                total=total,
+            ) from exc
+        done += 1
+    return int(store.table().version())

@@ -1,6 +1,6 @@
 """Engine mode: every snapshot through the real :class:`~alertkit.engine.DecisionEngine`.
 
-This is the reference the vectorized backtest (:mod:`alertkit.backtest.alert_episodes`) must
+This is the reference the vectorized backtest (:mod:`alertkit.episodes`) must
 reproduce exactly. The engine runs the rules snapshot by snapshot, in time order, keeping its
 trailing-stop peaks, and sends each non-HOLD decision to a :class:`BacktestAlertSink`, an
 in-memory :class:`~alertkit.engine.AlertSink` with the live identity rules (a Delta write per
@@ -38,6 +38,7 @@ from alertkit.alerts import Alert, AlertStatus
 from alertkit.backtest._progress import Progress
 from alertkit.decisions import Decision, DecisionAction
 from alertkit.engine import DecisionEngine
+from alertkit.episodes import QUIET_RESOLVER, resolve_event
 from alertkit.mapping import alert_kind, decision_to_alert, snapshot_identity
 from alertkit.market import PEAK_COLUMN, snapshot_row
 from alertkit.rules import Rule
@@ -47,9 +48,7 @@ from alertkit.snapshot import SNAPSHOT_SCHEMA
 __all__ = [
     "DECISIONS_SCHEMA",
     "ENGINE_PROGRESS_MIN_ROWS",
-    "RESOLVED_BY",
     "BacktestAlertSink",
-    "quiet_note",
     "replay",
 ]
 
@@ -65,19 +64,11 @@ DECISIONS_SCHEMA: Final[dict[str, pl.DataType]] = {
 """``BacktestResult.decisions``: the normalised snapshot, the peak, the decision columns
 (:data:`~alertkit.rules.DECISION_COLUMNS`; ``trigger`` null means HOLD)."""
 
-RESOLVED_BY: Final = "backtest"
-"""Who resolves an alert whose quiet period elapsed (the ``by`` of its resolve event)."""
-
 ENGINE_PROGRESS_MIN_ROWS: Final = 10_000
 _BATCH: Final = 1_000  # snapshots per progress tick
 
 Fingerprint = tuple[str, int | None, str | None]
 _T = TypeVar("_T")
-
-
-def quiet_note(quiet_period: timedelta) -> str:
-    """The note on a quiet-period resolution, e.g. ``trigger quiet for 1 day, 0:00:00``."""
-    return f"trigger quiet for {quiet_period}"
 
 
 class BacktestAlertSink:
@@ -133,18 +124,11 @@ class BacktestAlertSink:
         for fingerprint, alert in list(position.items()):
             assert alert.last_seen_at is not None  # Alert sets it to created_at
             if at - alert.last_seen_at >= self.quiet_period:
+                alert.history.append(
+                    resolve_event(at, alert.status.value, self.quiet_period, QUIET_RESOLVER)
+                )
                 alert.status = AlertStatus.RESOLVED
                 alert.resolved_at = at
-                alert.history.append(
-                    history_event(
-                        at,
-                        "resolve",
-                        AlertStatus.ACTIVE.value,
-                        AlertStatus.RESOLVED,
-                        RESOLVED_BY,
-                        quiet_note(self.quiet_period),
-                    )
-                )
                 del position[fingerprint]
 
     def frame(self) -> pl.DataFrame:

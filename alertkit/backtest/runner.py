@@ -9,7 +9,7 @@
 ``"vectorized"``
     The rules run as polars expressions over the whole history
     (:func:`~alertkit.rules.evaluate_frame`) and alert identity is computed on the frame
-    (:mod:`alertkit.backtest.alert_episodes`): a million snapshots in about a second.
+    (:mod:`alertkit.episodes`): a million snapshots in about a second.
 
 Alert identity is that of the live manager (DOMAIN 6): one alert per open fingerprint
 (trigger id, strategy_id, symbol), later firings counted as its occurrences. Alerts stay open
@@ -45,11 +45,11 @@ from typing import Final, Literal
 import polars as pl
 
 from alertkit.backtest._progress import Progress
-from alertkit.backtest.alert_episodes import alert_episodes, episode_alerts
 from alertkit.backtest.history import HistorySource, load_history
 from alertkit.backtest.lake import MAX_CHUNK_ROWS, LakeMode, write_alerts
 from alertkit.backtest.outcomes import alert_outcomes, summarize
 from alertkit.backtest.replay import DECISIONS_SCHEMA, replay
+from alertkit.episodes import alert_episodes, episode_alerts
 from alertkit.errors import ValidationError
 from alertkit.market import normalize_frame, validate_frame
 from alertkit.rules import Rule, default_rules, evaluate_frame, in_order

@@ -144,6 +144,7 @@ def evaluate_frame(
     rules: Iterable[Rule],
     *,
     order_by: str | None = "as_of",
+    prior_peaks: Mapping[int, float] | None = None,
 ) -> pl.DataFrame: ...
 
 
@@ -153,6 +154,7 @@ def evaluate_frame(
     rules: Iterable[Rule],
     *,
     order_by: str | None = "as_of",
+    prior_peaks: Mapping[int, float] | None = None,
 ) -> pl.LazyFrame: ...
 
 
@@ -161,6 +163,7 @@ def evaluate_frame(
     rules: Iterable[Rule],
     *,
     order_by: str | None = "as_of",
+    prior_peaks: Mapping[int, float] | None = None,
 ) -> pl.DataFrame | pl.LazyFrame:
     """Decide every snapshot of ``frame`` as a fresh engine replaying it in time order would.
 
@@ -173,6 +176,9 @@ def evaluate_frame(
         The rules to run, e.g. :func:`alertkit.rules.default_rules` with a changed threshold.
     order_by
         The time column for the trailing-stop peak; ties keep row order. ``None``: row order.
+    prior_peaks
+        Peaks held from before the frame (``strategy_id -> upl_pct``, a live
+        :class:`~alertkit.peaks.PeakBook`): each position's running maximum starts there.
 
     Returns
     -------
@@ -195,6 +201,11 @@ def evaluate_frame(
             .with_columns(peak_upl_expr([order_by, _ROW_INDEX]))
             .drop(_ROW_INDEX)
         )
+    if prior_peaks:
+        prior = pl.col("strategy_id").replace_strict(
+            list(prior_peaks), list(prior_peaks.values()), default=None, return_dtype=pl.Float64
+        )
+        peaks = peaks.with_columns(pl.max_horizontal(PEAK_COLUMN, prior).alias(PEAK_COLUMN))
     pairs = _trigger_pairs(rules)
     out = (
         peaks.with_columns(_first_match_index(pairs).alias(_MATCH))

@@ -18,9 +18,10 @@ import ipywidgets as w
 import polars as pl
 import traitlets
 
+from alertkit._time import to_utc
 from alertkit.alerts import Transition
 from alertkit.errors import AlertkitError, AlertNotFoundError, InvalidTransitionError
-from alertkit.sync_manager import SyncAlertManager
+from alertkit.sync_manager import SyncAlertManager, sync_manager_of
 from alertkit.widgets._controls import ActionControls, FilterControls
 from alertkit.widgets._query import (
     PAGE_SIZES,
@@ -50,6 +51,13 @@ _DONE: Final = {
 }
 
 
+_DOING: Final = {
+    Transition.ACKNOWLEDGE: "acknowledging",
+    Transition.RESOLVE: "resolving",
+    Transition.DISMISS: "dismissing",
+}
+
+
 def _reason(exc: AlertkitError) -> str:
     if isinstance(exc, InvalidTransitionError):
         terminal = exc.current in ("resolved", "dismissed")
@@ -65,10 +73,11 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     Parameters
     ----------
     manager
-        Whose table the board shows; every action is a call on it.
+        Whose table the board shows: an :class:`~alertkit.AlertManager` or a
+        :class:`~alertkit.SyncAlertManager`; every action is one call on it.
     now
-        Where "now" comes from for ages and "resolved today" (default: ``manager.clock``);
-        pass a fixed time for reproducible notebook output.
+        Where "now" comes from for ages and "resolved today" (default: the manager's clock):
+        a callable, or a fixed datetime for reproducible notebook output.
     user
         Initial value of the "By" field, recorded with each action.
     page_size
@@ -96,16 +105,20 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
 
     def __init__(
         self,
-        manager: SyncAlertManager,
+        manager: object,
         *,
-        now: Callable[[], datetime] | None = None,
+        now: Callable[[], datetime] | datetime | None = None,
         user: str = "",
         page_size: int = PAGE_SIZES[0],
         auto_refresh_s: int = 30,
         **kwargs: Any,
     ) -> None:
-        self.manager = manager
-        self._now = now or manager.clock
+        self.manager: SyncAlertManager = sync_manager_of(manager)
+        if isinstance(now, datetime):
+            fixed = to_utc(now, "now")
+            self._now: Callable[[], datetime] = lambda: fixed
+        else:
+            self._now = now or self.manager.clock
         self._lock = threading.RLock()
         self._quiet = 0
         self.filters = FilterControls.create()
@@ -160,10 +173,12 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                 self._say([f"refreshed{when}: {total:,} alerts match"])
 
     def act(self, action: Transition | str) -> None:
-        """Apply ``action`` to every selected alert through the manager, then refresh.
+        """Apply ``action`` to every selected alert in one manager call (one commit), then
+        refresh. The status line reports what the manager returned.
 
         An alert that cannot take the action (e.g. resolving a dismissed one) is named in
-        the status line; the other selected alerts still get it.
+        the status line; the other selected alerts still get it. While the call runs the
+        action buttons are disabled and the status line says what is being done.
         """
         action = Transition.parse(action, "action")
         with self._lock:
@@ -173,21 +188,30 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                 return
             by = self.controls.user.value.strip() or None
             note = self.controls.note.value.strip() or None
-            done, failed = 0, []
-            for alert_id in ids:
-                try:
-                    self.manager.transition(alert_id, action, by=by, note=note)
-                except AlertkitError as exc:
-                    failed.append(f"could not {action.value} {alert_id}: {_reason(exc)}")
-                else:
-                    done += 1
+            buttons = self.controls.buttons()
+            for button in buttons:
+                button.disabled = True
+            self._say([f"{_DOING[action]} {len(ids)} alerts..."])
+            try:
+                result = self.manager.transition_many(ids, action, by=by, note=note)
+            except AlertkitError as exc:
+                self._say([f"nothing was {_DONE[action]}: {exc}"], error=True)
+                for button in buttons:
+                    button.disabled = False
+                return
+            failed = [
+                f"could not {action.value} {alert_id}: {_reason(exc)}"
+                for alert_id, exc in result.failed.items()
+            ]
             with self._quietly():
                 self.table.selection = []
-                if done:
+                if result.changed:
                     self.controls.note.value = ""
             self.refresh(announce=False)
-            summary = f"{_DONE[action]} {done} of {len(ids)} selected alerts"
+            summary = f"{_DONE[action]} {len(result.changed)} of {len(ids)} selected alerts"
             self._say([summary, *failed], error=bool(failed))
+            for button in buttons:
+                button.disabled = not self.table.selection
 
     def follow_chart(self, chart: Any, selection: str = "pick") -> None:
         """Filter on a chart's point selection, following it as it changes.
@@ -226,7 +250,9 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
 
     def close(self) -> None:
         """Stop auto-refresh and close the board's widgets."""
-        self._ticker.stop()
+        ticker = getattr(self, "_ticker", None)  # absent if __init__ failed early
+        if ticker is not None:
+            ticker.stop()
         for widget in (self.table, self.header, self.status_line, self.detail):
             widget.close()
         super().close()

@@ -1,0 +1,110 @@
+"""The monitoring cycle: a portfolio's snapshots in, the alerts they raise committed at once.
+
+:meth:`SyncAlertManager.run_cycle <alertkit.SyncAlertManager.run_cycle>` takes the positions
+at one instant (or several instants in time order), decides every snapshot vectorized from the
+same rule declarations the engine runs (:func:`alertkit.rules.evaluate_frame`), applies the
+identity rules of :mod:`alertkit.episodes` to the lake's open alerts and commits everything in
+one MERGE (:func:`alertkit.firings.commit_firings`). This module turns the input into the
+decisions frame and the commit into a :class:`CycleResult`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from alertkit._time import to_utc
+from alertkit.alerts import Alert, AlertStatus
+from alertkit.errors import ValidationError
+from alertkit.firings import FiringsCommit
+from alertkit.market import ROW_SCHEMA, SnapshotLike, snapshot_row
+from alertkit.peaks import PeakBook
+from alertkit.rules import Rule, evaluate_frame
+from alertkit.schema import alert_from_row
+
+__all__ = ["CycleInput", "CycleResult", "cycle_decisions", "cycle_result"]
+
+CycleInput = pl.DataFrame | pl.LazyFrame | Sequence[SnapshotLike]
+"""Snapshots of one or more instants: a polars frame, or a sequence of snapshots or dicts."""
+
+
+@dataclass(frozen=True, slots=True)
+class CycleResult:
+    """What one monitoring cycle decided and committed."""
+
+    decisions: pl.DataFrame
+    """Every snapshot, normalised, with the peak and the decision columns (``trigger`` null
+    means HOLD), in time order."""
+    new_alerts: tuple[Alert, ...]
+    """Alerts opened by this cycle (each notified once, after the commit)."""
+    repeats: tuple[Alert, ...]
+    """Open alerts that fired again: their occurrences and ``last_seen_at`` moved."""
+    resolved: tuple[Alert, ...]
+    """Alerts the quiet period resolved in this cycle."""
+    version: int | None
+    """The table version of the cycle's commit; None when nothing fired or resolved."""
+
+    def summary(self) -> str:
+        """One line, e.g. ``200 snapshots: 12 new, 30 repeats, 4 resolved (version 17)``."""
+        text = (
+            f"{self.decisions.height} snapshots: {len(self.new_alerts)} new,"
+            f" {len(self.repeats)} repeats, {len(self.resolved)} resolved"
+        )
+        return text + (f" (version {self.version})" if self.version is not None else "")
+
+
+def cycle_decisions(
+    snapshots: CycleInput,
+    *,
+    at: datetime | None,
+    rules: Iterable[Rule],
+    peaks: PeakBook,
+    now: datetime,
+) -> pl.DataFrame:
+    """Decide every snapshot, in time order, with peaks carried over from ``peaks``.
+
+    Snapshots without ``as_of`` are taken at ``at``, else at ``now``; the peaks are updated.
+    """
+    frame = _as_frame(snapshots)
+    when = to_utc(at, "at") if at is not None else now
+    frame = frame.with_columns(pl.col("as_of").fill_null(pl.lit(when, ROW_SCHEMA["as_of"])))
+    # Stable: the snapshots of one instant keep their given order.
+    frame = frame.sort("as_of", maintain_order=True)
+    decided = evaluate_frame(frame, rules, order_by=None, prior_peaks=peaks.prior())
+    peaks.observe_frame(decided)
+    return decided
+
+
+def cycle_result(decisions: pl.DataFrame, commit: FiringsCommit) -> CycleResult:
+    """The :class:`CycleResult` of a committed cycle."""
+    new = [alert_from_row(r) for r in commit.new.iter_rows(named=True)]
+    continued = [alert_from_row(r) for r in commit.continued.iter_rows(named=True)]
+    return CycleResult(
+        decisions=decisions,
+        new_alerts=tuple(new),
+        repeats=tuple(a for a in continued if a.alert_id in commit.repeated),
+        resolved=tuple(a for a in new + continued if a.status is AlertStatus.RESOLVED),
+        version=commit.version,
+    )
+
+
+def _as_frame(snapshots: CycleInput) -> pl.DataFrame:
+    if isinstance(snapshots, pl.LazyFrame):
+        snapshots = snapshots.collect()
+    if isinstance(snapshots, pl.DataFrame):
+        frame = snapshots
+    elif isinstance(snapshots, Sequence) and not isinstance(snapshots, str | bytes):
+        rows: list[dict[str, Any]] = [dict(snapshot_row(s)) for s in snapshots]
+        frame = pl.DataFrame(rows, schema=dict(ROW_SCHEMA))
+    else:
+        raise ValidationError(
+            "snapshots: expected a polars DataFrame or LazyFrame, or a sequence of snapshots"
+            f" or dicts, got {type(snapshots).__name__}"
+        )
+    if "as_of" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, ROW_SCHEMA["as_of"]).alias("as_of"))
+    return frame
