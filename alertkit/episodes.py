@@ -147,7 +147,9 @@ def alert_episodes(
     previous_firing = pl.col("as_of").shift(1)
     opens = previous_firing.is_null()
     if quiet_period is not None:
-        opens = opens | (pl.col("previous_snapshot") >= previous_firing + quiet_period)
+        # No known snapshot before (a seed, or a position's first row) never reopens.
+        reopens = (pl.col("previous_snapshot") >= previous_firing + quiet_period).fill_null(False)
+        opens = opens | reopens
     # Grouping by category codes rather than strings: the same groups, hashed faster.
     codes = {"__trigger": "trigger", "__symbol": "symbol"}
     keys = [*codes, "strategy_id"]
