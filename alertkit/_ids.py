@@ -20,8 +20,14 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from alertkit.errors import ValidationError
+
 __all__ = [
     "ALERT_ID_PATTERN",
+    "ALERT_ID_REGEX",
+    "ID_TIME_MAX",
+    "ID_TIME_MIN",
+    "check_id_time",
     "created_date_of",
     "deterministic_alert_id",
     "deterministic_alert_ids",
@@ -29,16 +35,45 @@ __all__ = [
     "new_alert_ids",
 ]
 
-ALERT_ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+_ID_BODY: Final = r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}"
+# \A and \Z, not ^ and $: Python's $ also matches before a trailing newline ("id\n").
+ALERT_ID_PATTERN: Final = re.compile(rf"\A{_ID_BODY}\Z")
 """Ids alertkit accepts from users: letters, digits and ``._:-``, at most 128 characters.
-Anything else (quotes, spaces, predicate text) can never name a stored alert."""
+Anything else (quotes, spaces, predicate text, a trailing newline) can never name a stored
+alert. ``ALERT_ID_PATTERN.match`` checks the whole string."""
+ALERT_ID_REGEX: Final = rf"^{_ID_BODY}$"
+"""The same pattern for polars (Rust's ``$`` matches only at the very end of the text)."""
 
-_UUID7: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+_UUID7: Final = re.compile(
+    r"\A[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z"
+)
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+ID_TIME_MIN: Final = _EPOCH
+"""The earliest ``created_at`` an alert id can encode (a UUIDv7 counts milliseconds from it)."""
+ID_TIME_MAX: Final = datetime.max.replace(tzinfo=UTC)
+"""The latest: Python's own limit (9999-12-31 23:59:59.999999 UTC), far inside UUIDv7's."""
+
+
+def check_id_time(value: datetime, name: str = "created_at") -> datetime:
+    """``value`` (aware) if an alert id can encode it, else :class:`ValidationError` naming
+    the supported range."""
+    if value < ID_TIME_MIN:
+        raise ValidationError(
+            f"{name}: expected an instant from {ID_TIME_MIN:%Y-%m-%d %H:%M:%S} to"
+            f" {ID_TIME_MAX:%Y-%m-%d %H:%M:%S.%f} UTC (the range alert ids can encode),"
+            f" got {value.isoformat()}"
+        )
+    return value
 
 
 def new_alert_id(created_at: datetime) -> str:
-    """A fresh UUIDv7 string whose timestamp is ``created_at`` (aware UTC)."""
-    millis = int(created_at.timestamp() * 1000) & ((1 << 48) - 1)
+    """A fresh UUIDv7 string whose timestamp is ``created_at`` (aware UTC).
+
+    Raises :class:`ValidationError` for an instant before 1970 (see :func:`check_id_time`).
+    """
+    # Integer arithmetic: a float timestamp rounds 9999-12-31 23:59:59.999999 up to year 10000.
+    millis = (check_id_time(created_at) - _EPOCH) // timedelta(milliseconds=1)
     rand = int.from_bytes(os.urandom(10), "big")  # 80 random bits, 74 of them used
     value = (millis << 80) | (0x7 << 76) | ((rand >> 68) & 0xFFF) << 64
     value |= (0b10 << 62) | (rand & ((1 << 62) - 1))
@@ -50,7 +85,10 @@ def created_date_of(alert_id: str) -> date | None:
     if not _UUID7.match(alert_id):
         return None
     millis = int(alert_id[:8] + alert_id[9:13], 16)
-    return datetime.fromtimestamp(millis / 1000, UTC).date()
+    try:
+        return (_EPOCH + timedelta(milliseconds=millis)).date()
+    except OverflowError:  # beyond year 9999: not an id alertkit minted
+        return None
 
 
 def new_alert_ids(created_at: pl.Series, seed: int | None = None) -> pl.Series:
@@ -80,7 +118,6 @@ _HEX: Final = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 # -- deterministic ids (backtests) --------------------------------------------------------------
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ID_KEY_SEPARATOR: Final = "\x1f"
 
 

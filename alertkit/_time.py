@@ -24,6 +24,13 @@ def to_utc(value: datetime, field: str) -> datetime:
     """
     if not isinstance(value, datetime):
         raise ValidationError(f"{field}: expected a datetime, got {type(value).__name__} {value!r}")
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        value = value.astimezone()  # interpret as local time
-    return value.astimezone(UTC)
+    try:
+        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+            value = value.astimezone()  # interpret as local time
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError, OSError):
+        # Year 1 or 9999 in local time can fall outside datetime's range once in UTC.
+        raise ValidationError(
+            f"{field}: expected an instant between 0001-01-01 and 9999-12-31 UTC, got"
+            f" {value.isoformat()} ({'local time' if value.tzinfo is None else value.tzinfo})"
+        ) from None
