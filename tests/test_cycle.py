@@ -134,7 +134,7 @@ def test_a_sequence_of_snapshot_dicts_is_a_cycle_too(lake: str) -> None:
     rows = book(3).drop("as_of").to_dicts()
     result = manager.run_cycle(rows, at=T)
     assert [a.created_at for a in result.new_alerts] == [T] * 3
-    with pytest.raises(TypeError, match="expected an alertkit.AlertManager, SyncAlertManager"):
+    with pytest.raises(TypeError, match=r"expected an alertkit\.AlertManager, SyncAlertManager"):
         DecisionEngine(alert_manager="data/lake/alerts")
 
 

@@ -250,11 +250,14 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
 
     def close(self) -> None:
         """Stop auto-refresh and close the board's widgets."""
-        ticker = getattr(self, "_ticker", None)  # absent if __init__ failed early
+        # Each part may be absent when __init__ failed early (close also runs from __del__).
+        ticker = getattr(self, "_ticker", None)
         if ticker is not None:
             ticker.stop()
-        for widget in (self.table, self.header, self.status_line, self.detail):
-            widget.close()
+        for name in ("table", "header", "status_line", "detail"):
+            widget = getattr(self, name, None)
+            if widget is not None:
+                widget.close()
         super().close()
 
     # -- reacting to the widgets ------------------------------------------------------------
