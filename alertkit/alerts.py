@@ -10,17 +10,24 @@ Lifecycle (DOMAIN 6)::
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import auto
+from types import MappingProxyType
 from typing import Any, Final
 
 from alertkit._enums import LowerStrEnum
-from alertkit._ids import ALERT_ID_PATTERN
+from alertkit._events import check_history
+from alertkit._ids import ALERT_ID_PATTERN, check_id_time
+from alertkit._text import TextRule
 from alertkit._time import to_utc
 from alertkit.errors import InvalidTransitionError, ValidationError
 
 __all__ = [
+    "MAX_QUERY_LIMIT",
+    "MAX_TEXT",
+    "TEXT_RULES",
     "Alert",
     "AlertQuery",
     "AlertSeverity",
@@ -33,7 +40,23 @@ __all__ = [
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
 MAX_TEXT: Final = 10_000
-"""Longest title or message accepted; alerts are notifications, not documents."""
+"""Longest title, message, rule, symbol or engine rule accepted (characters); alerts are
+notifications, not documents."""
+MAX_QUERY_LIMIT: Final = 2**32 - 1
+"""Largest ``AlertQuery.limit``: the most rows a polars query can return (a 32-bit row index)."""
+
+TEXT_RULES: Final[Mapping[str, TextRule]] = MappingProxyType(
+    {
+        "alert_id": TextRule(max_chars=128),  # and ALERT_ID_PATTERN
+        "title": TextRule(max_chars=MAX_TEXT),
+        "message": TextRule(blank=True, max_chars=MAX_TEXT),
+        "rule": TextRule(max_chars=MAX_TEXT),
+        "symbol": TextRule(nullable=True, max_chars=MAX_TEXT),
+        "engine_rule": TextRule(nullable=True, max_chars=MAX_TEXT),
+    }
+)
+"""The text fields of :class:`Alert` and what each accepts. The bulk-insert frame check
+(:func:`alertkit.schema.check_alert_frame`) applies the same rules to its columns."""
 
 
 class AlertType(LowerStrEnum):
@@ -86,16 +109,6 @@ def next_status(alert_id: str, current: AlertStatus, action: Transition) -> Aler
         raise InvalidTransitionError(alert_id, current.value, action.value) from None
 
 
-def _require_text(value: object, name: str, *, allow_empty: bool = False) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(f"{name}: expected a str, got {type(value).__name__} {value!r}")
-    if not allow_empty and not value.strip():
-        raise ValidationError(f"{name}: expected a non-empty string, got {value!r}")
-    if len(value) > MAX_TEXT:
-        raise ValidationError(f"{name}: expected at most {MAX_TEXT} characters, got {len(value)}")
-    return value
-
-
 def _optional_strategy_id(value: object) -> int | None:
     if value is None:
         return None
@@ -120,6 +133,13 @@ class Alert:
     (what ``datetime.now()`` returns) and converted to UTC. Enum fields accept members or
     their names in any case. ``occurrences`` and ``last_seen_at`` count repeat firings of the
     same fingerprint (``rule``, ``strategy_id``, ``symbol``) while the alert stays open.
+
+    Refused with :class:`~alertkit.errors.ValidationError` naming the field: text that breaks
+    :data:`TEXT_RULES` (empty where it must not be, over :data:`MAX_TEXT` characters, or
+    holding a lone surrogate, which is not UTF-8), an ``alert_id`` outside
+    ``ALERT_ID_PATTERN``, a ``created_at`` before 1970 (alert ids cannot encode it), a
+    non-finite ``rule_priority``, timestamps that disagree with the status, and ``history``
+    events not in the stored form (see :mod:`alertkit._events`).
 
     Examples
     --------
@@ -153,7 +173,8 @@ class Alert:
     history: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.alert_id = _require_text(self.alert_id, "alert_id")
+        for name, rule in TEXT_RULES.items():
+            setattr(self, name, rule.check(getattr(self, name), name))
         if not ALERT_ID_PATTERN.match(self.alert_id):
             raise ValidationError(
                 "alert_id: expected 1-128 letters, digits or '._:-' starting with a letter or"
@@ -162,17 +183,12 @@ class Alert:
         self.type = AlertType.parse(self.type, "type")
         self.severity = AlertSeverity.parse(self.severity, "severity")
         self.status = AlertStatus.parse(self.status, "status")
-        self.title = _require_text(self.title, "title")
-        self.message = _require_text(self.message, "message", allow_empty=True)
-        self.rule = _require_text(self.rule, "rule")
-        if self.symbol is not None:
-            self.symbol = _require_text(self.symbol, "symbol")
         self.strategy_id = _optional_strategy_id(self.strategy_id)
         if not isinstance(self.metadata, dict):
             raise ValidationError(
                 f"metadata: expected a dict, got {type(self.metadata).__name__} {self.metadata!r}"
             )
-        self.created_at = to_utc(self.created_at, "created_at")
+        self.created_at = check_id_time(to_utc(self.created_at, "created_at"))
         self.acknowledged_at = _optional_utc(self.acknowledged_at, "acknowledged_at")
         self.resolved_at = _optional_utc(self.resolved_at, "resolved_at")
         self.last_seen_at = _optional_utc(self.last_seen_at, "last_seen_at") or self.created_at
@@ -186,6 +202,7 @@ class Alert:
             raise ValidationError(
                 f"rule_priority: expected a finite number or None, got {self.rule_priority!r}"
             )
+        self.history = check_history(self.history)
         self._check_timestamps_agree_with_status()
 
     def _check_timestamps_agree_with_status(self) -> None:
@@ -231,10 +248,10 @@ class AlertQuery:
     limit: int = 100
 
     def __post_init__(self) -> None:
-        if self.symbol is not None and not isinstance(self.symbol, str):
-            raise ValidationError(
-                f"symbol: expected a str or None, got {type(self.symbol).__name__} {self.symbol!r}"
-            )
+        # Any text, "" included, is a filter; but a lone surrogate could never match.
+        self.symbol = TextRule(nullable=True, blank=True, max_chars=MAX_TEXT).check(
+            self.symbol, "symbol"
+        )
         self.strategy_id = _optional_strategy_id(self.strategy_id)
         if self.status is not None:
             self.status = AlertStatus.parse(self.status, "status")
@@ -259,5 +276,11 @@ class AlertQuery:
                 f"start_time: expected <= end_time, got start_time={self.start_time.isoformat()}"
                 f" > end_time={self.end_time.isoformat()}"
             )
-        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit <= 0:
-            raise ValidationError(f"limit: expected a positive int, got {self.limit!r}")
+        if (
+            isinstance(self.limit, bool)
+            or not isinstance(self.limit, int)
+            or not 0 < self.limit <= MAX_QUERY_LIMIT
+        ):
+            raise ValidationError(
+                f"limit: expected a positive int up to {MAX_QUERY_LIMIT}, got {self.limit!r}"
+            )

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import numpy as np
+import polars as pl
 import pytest
 
 from alertkit import MetadataError
-from alertkit._json import MAX_METADATA_BYTES, dumps_metadata
+from alertkit._json import MAX_METADATA_BYTES, dumps_metadata, metadata_column_problems
 
 
 def test_rich_values_encode_exactly() -> None:
@@ -36,6 +37,13 @@ def test_rich_values_encode_exactly() -> None:
     }
 
 
+def _nested(depth: int) -> dict[str, object]:
+    value: dict[str, object] = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
 @pytest.mark.parametrize(
     ("meta", "message"),
     [
@@ -50,9 +58,62 @@ def test_rich_values_encode_exactly() -> None:
             {"x": "a" * MAX_METADATA_BYTES},
             "metadata: expected at most 65536 bytes of JSON, got 65544",
         ),
+        (
+            {"x": "ok \udcff"},
+            "metadata['x']: expected a string of valid Unicode, got a lone surrogate '\\udcff'"
+            " at position 3 (not storable as UTF-8)",
+        ),
+        (
+            {"x": {"\ud800": 1}},
+            "metadata['x']: expected keys of valid Unicode, got a lone surrogate '\\ud800'",
+        ),
+        (_nested(65), "metadata" + "['a']" * 11 + "['...: expected at most 64 levels of nested"),
+        (_nested(990), "metadata" + "['a']" * 11 + "['...: expected at most 64 levels of nested"),
     ],
 )
 def test_unencodable_metadata_is_a_clear_error(meta: dict[str, object], message: str) -> None:
     with pytest.raises(MetadataError) as info:
         dumps_metadata(meta)
     assert str(info.value).startswith(message)
+
+
+def test_64_levels_are_stored() -> None:
+    assert json.loads(dumps_metadata(_nested(64))) == _nested(64)
+
+
+@pytest.mark.parametrize(
+    ("texts", "problems"),
+    [
+        (['{"a": 1}', ' {"b": [1, {"c": null}]} ', "{}", '{"r":"\\ud83d\\ude80"}'], {}),
+        ([None, "null"], {"metadata is null": 1, "metadata is not a JSON object": 1}),
+        (
+            ['{"a":1}', "[1]", '"s"'],
+            {"metadata is not a JSON object (first: a JSON list)": 2},
+        ),
+        (
+            ['{"a":"\\udcff"}'],
+            {
+                "metadata holds a value alertkit refuses (first: metadata['a']: expected a string"
+                " of valid Unicode, got a lone surrogate '\\udcff' at position 0 (not storable as"
+                " UTF-8))": 1
+            },
+        ),
+        (
+            ['{"a":' * 1500 + "1" + "}" * 1500],
+            {"metadata is nested too deeply (first: more than 64 levels)": 1},
+        ),
+        (
+            ['{"a":1e999}', "{'a': 1}"],
+            {
+                "metadata holds a value alertkit refuses (first: metadata['a']: expected a finite"
+                " number, got inf)": 1,
+                "metadata is not valid JSON (first: Expecting property name enclosed in double"
+                " quotes: line 1 column 2 (char 1))": 1,
+            },
+        ),
+    ],
+)
+def test_a_column_of_metadata_is_held_to_the_same_rules(
+    texts: list[str | None], problems: dict[str, int]
+) -> None:
+    assert metadata_column_problems(pl.Series("metadata", texts, dtype=pl.String)) == problems
