@@ -12,7 +12,10 @@ per-snapshot engine and the vectorized backtest see identical values:
 - values in a detectably wrong unit are refused with :class:`ValidationError`:
   ``iv_percentile`` outside [0, 1] (a 0-100 source not converted) and
   ``|underlying_change_1h| >= 1`` (a percent, not a fraction); so is an unknown
-  ``strategy_type``, which would otherwise silently disable the type-specific rules.
+  ``strategy_type``, which would otherwise silently disable the type-specific rules;
+- an infinite float anywhere (``upl_pct=inf`` would fire the trailing stop at once and, as
+  the position's peak, on every later snapshot) is refused the same way, and so is text
+  holding a lone surrogate (not UTF-8, so no alert could carry it).
 
 ``market_data`` keys (the seed's names on the left, DOMAIN 3 columns on the right)::
 
@@ -39,9 +42,12 @@ from typing import Any, Final, TypeAlias
 
 import polars as pl
 
+from alertkit._text import check_unicode
 from alertkit._time import to_utc
 from alertkit.errors import ValidationError
 from alertkit.snapshot import (
+    FINITE,
+    FLOAT_COLUMNS,
     SNAPSHOT_SCHEMA,
     STRATEGY_TYPES,
     UNIT_RANGES,
@@ -159,8 +165,11 @@ def _coerce(name: str, value: Any) -> Any:
     if name in _FLOATS:
         if isinstance(value, bool) or not isinstance(value, Real):
             raise ValidationError(f"{name}: expected a number or None, got {value!r}")
-        number = float(value)
-        return None if math.isnan(number) else number
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond float range
+            raise ValidationError(f"{name}: expected {FINITE}, got {value!r}") from None
+        return None if math.isnan(number) else number  # infinities: see _check_row
     if name in _INTS:
         if isinstance(value, bool) or not isinstance(value, Integral):
             raise ValidationError(f"{name}: expected an int or None, got {value!r}")
@@ -168,7 +177,7 @@ def _coerce(name: str, value: Any) -> Any:
     if name in _STRINGS:
         if not isinstance(value, str):
             raise ValidationError(f"{name}: expected a str or None, got {value!r}")
-        return value
+        return check_unicode(value, name)
     if name == "as_of":
         return to_utc(value, "as_of")
     if name == "expiry":
@@ -280,26 +289,33 @@ def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> None:
         Naming the column, how many rows are wrong, and the first wrong value.
     """
     kind = pl.col("strategy_type")
-    checks = {
-        "strategy_type": (
+    # (column, rows that break the rule, what was expected), reported in this order.
+    checks = [(name, pl.col(name).is_infinite(), FINITE) for name in FLOAT_COLUMNS]
+    checks.append(
+        (
+            "strategy_type",
             kind.is_not_null() & ~kind.is_in(sorted(STRATEGY_TYPES)),
             f"one of {', '.join(sorted(STRATEGY_TYPES))}",
         )
-    }
+    )
     for name, low, high, inclusive, meaning in UNIT_RANGES:
         inside = pl.col(name).is_between(low, high, closed="both" if inclusive else "none")
-        checks[name] = (pl.col(name).is_not_null() & ~inside, meaning)
+        checks.append((name, pl.col(name).is_not_null() & ~inside, meaning))
     found = (
         frame.lazy()
         .select(
-            *(mask.sum().alias(f"{name}.count") for name, (mask, _) in checks.items()),
-            *(pl.col(name).filter(mask).first().alias(name) for name, (mask, _) in checks.items()),
+            *(mask.sum().alias(f"{i}.count") for i, (_, mask, _) in enumerate(checks)),
+            *(
+                pl.col(name).filter(mask).first().alias(f"{i}.first")
+                for i, (name, mask, _) in enumerate(checks)
+            ),
         )
         .collect()
+        .row(0, named=True)
     )
-    for name, (_, meaning) in checks.items():
-        count = found[f"{name}.count"][0]
+    for i, (name, _, meaning) in enumerate(checks):
+        count = found[f"{i}.count"]
         if count:
             raise ValidationError(
-                f"{name}: expected {meaning}, got {found[name][0]!r} (in {count} rows)"
+                f"{name}: expected {meaning}, got {found[f'{i}.first']!r} (in {count} rows)"
             )

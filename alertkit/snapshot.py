@@ -13,10 +13,19 @@ from typing import Any, Final
 
 import polars as pl
 
+from alertkit._text import check_unicode
 from alertkit._time import to_utc
 from alertkit.errors import ValidationError
 
-__all__ = ["SNAPSHOT_SCHEMA", "STRATEGY_TYPES", "UNIT_RANGES", "PositionSnapshot", "check_units"]
+__all__ = [
+    "FINITE",
+    "FLOAT_COLUMNS",
+    "SNAPSHOT_SCHEMA",
+    "STRATEGY_TYPES",
+    "UNIT_RANGES",
+    "PositionSnapshot",
+    "check_units",
+]
 
 SNAPSHOT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "as_of": pl.Datetime("us", "UTC"),
@@ -55,6 +64,10 @@ STRATEGY_TYPES: Final = frozenset(
     }
 )
 
+FLOAT_COLUMNS: Final = tuple(
+    name for name, dtype in SNAPSHOT_SCHEMA.items() if dtype == pl.Float64()
+)
+
 # Valid ranges, inclusive flags, and what a value outside them most likely means. One table
 # for the model, the engine's row check and the frame check, so all refuse the same values.
 UNIT_RANGES: Final = (
@@ -63,8 +76,17 @@ UNIT_RANGES: Final = (
 )
 
 
+FINITE: Final = "a finite number or None (an infinity is never a real input)"
+"""What every float input must be. NaN means "unknown" and becomes None; an infinity would
+fire rules at once and, kept as a trailing-stop peak, fire one on every later snapshot."""
+
+
 def check_units(values: dict[str, Any]) -> None:
-    """Raise ValidationError for a value in a detectably wrong unit (see UNIT_RANGES)."""
+    """Raise ValidationError for an infinite float in ``values`` or a value in a detectably
+    wrong unit (see UNIT_RANGES)."""
+    for name, value in values.items():
+        if isinstance(value, float) and math.isinf(value):
+            raise ValidationError(f"{name}: expected {FINITE}, got {value!r}")
     for name, low, high, inclusive, meaning in UNIT_RANGES:
         value = values.get(name)
         if value is None:
@@ -72,11 +94,6 @@ def check_units(values: dict[str, Any]) -> None:
         inside = low <= value <= high if inclusive else low < value < high
         if not inside:
             raise ValidationError(f"{name}: expected {meaning}, got {value!r}")
-
-
-_FLOAT_FIELDS: Final = tuple(
-    name for name, dtype in SNAPSHOT_SCHEMA.items() if dtype == pl.Float64()
-)
 
 
 @dataclass(slots=True)
@@ -114,26 +131,29 @@ class PositionSnapshot:
             raise ValidationError(f"strategy_id: expected an int, got {self.strategy_id!r}")
         if not isinstance(self.symbol, str) or not self.symbol:
             raise ValidationError(f"symbol: expected a non-empty str, got {self.symbol!r}")
+        check_unicode(self.symbol, "symbol")
         if self.strategy_type not in STRATEGY_TYPES:
             raise ValidationError(
                 f"strategy_type: expected one of {', '.join(sorted(STRATEGY_TYPES))},"
                 f" got {self.strategy_type!r}"
             )
-        for name in _FLOAT_FIELDS:
+        for name in FLOAT_COLUMNS:
             value = getattr(self, name)
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValidationError(f"{name}: expected a number or None, got {value!r}")
-            if math.isnan(value):  # NaN is how some feeds say "unknown"
-                setattr(self, name, None)
-            else:
-                setattr(self, name, float(value))
+            try:
+                number = float(value)
+            except OverflowError:  # an int beyond float range
+                raise ValidationError(f"{name}: expected {FINITE}, got {value!r}") from None
+            # NaN is how some feeds say "unknown"
+            setattr(self, name, None if math.isnan(number) else number)
         if self.upl_pct is None and self.unrealized_pnl is not None and self.entry_price:
             self.upl_pct = self.unrealized_pnl / self.entry_price if self.entry_price > 0 else None
         if self.dte is None and self.expiry is not None:
             self.dte = (self.expiry - self.as_of.date()).days
-        check_units({name: getattr(self, name) for name, *_ in UNIT_RANGES})
+        check_units({name: getattr(self, name) for name in FLOAT_COLUMNS})
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot as a plain dict keyed by ``SNAPSHOT_SCHEMA`` column names."""
