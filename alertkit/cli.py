@@ -1,6 +1,6 @@
 """The ``alertkit`` console command: the demo job and day-to-day operations on a lake.
 
-alertkit demo                       run the example job into data/lake/alerts
+alertkit demo                       run the example job into its own lake, data/lake/demo_alerts
 alertkit list [--status S] ...      the board, newest first
 alertkit show ID | history ID       one alert, or its transitions
 alertkit ack|resolve|dismiss ID [--by NAME] [--note TEXT]
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from alertkit._text import check_free_text, check_unicode
 from alertkit.alerts import AlertQuery
 from alertkit.errors import AlertkitError
 from alertkit.query import scan_transitions
@@ -58,8 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--lake",
-        default=DEFAULT_LAKE_PATH,
-        help=f"alerts table path or URI (default {DEFAULT_LAKE_PATH})",
+        default=None,  # resolved in main: the demo has a lake of its own
+        help=f"alerts table path or URI (default {DEFAULT_LAKE_PATH}; demo: its own lake)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run the example job into the lake and print the board")
@@ -85,7 +86,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Refuse, before anything is opened, arguments no table operation could use: text that
+    is not valid Unicode (a non-UTF-8 byte on the command line becomes a lone surrogate)."""
+    check_unicode(args.lake, "--lake")
+    for name in ("by", "note"):
+        check_free_text(getattr(args, name, None), f"--{name}")
+    for name in ("alert_id", "status", "symbol", "severity"):
+        value = getattr(args, name, None)
+        if value is not None:
+            check_unicode(value, name if name == "alert_id" else f"--{name}")
+
+
 def _run(args: argparse.Namespace) -> None:
+    _check_arguments(args)
     if args.command == "demo":
         from alertkit.demo import run_demo
 
@@ -100,7 +114,7 @@ def _run(args: argparse.Namespace) -> None:
             )
         )
         if alerts:
-            print_board(pl.DataFrame([alert_to_row(a) for a in alerts]), rows=args.limit)
+            print_board(pl.DataFrame([alert_to_row(a) for a in alerts]), rows=len(alerts))
         else:
             print("no alerts match these filters")
     elif args.command == "show":
@@ -129,6 +143,13 @@ def _run(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status (2 for alertkit errors)."""
     args = _parser().parse_args(argv)
+    if args.lake is None:
+        if args.command == "demo":
+            from alertkit.demo import DEMO_LAKE_PATH
+
+            args.lake = DEMO_LAKE_PATH
+        else:
+            args.lake = DEFAULT_LAKE_PATH
     try:
         _run(args)
     except AlertkitError as exc:

@@ -2,7 +2,10 @@
 
 1. :func:`~alertkit.backtest.synthetic_history` with its defaults (160 positions, seed 7);
 2. :func:`~alertkit.backtest.run_backtest`, vectorized, alerts auto-resolved after a quiet
-   day, written to the lake with ``lake_mode="overwrite"`` so that a re-run starts afresh;
+   day, written to the demo's own lake (:data:`DEMO_LAKE_PATH`, not the ``data/lake/alerts``
+   that the managers, the CLI and the board default to), replacing its contents so that a
+   re-run starts afresh. A table holding any alert the demo did not write is refused, so
+   ``--lake`` pointed at real alerts cannot replace them with synthetic ones;
 3. three of the newest open alerts walked through their lifecycle by the
    :class:`~alertkit.SyncAlertManager` (acknowledged, resolved with a note, dismissed), at
    fixed instants after the history's end, so the output is the same on every run;
@@ -11,27 +14,43 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Final
 
 import polars as pl
+from deltalake import DeltaTable
 
 from alertkit.alerts import Alert
 from alertkit.backtest import BacktestResult, run_backtest, synthetic_history
+from alertkit.backtest.lake import write_alerts
+from alertkit.errors import ValidationError
 from alertkit.sync_manager import SyncAlertManager
 
-__all__ = ["QUIET_PERIOD", "run_demo"]
+__all__ = ["DEMO_LAKE_PATH", "QUIET_PERIOD", "run_demo"]
 
 QUIET_PERIOD: Final = timedelta(days=1)
+DEMO_LAKE_PATH: Final = "data/lake/demo_alerts"
+"""Where ``alertkit demo`` writes: a lake of its own, never the default alerts table."""
 
 
-def run_demo(lake: str) -> BacktestResult:
-    """Run the demo job into the alerts table at ``lake``; returns the backtest's result."""
+def run_demo(lake: str | Path = DEMO_LAKE_PATH) -> BacktestResult:
+    """Run the demo job into the alerts table at ``lake``; returns the backtest's result.
+
+    Raises
+    ------
+    ValidationError
+        ``lake`` holds alerts this demo did not write (nothing is written).
+    """
     from alertkit.cli import print_board
 
     history = synthetic_history()
-    result = run_backtest(history, quiet_period=QUIET_PERIOD, lake=lake, lake_mode="overwrite")
+    result = run_backtest(history, quiet_period=QUIET_PERIOD)
+    _refuse_foreign_alerts(lake, result.alerts)
+    version = write_alerts(result.alerts, lake, mode="overwrite")
+    result = dataclasses.replace(result, lake_version=version)
     alerts = result.alerts
     resolved = alerts.filter(pl.col("status") == "resolved").height
     first: datetime
@@ -86,3 +105,21 @@ def run_demo(lake: str) -> BacktestResult:
     )
     print_board(manager.board(), rows=15)
     return result
+
+
+def _refuse_foreign_alerts(lake: str | Path, alerts: pl.DataFrame) -> None:
+    """Refuse a table holding any alert the demo would not write: the demo replaces its
+    lake's contents, which must never be someone's real alerts."""
+    uri = str(lake)
+    if not DeltaTable.is_deltatable(uri):
+        return  # nothing there yet (or not a table: writing will say so)
+    stored = SyncAlertManager(uri, maintain_every=0).scan_alerts().select("alert_id")
+    foreign = stored.join(alerts.lazy().select("alert_id"), on="alert_id", how="anti")
+    found = foreign.collect()
+    if not found.is_empty():
+        raise ValidationError(
+            f"lake: {uri} holds {found.height} alerts the demo did not write (e.g."
+            f" {found['alert_id'][0]!r}); the demo replaces its lake's contents, so it writes"
+            f" only to a new table or to one it wrote before. Run it without --lake (it uses"
+            f" {DEMO_LAKE_PATH}) or give it another path"
+        )
