@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +15,29 @@ from deltalake import DeltaTable
 
 from alertkit import (
     AlertkitError,
+    AlertManager,
     AlertNotFoundError,
     AlertQuery,
     Decision,
+    DecisionEngine,
     MetadataError,
     SchemaMismatchError,
     StoreError,
     SyncAlertManager,
     TableNotFoundError,
     ValidationError,
+    cli,
 )
 from alertkit.mapping import decision_to_alert
-from alertkit.schema import alerts_to_frame
+from alertkit.query import scan_transitions
+from alertkit.rules import default_rules, evaluate_frame
+from alertkit.schema import ALERT_SCHEMA, alerts_to_frame
 from conftest import close_now, position
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+INF = float("inf")
+LONE = "\udcff"  # what a non-UTF-8 byte on the command line decodes to (surrogateescape)
+INFINITE = "expected a finite number or None (an infinity is never a real input), got "
 
 
 def _frame_without(column: str) -> pl.DataFrame:
@@ -40,6 +50,59 @@ def _frame_with(**values: Any) -> pl.DataFrame:
     alert = decision_to_alert(close_now(), position("IWM", 99), NOW)
     assert alert is not None
     return alerts_to_frame([alert]).with_columns(**{k: pl.lit(v) for k, v in values.items()})
+
+
+def _frame_set(**values: Any) -> pl.DataFrame:
+    """One valid alert row with some columns replaced (typed as the table, nulls included)."""
+    return _frame_with().with_columns(
+        **{k: pl.lit(v, dtype=ALERT_SCHEMA[k]) for k, v in values.items()}
+    )
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+def _containing_itself() -> dict[str, Any]:
+    loop: dict[str, Any] = {"x": 1}
+    loop["me"] = loop
+    return loop
+
+
+def _evaluate(
+    m: SyncAlertManager, snapshot: dict[str, Any], market_data: dict[str, Any] | None = None
+) -> object:
+    """The engine, with an alert manager on the same lake attached."""
+    engine = DecisionEngine(alert_manager=AlertManager(m.path, maintain_every=0))
+    return asyncio.run(engine.evaluate(snapshot, market_data))
+
+
+def _snapshot(**values: Any) -> dict[str, Any]:
+    return {
+        "as_of": NOW,
+        "strategy_id": 7,
+        "symbol": "QQQ",
+        "strategy_type": "iron_condor",
+        "upl_pct": 0.1,
+        "dte": 30,
+        **values,
+    }
+
+
+def _history_with(column: str, value: float, row: int = 3) -> pl.DataFrame:
+    history = _history()
+    return history.with_columns(
+        pl.when(pl.int_range(pl.len()) == row).then(value).otherwise(pl.col(column)).alias(column)
+    )
+
+
+def _backtest(m: SyncAlertManager, history: pl.DataFrame, mode: str = "vectorized") -> object:
+    from alertkit.backtest import run_backtest
+
+    return run_backtest(history, lake=m.path, mode=mode, progress=False)  # type: ignore[arg-type]
 
 
 Case = Callable[[SyncAlertManager, str], object]
@@ -157,7 +220,7 @@ CASES: list[tuple[str, Case, type[Exception], str]] = [
         "limit zero",
         lambda m, a: m.query_alerts(AlertQuery(limit=0)),
         ValidationError,
-        "limit: expected a positive int, got 0",
+        "limit: expected a positive int up to 4294967295, got 0",
     ),
     (
         "start after end",
@@ -287,8 +350,413 @@ CASES: list[tuple[str, Case, type[Exception], str]] = [
     ),
 ]
 
+# --- issue 14: nothing unreadable gets in ------------------------------------------------------
 
-@pytest.mark.parametrize(("case", "call", "error", "message"), CASES, ids=[c[0] for c in CASES])
+# Defect 1: each of these rows was accepted by the bulk check, and then broke the whole board.
+FRAME_CASES: list[tuple[str, Case, type[Exception], str]] = [
+    (
+        "bulk acknowledged without acknowledged_at",
+        lambda m, a: m.insert_alerts(_frame_set(status="acknowledged")),
+        ValidationError,
+        "alerts frame: 1 rows: acknowledged status without acknowledged_at",
+    ),
+    (
+        "bulk empty symbol",
+        lambda m, a: m.insert_alerts(_frame_set(symbol="")),
+        ValidationError,
+        "alerts frame: 1 rows: symbol is empty",
+    ),
+    (
+        "bulk symbol of what str.strip() removes",
+        lambda m, a: m.insert_alerts(_frame_set(symbol="\x1c\u3000")),
+        ValidationError,
+        "alerts frame: 1 rows: symbol is empty",
+    ),
+    (
+        "bulk null message",
+        lambda m, a: m.insert_alerts(_frame_set(message=None)),
+        ValidationError,
+        "alerts frame: 1 rows: message is null",
+    ),
+    (
+        "bulk 20,000-character title",
+        lambda m, a: m.insert_alerts(_frame_set(title="x" * 20_000)),
+        ValidationError,
+        "alerts frame: 1 rows: title is too long (over 10000 characters)",
+    ),
+    (
+        "bulk empty engine_rule",
+        lambda m, a: m.insert_alerts(_frame_set(engine_rule=" ")),
+        ValidationError,
+        "alerts frame: 1 rows: engine_rule is empty",
+    ),
+    (
+        "bulk NaN rule_priority",
+        lambda m, a: m.insert_alerts(_frame_set(rule_priority=float("nan"))),
+        ValidationError,
+        "alerts frame: 1 rows: rule_priority is NaN or infinite",
+    ),
+    (
+        "bulk infinite rule_priority",
+        lambda m, a: m.insert_alerts(_frame_set(rule_priority=-INF)),
+        ValidationError,
+        "alerts frame: 1 rows: rule_priority is NaN or infinite",
+    ),
+    (
+        "bulk metadata not JSON",
+        lambda m, a: m.insert_alerts(_frame_set(metadata="{'upl': 1}")),
+        ValidationError,
+        "alerts frame: 1 rows: metadata is not valid JSON (first: Expecting property name",
+    ),
+    (
+        "bulk metadata a JSON list",
+        lambda m, a: m.insert_alerts(_frame_set(metadata="[1, 2]")),
+        ValidationError,
+        "alerts frame: 1 rows: metadata is not a JSON object (first: a JSON list)",
+    ),
+    (
+        "bulk metadata JSON null",
+        lambda m, a: m.insert_alerts(_frame_set(metadata="null")),
+        ValidationError,
+        "alerts frame: 1 rows: metadata is not a JSON object",
+    ),
+    (
+        "bulk metadata null",
+        lambda m, a: m.insert_alerts(_frame_set(metadata=None)),
+        ValidationError,
+        "alerts frame: 1 rows: metadata is null",
+    ),
+    (
+        "bulk metadata with a lone surrogate escape",
+        lambda m, a: m.insert_alerts(_frame_set(metadata='{"note": "\\udcff"}')),
+        ValidationError,
+        "alerts frame: 1 rows: metadata holds a value alertkit refuses (first: metadata['note']:"
+        " expected a string of valid Unicode, got a lone surrogate '\\udcff' at position 0",
+    ),
+    (
+        "bulk metadata nested 65 deep",
+        lambda m, a: m.insert_alerts(_frame_set(metadata=json.dumps(_nested(65)))),
+        ValidationError,
+        "alerts frame: 1 rows: metadata holds a value alertkit refuses (first: metadata['a']",
+    ),
+    (
+        "bulk metadata nested 2000 deep",
+        lambda m, a: m.insert_alerts(_frame_set(metadata='{"a":' * 2000 + "1" + "}" * 2000)),
+        ValidationError,
+        "alerts frame: 1 rows: metadata is nested too deeply (first: more than 64 levels)",
+    ),
+    (
+        "bulk metadata number beyond float",
+        lambda m, a: m.insert_alerts(_frame_set(metadata='{"upl": 1e400}')),
+        ValidationError,
+        "alerts frame: 1 rows: metadata holds a value alertkit refuses (first: metadata['upl']:"
+        " expected a finite number, got inf)",
+    ),
+    (
+        "bulk history not JSON",
+        lambda m, a: m.insert_alerts(_frame_set(history="created")),
+        ValidationError,
+        "alerts frame: 1 rows: history is not a JSON list of alertkit events",
+    ),
+    (
+        "bulk history without the create event",
+        lambda m, a: m.insert_alerts(_frame_set(history="[]")),
+        ValidationError,
+        "alerts frame: 1 rows: history does not begin with the create event",
+    ),
+    (
+        "bulk history null",
+        lambda m, a: m.insert_alerts(_frame_set(history=None)),
+        ValidationError,
+        "alerts frame: 1 rows: history is null",
+    ),
+    (
+        "bulk history on 30 February",
+        lambda m, a: m.insert_alerts(
+            _frame_set(
+                history='[{"at":"2026-02-30T15:00:00.000000Z","action":"create","from":null,'
+                '"to":"active","by":null,"note":null}]'
+            )
+        ),
+        ValidationError,
+        "alerts frame: 1 rows: history is not a JSON list of alertkit events",
+    ),
+    (
+        "bulk history with a lone surrogate note",
+        lambda m, a: m.insert_alerts(
+            _frame_set(
+                history='[{"at":"2026-01-05T15:00:00.000000Z","action":"create","from":null,'
+                '"to":"active","by":null,"note":"\\ud800"}]'
+            )
+        ),
+        ValidationError,
+        "alerts frame: 1 rows: history is not a JSON list of alertkit events",
+    ),
+    (
+        "bulk null revision",
+        lambda m, a: m.insert_alerts(_frame_set(revision=None)),
+        ValidationError,
+        "alerts frame: 1 rows: revision is null or negative",
+    ),
+    (
+        "bulk id with a trailing newline",
+        lambda m, a: m.insert_alerts(_frame_set(alert_id="abc-1\n")),
+        ValidationError,
+        "alerts frame: 1 rows: alert_id has an invalid form",
+    ),
+    (
+        "bulk created before 1970",
+        lambda m, a: m.insert_alerts(
+            _frame_set(created_at=datetime(1969, 7, 20, tzinfo=UTC), created_date=date(1969, 7, 20))
+        ),
+        ValidationError,
+        "alerts frame: 1 rows: created_at is before 1970-01-01 (alert ids cannot encode it)",
+    ),
+    (
+        "bulk last seen in year 10000",
+        lambda m, a: m.insert_alerts(
+            _frame_with().with_columns(
+                last_seen_at=pl.lit(253_402_300_800_000_000).cast(pl.Datetime("us", "UTC"))
+            )
+        ),
+        ValidationError,
+        "alerts frame: 1 rows: last_seen_at is after 9999-12-31 (Python cannot read it)",
+    ),
+    (
+        "bulk every problem named at once",
+        lambda m, a: m.insert_alerts(_frame_set(symbol="", message=None, revision=None)),
+        ValidationError,
+        "alerts frame: 1 rows: revision is null or negative; 1 rows: message is null;"
+        " 1 rows: symbol is empty",
+    ),
+]
+
+# Defects 3, 5 and 6 through the API.
+API_CASES: list[tuple[str, Case, type[Exception], str]] = [
+    (
+        "created before 1970",
+        lambda m, a: m.create_alert(close_now(), position(), at=datetime(1969, 12, 31, tzinfo=UTC)),
+        ValidationError,
+        "created_at: expected an instant from 1970-01-01 00:00:00 to 9999-12-31 23:59:59.999999"
+        " UTC (the range alert ids can encode), got 1969-12-31T00:00:00+00:00",
+    ),
+    (
+        "naive year 1",
+        lambda m, a: m.create_alert(close_now(), position(), at=datetime(1, 1, 1)),
+        ValidationError,
+        "at: expected an instant between 0001-01-01 and 9999-12-31 UTC",
+    ),
+    (
+        "naive year 1 in a query",
+        lambda m, a: m.query_alerts(AlertQuery(end_time=datetime(1, 1, 1))),
+        ValidationError,
+        "end_time: expected an instant between 0001-01-01 and 9999-12-31 UTC",
+    ),
+    (
+        "metadata nested 990 deep",
+        lambda m, a: m.create_alert(
+            Decision("close", "x", "stop_loss_hard", "high", _nested(990)), position("QQQ")
+        ),
+        MetadataError,
+        "metadata['a']['a']['a']",
+    ),
+    (
+        "metadata containing itself",
+        lambda m, a: m.create_alert(
+            Decision("close", "x", "stop_loss_hard", "high", _containing_itself()),
+            position("QQQ"),
+        ),
+        MetadataError,
+        "metadata['me']['me']",
+    ),
+    (
+        "metadata surrogate value",
+        lambda m, a: m.create_alert(
+            Decision("close", "x", "stop_loss_hard", "high", {"k": LONE}), position("QQQ")
+        ),
+        MetadataError,
+        "metadata['k']: expected a string of valid Unicode, got a lone surrogate '\\udcff'",
+    ),
+    (
+        "metadata surrogate key",
+        lambda m, a: m.create_alert(
+            Decision("close", "x", "stop_loss_hard", "high", {"k" + LONE: 1}), position("QQQ")
+        ),
+        MetadataError,
+        "metadata: expected keys of valid Unicode, got a lone surrogate '\\udcff' at position 1",
+    ),
+    (
+        "surrogate in symbol",
+        lambda m, a: m.create_alert(close_now(), {"symbol": "SP" + LONE, "strategy_id": 2}),
+        ValidationError,
+        "symbol: expected valid Unicode text, got a lone surrogate '\\udcff' at position 2",
+    ),
+    (
+        "surrogate in reason",
+        lambda m, a: m.create_alert(Decision("close", "fell" + LONE, "vix_level"), position()),
+        ValidationError,
+        "message: expected valid Unicode text, got a lone surrogate '\\udcff' at position 4",
+    ),
+    (
+        "surrogate by",
+        lambda m, a: m.acknowledge_alert(a, by=LONE),
+        ValidationError,
+        "by: expected valid Unicode text, got a lone surrogate '\\udcff' at position 0",
+    ),
+    (
+        "surrogate note",
+        lambda m, a: m.resolve_alert(a, note="done " + LONE),
+        ValidationError,
+        "note: expected valid Unicode text, got a lone surrogate '\\udcff' at position 5",
+    ),
+    (
+        "surrogate symbol in a query",
+        lambda m, a: m.query_alerts(AlertQuery(symbol=LONE)),
+        ValidationError,
+        "symbol: expected valid Unicode text",
+    ),
+    (
+        "limit 2**63",
+        lambda m, a: m.query_alerts(AlertQuery(limit=2**63)),
+        ValidationError,
+        "limit: expected a positive int up to 4294967295, got 9223372036854775808",
+    ),
+    (
+        "board(-1)",
+        lambda m, a: m.board(-1),
+        ValidationError,
+        "version: expected a table version number >= 0, a datetime, or an ISO-8601 instant"
+        " such as '2026-01-05T15:00:00+00:00', got -1",
+    ),
+    (
+        "board('yesterday')",
+        lambda m, a: m.board("yesterday"),
+        ValidationError,
+        "version: expected a table version number >= 0, a datetime, or an ISO-8601 instant"
+        " such as '2026-01-05T15:00:00+00:00', got 'yesterday'",
+    ),
+    (
+        "board(True)",
+        lambda m, a: m.board(True),
+        ValidationError,
+        "version: expected a table version number >= 0",
+    ),
+    (
+        "board(1900)",
+        lambda m, a: m.board(datetime(1900, 1, 1, tzinfo=UTC)),
+        ValidationError,
+        "version: the alerts table at ",
+    ),
+    (
+        "board past the latest version",
+        lambda m, a: m.board(99),
+        ValidationError,
+        "version: expected a table version from 0 to 1 (the latest), got 99",
+    ),
+    (
+        "query at a version given as garbage text",
+        lambda m, a: m.query_alerts(version="v2"),
+        ValidationError,
+        "version: expected a table version number >= 0",
+    ),
+    (
+        "get at a naive year-1 instant",
+        lambda m, a: m.get_alert(a, version=datetime(1, 1, 1)),
+        ValidationError,
+        "version: expected an instant between 0001-01-01 and 9999-12-31 UTC",
+    ),
+    (
+        "id with a trailing newline",
+        lambda m, a: m.get_alert(a + "\n"),
+        AlertNotFoundError,
+        "no alert with alert_id='",
+    ),
+    (
+        "transition of an id with a trailing newline",
+        lambda m, a: m.acknowledge_alert(a + "\n"),
+        AlertNotFoundError,
+        "no alert with alert_id='",
+    ),
+]
+
+# Defect 2: infinity at the snapshot boundary, in the engine, the cycle and the backtest alike.
+ENGINE_CASES: list[tuple[str, Case, type[Exception], str]] = [
+    (
+        "engine upl_pct inf",
+        lambda m, a: _evaluate(m, _snapshot(upl_pct=INF)),
+        ValidationError,
+        "upl_pct: " + INFINITE + "inf",
+    ),
+    (
+        "engine derived upl_pct inf",
+        lambda m, a: _evaluate(
+            m, _snapshot(upl_pct=None, unrealized_pnl=-1e308, entry_price=1e-10)
+        ),
+        ValidationError,
+        "upl_pct: " + INFINITE + "-inf",
+    ),
+    (
+        "engine vix -inf in market_data",
+        lambda m, a: _evaluate(m, _snapshot(), {"vix": -INF}),
+        ValidationError,
+        "vix: " + INFINITE + "-inf",
+    ),
+    (
+        "engine net_gamma inf",
+        lambda m, a: _evaluate(m, _snapshot(net_gamma=INF)),
+        ValidationError,
+        "net_gamma: " + INFINITE + "inf",
+    ),
+    (
+        "engine an int beyond float",
+        lambda m, a: _evaluate(m, _snapshot(entry_price=10**400)),
+        ValidationError,
+        "entry_price: " + INFINITE + "1000",
+    ),
+    (
+        "engine surrogate symbol",
+        lambda m, a: _evaluate(m, _snapshot(symbol="Q" + LONE, upl_pct=0.9)),
+        ValidationError,
+        "symbol: expected valid Unicode text, got a lone surrogate",
+    ),
+    (
+        "cycle upl_pct inf",
+        lambda m, a: m.run_cycle([_snapshot(upl_pct=INF)]),
+        ValidationError,
+        "upl_pct: " + INFINITE + "inf",
+    ),
+    (
+        "evaluate_frame upl_pct inf",
+        lambda m, a: evaluate_frame(_history_with("upl_pct", INF), default_rules()),
+        ValidationError,
+        "upl_pct: " + INFINITE + "inf (in 1 rows)",
+    ),
+    (
+        "evaluate_frame iv_change_1h -inf",
+        lambda m, a: evaluate_frame(_history_with("iv_change_1h", -INF).lazy(), default_rules()),
+        ValidationError,
+        "iv_change_1h: " + INFINITE + "-inf (in 1 rows)",
+    ),
+    (
+        "backtest upl_pct inf",
+        lambda m, a: _backtest(m, _history_with("upl_pct", INF)),
+        ValidationError,
+        "upl_pct: " + INFINITE + "inf (in 1 rows)",
+    ),
+    (
+        "backtest in engine mode vix inf",
+        lambda m, a: _backtest(m, _history_with("vix", INF), mode="engine"),
+        ValidationError,
+        "vix: " + INFINITE + "inf (in 1 rows)",
+    ),
+]
+
+ALL_CASES = CASES + FRAME_CASES + API_CASES + ENGINE_CASES
+
+
+@pytest.mark.parametrize(
+    ("case", "call", "error", "message"), ALL_CASES, ids=[c[0] for c in ALL_CASES]
+)
 def test_bad_input_is_refused_cleanly(
     sync_manager: SyncAlertManager,
     lake: str,
@@ -305,6 +773,7 @@ def test_bad_input_is_refused_cleanly(
         call(sync_manager, existing.alert_id)
     assert isinstance(info.value, AlertkitError)
     assert str(info.value).startswith(message), str(info.value)
+    assert "\n" not in str(info.value)  # one clear line
     assert DeltaTable(lake).version() == version
     assert pl.read_delta(lake).equals(before)
 
@@ -459,3 +928,158 @@ def test_bad_history_files_are_refused_cleanly(
     assert str(info.value).startswith(message), str(info.value)
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == files_before
     assert DeltaTable(lake).version() == version
+
+
+# --- the command line: exit 2 and one clear line, nothing written ------------------------------
+
+CLI_CASES: list[tuple[str, list[str], str]] = [
+    ("list --limit 2**63", ["list", "--limit", str(2**63)], "limit: expected a positive int up to"),
+    ("list --limit -1", ["list", "--limit", "-1"], "limit: expected a positive int up to"),
+    ("ack with a non-UTF-8 --by", ["ack", "{id}", "--by", "ann" + LONE], "--by: expected valid"),
+    ("resolve with a non-UTF-8 --note", ["resolve", "{id}", "--note", LONE], "--note: expected"),
+    ("list with a non-UTF-8 --symbol", ["list", "--symbol", LONE], "--symbol: expected valid"),
+    ("show an id with a trailing newline", ["show", "{id}\n"], "no alert with alert_id='"),
+    ("dismiss an id with a trailing newline", ["dismiss", "{id}\n"], "no alert with alert_id="),
+    ("list --status open", ["list", "--status", "open"], "status: expected one of active,"),
+]
+
+
+@pytest.mark.parametrize(("case", "args", "message"), CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_bad_command_lines_exit_2_with_one_line(
+    sync_manager: SyncAlertManager,
+    lake: str,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    args: list[str],
+    message: str,
+) -> None:
+    existing = sync_manager.create_alert(close_now(), position("SPY", 1))
+    assert existing is not None
+    version = DeltaTable(lake).version()
+    before = pl.read_delta(lake)
+    status = cli.main(["--lake", lake, *(a.replace("{id}", existing.alert_id) for a in args)])
+    out, err = capsys.readouterr()
+    assert (status, out) == (2, "")
+    assert err.startswith("alertkit: error: " + message), err
+    assert err.count("\n") == 1, err
+    assert DeltaTable(lake).version() == version
+    assert pl.read_delta(lake).equals(before)
+
+
+def test_a_non_utf8_lake_path_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--lake", "data/" + LONE, "list"]) == 2
+    assert capsys.readouterr().err == (
+        "alertkit: error: --lake: expected valid Unicode text, got a lone surrogate '\\udcff'"
+        " at position 5 (not storable as UTF-8)\n"
+    )
+
+
+# --- whole scenarios, one per defect ------------------------------------------------------------
+
+
+def test_infinity_never_enters_a_peak(sync_manager: SyncAlertManager, lake: str) -> None:
+    """Defect 2: upl_pct=inf fired trailing_stop and stayed the peak, so every later snapshot
+    was a trailing stop and real stop losses were never written."""
+    engine = DecisionEngine(alert_manager=AlertManager(lake, maintain_every=0))
+    with pytest.raises(ValidationError, match=r"^upl_pct: expected a finite number"):
+        asyncio.run(engine.evaluate(_snapshot(upl_pct=INF)))
+    assert engine.peak(7) is None
+    decision = asyncio.run(engine.evaluate(_snapshot(upl_pct=-2.5, as_of=NOW + timedelta(hours=1))))
+    assert (decision.rule, engine.peak(7)) == ("stop_loss_hard", -2.5)
+    [alert] = sync_manager.query_alerts(AlertQuery(strategy_id=7))
+    assert (alert.rule, alert.metadata["upl_pct"]) == ("stop_loss_hard", -2.5)
+
+
+def test_the_last_instant_of_9999_round_trips(sync_manager: SyncAlertManager, lake: str) -> None:
+    """Defect 3: the whole supported range reads back and transitions; a float timestamp made
+    this id name year 10000, and reading it raised a raw ValueError."""
+    last = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    alert = sync_manager.create_alert(close_now(), position("DIA", 9), at=last)
+    assert alert is not None
+    assert sync_manager.get_alert(alert.alert_id).created_at == last
+    done = sync_manager.acknowledge_alert(alert.alert_id, at=last)
+    assert done.acknowledged_at == last
+    assert sync_manager.query_alerts()[0].alert_id == alert.alert_id
+    first = sync_manager.create_alert(
+        close_now(), position("DIA", 10), at=datetime(1970, 1, 1, tzinfo=UTC)
+    )
+    assert first is not None and sync_manager.get_alert(first.alert_id) == first
+
+
+def test_bulk_inserted_alerts_carry_their_create_event(sync_manager: SyncAlertManager) -> None:
+    """Defect 1: alerts inserted in bulk had an empty history, so after an acknowledge their
+    history read ['acknowledge']."""
+    alert = decision_to_alert(close_now(), position("IWM", 99), NOW)
+    assert alert is not None and alert.history == []
+    assert sync_manager.insert_alerts([alert]) == 1
+    sync_manager.acknowledge_alert(alert.alert_id, by="ann", at=NOW + timedelta(minutes=5))
+    stored = sync_manager.get_alert(alert.alert_id)
+    assert [e["action"] for e in stored.history] == ["create", "acknowledge"]
+    assert stored.history[0] == {
+        "at": "2026-01-05T15:00:00.000000Z",
+        "action": "create",
+        "from": None,
+        "to": "active",
+        "by": None,
+        "note": None,
+    }
+    events = scan_transitions(sync_manager.scan_alerts()).filter(
+        pl.col("alert_id") == alert.alert_id
+    )
+    assert events.select("action").collect().to_series().to_list() == ["create", "acknowledge"]
+
+
+def test_time_travel_to_a_vacuumed_version_says_so(tmp_path: Path) -> None:
+    """Defect 6: delta-rs opens a version whose files a vacuum deleted, and the read then
+    failed with a raw FileNotFoundError."""
+    manager = SyncAlertManager(tmp_path / "alerts", maintain_every=0)
+    manager.initialize()
+    for strategy_id in (1, 2, 3):
+        manager.create_alert(close_now(), position("SPY", strategy_id))
+    manager.maintain()
+    DeltaTable(manager.path).vacuum(
+        retention_hours=0, enforce_retention_duration=False, dry_run=False
+    )
+    message = (
+        f"version 2 of the alerts table at {manager.path} can no longer be read: 2 of its data"
+        " files, e.g. "
+    )
+    for read in (manager.board, manager.query_alerts, manager.scan_alerts):
+        with pytest.raises(StoreError) as info:
+            read(version=2)  # type: ignore[operator]
+        assert str(info.value).startswith(message), str(info.value)
+        assert str(info.value).endswith(
+            " were deleted by a vacuum (time travel reaches back only as far as the vacuum"
+            " retention)"
+        )
+    assert manager.board(version=manager.version()).height == 3
+
+
+def test_time_travel_by_instant_names_the_creation_time(sync_manager: SyncAlertManager) -> None:
+    created = datetime.fromtimestamp(
+        DeltaTable(sync_manager.path).metadata().created_time / 1000, UTC
+    )
+    with pytest.raises(ValidationError) as info:
+        sync_manager.board(datetime(1900, 1, 1))
+    assert str(info.value) == (
+        f"version: the alerts table at {sync_manager.path} did not exist at"
+        f" 1900-01-01T00:00:00+00:00; it was created at {created.isoformat()}"
+    )
+    assert sync_manager.board(created).height == 0
+    assert sync_manager.board(created.isoformat()).height == 0
+
+
+def test_metadata_of_exactly_64_levels_and_64_kib_is_stored(sync_manager: SyncAlertManager) -> None:
+    deep = sync_manager.create_alert(
+        Decision("close", "x", "stop_loss_hard", "high", _nested(64)), position("QQQ")
+    )
+    assert deep is not None and sync_manager.get_alert(deep.alert_id).metadata == _nested(64)
+    blob = "x" * (64 * 1024 - len('{"b":""}'))
+    big = sync_manager.create_alert(
+        Decision("close", "x", "vix_level", "high", {"b": blob}), position("QQQ")
+    )
+    assert big is not None and sync_manager.get_alert(big.alert_id).metadata == {"b": blob}
+
+
+def test_the_bad_input_suite_is_large_enough() -> None:
+    assert len(ALL_CASES) + len(CLI_CASES) + len(HISTORY_CASES) >= 60

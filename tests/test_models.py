@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -20,7 +21,10 @@ from alertkit import (
     Urgency,
     ValidationError,
 )
+from alertkit._events import EVENT_ACTIONS, EVENT_STATUSES
 from alertkit._ids import created_date_of, new_alert_id
+from alertkit._text import WHITESPACE
+from alertkit.alerts import MAX_QUERY_LIMIT, Transition
 
 SEED_CHECK = (
     "from alertkit import Alert, AlertType, AlertSeverity, AlertStatus; "
@@ -112,6 +116,74 @@ def test_aware_datetime_is_converted_to_utc() -> None:
         ({"metadata": [1]}, "metadata: expected a dict, got list [1]"),
         ({"created_at": "2026-01-05"}, "created_at: expected a datetime, got str '2026-01-05'"),
         ({"alert_id": "x' OR '1'='1"}, "alert_id: expected 1-128 letters, digits or '._:-'"),
+        # Python's $ matched before a trailing newline, so "a-1\n" was accepted.
+        ({"alert_id": "a-1\n"}, "alert_id: expected 1-128 letters, digits or '._:-'"),
+        ({"title": "x" * 10_001}, "title: expected at most 10000 characters, got 10001"),
+        ({"symbol": "\x1f"}, "symbol: expected a non-empty string, got '\\x1f'"),
+        (
+            {"symbol": "SP\udcff"},
+            "symbol: expected valid Unicode text, got a lone surrogate '\\udcff' at position 2",
+        ),
+        (
+            {"message": "\ud800"},
+            "message: expected valid Unicode text, got a lone surrogate '\\ud800' at position 0",
+        ),
+        ({"engine_rule": " "}, "engine_rule: expected a non-empty string, got ' '"),
+        (
+            {"created_at": datetime(1969, 12, 31, 23, 59, tzinfo=UTC)},
+            "created_at: expected an instant from 1970-01-01 00:00:00 to 9999-12-31"
+            " 23:59:59.999999 UTC (the range alert ids can encode), got 1969-12-31T23:59:00+00:00",
+        ),
+        ({"rule_priority": float("inf")}, "rule_priority: expected a finite number or None"),
+        ({"history": "[]"}, "history: expected a list of events, got str '[]'"),
+        ({"history": [{"action": "create"}]}, "history[0]['at']: expected a real UTC instant"),
+        (
+            {
+                "history": [
+                    {"at": "2026-02-30T15:00:00.000000Z", "action": "create", "to": "active"}
+                ]
+            },
+            "history[0]['at']: expected a real UTC instant written like"
+            " '2026-01-05T15:00:00.000000Z', got '2026-02-30T15:00:00.000000Z'",
+        ),
+        (
+            {
+                "history": [
+                    {"at": "2026-01-05T15:00:00.000000Z", "action": "snooze", "to": "active"}
+                ]
+            },
+            "history[0]['action']: expected one of create, acknowledge, resolve, dismiss",
+        ),
+        (
+            {"history": [{"at": "2026-01-05T15:00:00.000000Z", "action": "create", "to": "x"}]},
+            "history[0]['to']: expected one of active, acknowledged, resolved, dismissed, got 'x'",
+        ),
+        (
+            {
+                "history": [
+                    {
+                        "at": "2026-01-05T15:00:00.000000Z",
+                        "action": "create",
+                        "to": "active",
+                        "by": "\udcff",
+                    }
+                ]
+            },
+            "by: expected valid Unicode text, got a lone surrogate",
+        ),
+        (
+            {
+                "history": [
+                    {
+                        "at": "2026-01-05T15:00:00.000000Z",
+                        "action": "create",
+                        "to": "active",
+                        "extra": 1,
+                    }
+                ]
+            },
+            "history[0]: unexpected keys ['extra']",
+        ),
         (
             {"status": "resolved"},
             "resolved_at: expected a datetime for status 'resolved', got None",
@@ -146,8 +218,11 @@ def test_alert_query_defaults_and_validation() -> None:
         100,
     )
     assert AlertQuery(status="ACTIVE").status is AlertStatus.ACTIVE
-    with pytest.raises(ValidationError, match=r"^limit: expected a positive int, got 0$"):
+    with pytest.raises(
+        ValidationError, match=r"^limit: expected a positive int up to 4294967295, got 0$"
+    ):
         AlertQuery(limit=0)
+    assert AlertQuery(limit=2**32 - 1).limit == MAX_QUERY_LIMIT
     with pytest.raises(ValidationError, match=r"^start_time: expected <= end_time"):
         AlertQuery(
             start_time=datetime(2026, 2, 1, tzinfo=UTC), end_time=datetime(2026, 1, 1, tzinfo=UTC)
@@ -222,7 +297,62 @@ def test_alert_ids_are_time_ordered_uuid7_naming_their_day() -> None:
     assert created_date_of(early) == date(2026, 1, 5)
     assert created_date_of(late) == date(2026, 1, 6)
     assert created_date_of("test-123") is None
+    assert created_date_of(early + "\n") is None
     assert len({new_alert_id(datetime(2026, 1, 5, tzinfo=UTC)) for _ in range(1000)}) == 1000
+
+
+def test_alert_ids_cover_1970_to_the_end_of_9999() -> None:
+    """The whole supported range round-trips; a float timestamp used to round the last
+    microsecond of 9999 up to year 10000, and times before 1970 wrapped to year 10889."""
+    first = datetime(1970, 1, 1, tzinfo=UTC)
+    last = datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+    assert created_date_of(new_alert_id(first)) == date(1970, 1, 1)
+    assert created_date_of(new_alert_id(last)) == date(9999, 12, 31)
+    assert make_alert(created_at=last).created_at == last
+    with pytest.raises(ValidationError, match=r"^created_at: expected an instant from 1970-01-01"):
+        new_alert_id(first - timedelta(microseconds=1))
+
+
+def test_naive_datetimes_at_the_ends_of_the_calendar_are_clear_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Local time near year 1 or 9999 can leave datetime's range once in UTC."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with pytest.raises(ValidationError) as info:
+            make_alert(created_at=datetime(9999, 12, 31, 23, 0))
+        assert str(info.value) == (
+            "created_at: expected an instant between 0001-01-01 and 9999-12-31 UTC, got"
+            " 9999-12-31T23:00:00 (local time)"
+        )
+        with pytest.raises(ValidationError, match=r"^start_time: expected an instant between"):
+            AlertQuery(start_time=datetime(1, 1, 1))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_text_rules_strip_what_python_strips() -> None:
+    """The frame check strips WHITESPACE; it must be exactly what str.strip() removes."""
+    assert "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) == WHITESPACE
+    assert tuple(s.value for s in AlertStatus) == EVENT_STATUSES
+    assert ("create", *(t.value for t in Transition)) == EVENT_ACTIONS
+
+
+def test_history_is_stored_in_one_form() -> None:
+    event = {"note": None, "to": "active", "action": "create", "at": "2026-01-05T15:00:00.000000Z"}
+    alert = make_alert(history=[event])
+    assert alert.history == [
+        {
+            "at": "2026-01-05T15:00:00.000000Z",
+            "action": "create",
+            "from": None,
+            "to": "active",
+            "by": None,
+            "note": None,
+        }
+    ]
 
 
 def test_position_snapshot_refuses_detectably_wrong_units() -> None:
@@ -238,4 +368,15 @@ def test_position_snapshot_refuses_detectably_wrong_units() -> None:
         PositionSnapshot(**base, iv_percentile=25)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match=r"^underlying_change_1h: expected a fraction with"):
         PositionSnapshot(**base, underlying_change_1h=-3.0)  # type: ignore[arg-type]
+    with pytest.raises(
+        ValidationError,
+        match=r"^upl_pct: expected a finite number or None \(an infinity is never a real input\),"
+        r" got inf$",
+    ):
+        PositionSnapshot(**base, upl_pct=float("inf"))  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"^upl_pct: expected a finite number or None"):
+        # derived: a loss of 1e308 on a basis of 1e-10
+        PositionSnapshot(**base, unrealized_pnl=-1e308, entry_price=1e-10)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"^symbol: expected valid Unicode text"):
+        PositionSnapshot(**{**base, "symbol": "SPY\udcff"})  # type: ignore[arg-type]
     assert PositionSnapshot(**base, iv_percentile=1.0).iv_percentile == 1.0  # type: ignore[arg-type]
