@@ -8,8 +8,16 @@ import platform
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 
-from bench import bench_backtest, bench_board, bench_maintenance, bench_store, bench_synthetic
+from bench import (
+    bench_backtest,
+    bench_board,
+    bench_cycle,
+    bench_maintenance,
+    bench_store,
+    bench_synthetic,
+)
 from bench._harness import Comparison, Figure
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -36,10 +44,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     parser.add_argument("--record", action="store_true", help="append the table to RESULTS.md")
+    parser.add_argument("--only", help="run one suite, e.g. --only cycle")
     args = parser.parse_args()
     results: list[Comparison | Figure] = []
     # bench_maintenance last: its full run makes 20,000 commits (about 35 minutes here under load).
-    for suite in (bench_store, bench_backtest, bench_synthetic, bench_board, bench_maintenance):
+    suites: tuple[ModuleType, ...] = (
+        bench_store,
+        bench_cycle,
+        bench_backtest,
+        bench_synthetic,
+        bench_board,
+        bench_maintenance,
+    )
+    if args.only:
+        suites = tuple(s for s in suites if s.__name__.endswith(args.only))
+    for suite in suites:
         print(f"running {suite.__name__} ...", file=sys.stderr, flush=True)
         results += suite.run(quick=args.quick)
     table = render(results)

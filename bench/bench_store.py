@@ -57,7 +57,12 @@ def alert_frame(n: int, seed: int = 0, open_share: float = 0.02) -> pl.DataFrame
         engine_rule=pl.lit("take_profit"),
         rule_priority=pl.lit(2.0),
         revision=pl.lit(0, pl.Int64),
-        history=pl.lit("[]"),
+        # The create event every stored alert begins with (later events are not needed here).
+        history=pl.concat_str(
+            pl.lit('[{"at":"'),
+            pl.col("created_at").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"),
+            pl.lit('","action":"create","from":null,"to":"active","by":null,"note":null}]'),
+        ),
         created_date=pl.col("created_at").dt.date(),
     ).select([pl.col(c).cast(t) for c, t in ALERT_SCHEMA.items()])
 
