@@ -116,4 +116,9 @@ def check_free_text(value: object, name: str) -> str | None:
     ...
     alertkit.errors.ValidationError: by: expected valid Unicode text, got a lone surrogate ...
     """
-    return TextRule(nullable=True, blank=True, max_chars=MAX_FREE_TEXT).check(value, name)
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(f"{name}: expected a str or None, got {value!r}")
+    return _FREE_TEXT.check(value, name)
+
+
+_FREE_TEXT: Final = TextRule(nullable=True, blank=True, max_chars=MAX_FREE_TEXT)

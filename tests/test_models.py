@@ -23,7 +23,7 @@ from alertkit import (
 )
 from alertkit._events import EVENT_ACTIONS, EVENT_STATUSES
 from alertkit._ids import created_date_of, new_alert_id
-from alertkit._text import WHITESPACE
+from alertkit._text import WHITESPACE, check_free_text
 from alertkit.alerts import MAX_QUERY_LIMIT, Transition
 
 SEED_CHECK = (
@@ -380,3 +380,21 @@ def test_position_snapshot_refuses_detectably_wrong_units() -> None:
     with pytest.raises(ValidationError, match=r"^symbol: expected valid Unicode text"):
         PositionSnapshot(**{**base, "symbol": "SPY\udcff"})  # type: ignore[arg-type]
     assert PositionSnapshot(**base, iv_percentile=1.0).iv_percentile == 1.0  # type: ignore[arg-type]
+
+
+def test_transition_text_is_checked_as_the_manager_checks_it() -> None:
+    assert check_free_text(None, "by") is None
+    assert check_free_text("", "note") == ""
+    for value, message in [
+        (7, "by: expected a str or None, got 7"),
+        (b"ann", "by: expected a str or None, got b'ann'"),
+        ("x" * 10_001, "by: expected at most 10000 characters, got 10001"),
+        (
+            "ann\udcff",
+            "by: expected valid Unicode text, got a lone surrogate '\\udcff' at position 3"
+            " (not storable as UTF-8)",
+        ),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            check_free_text(value, "by")
+        assert str(info.value) == message
