@@ -20,6 +20,7 @@ from alertkit.errors import (
     WriteConflictError,
 )
 from alertkit.manager import AlertManager
+from alertkit.monitor import Monitor
 from alertkit.portfolio import (
     Leg,
     OpenPosition,
@@ -49,6 +50,7 @@ __all__ = [
     "InvalidTransitionError",
     "Leg",
     "MetadataError",
+    "Monitor",
     "OpenPosition",
     "PortfolioRisk",
     "PositionSnapshot",
