@@ -3,11 +3,12 @@ the table's rows, the header counts and the Delta table itself."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,14 @@ import polars as pl
 import pytest
 import traitlets
 
-from alertkit import Alert, SyncAlertManager
+from alertkit import Alert, AlertNotFoundError, SyncAlertManager
 from alertkit.widgets import TriageBoard
 from alertkit.widgets._render import format_duration
 from tests.conftest import StepClock
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=3)
+TABLE_JS = Path(__file__).resolve().parents[1] / "alertkit" / "widgets" / "table.js"
 HOSTILE = "<img src=x onerror=alert(1)>"
 SCRIPT = "</script><script>alert(1)</script>"
 
@@ -151,6 +153,17 @@ def counts(board: TriageBoard) -> dict[str, str]:
     return dict(re.findall(pattern, board.header.value))
 
 
+def status(board: TriageBoard) -> tuple[list[str], list[str]]:
+    """The status line's (plain, red) lines, as text."""
+    lines = re.findall(
+        r'<div class="alertkit-status-(info|error)">(.*?)</div>', board.status_line.value
+    )
+    return (
+        [unescape(t) for kind, t in lines if kind == "info"],
+        [unescape(t) for kind, t in lines if kind == "error"],
+    )
+
+
 def status_of(manager: SyncAlertManager) -> dict[str, str]:
     frame = pl.read_delta(manager.path).select("alert_id", "status").sort("alert_id")
     return dict(frame.iter_rows())
@@ -171,29 +184,34 @@ def test_opens_on_open_alerts_newest_first(board: TriageBoard) -> None:
     assert ids(board) == OPEN_NEWEST_FIRST
     assert board.table.total == 5
     assert board.table.rows[-1] == {
+        "kind": "alert",
+        "group": "",
         "alert_id": "a0",
-        "created_at": "2026-01-05 15:00:00Z",
-        "age": "3h 00m",
         "severity": "immediate",
-        "type": "critical",
+        "type": "type: critical",
         "status": "active",
+        "created_at": "3 h ago",
+        "created_at_utc": "2026-01-05 15:00:00 UTC",
+        "age": "aging",
         "symbol": "SPY",
         "strategy_id": "1",
         "rule": "stop_loss_hard",
         "title": "Close position: stop_loss_hard",
         "message": "Down 210% of credit",
+        "occurrences": "\u00d71",
+        "occurrences_hover": "fired 1 time",
+        "last_seen_at": "3 h ago",
+        "last_seen_at_utc": "2026-01-05 15:00:00 UTC",
     }
     assert counts(board) == {
         "active": "3",
         "acknowledged": "2",
         "resolved-today": "1",  # a4; a7 was resolved the day before
-        "open-critical": "2",
+        "open-immediate": "2",
         "median-ack": "10m",  # median of 5 and 15 minutes
         "matching": "5",
     }
-    assert board.status_line.value == (
-        '<div class="alertkit-status alertkit-status-info">refreshed: 5 alerts match</div>'
-    )
+    assert status(board) == (["5 alerts match"], [])
     assert [b.disabled for b in board.controls.buttons()] == [True, True, True]
 
 
@@ -226,7 +244,7 @@ def test_filter_choices_come_from_the_table(board: TriageBoard) -> None:
         ("strategy_id", "2", ["a1"]),
         ("rule", "dte_roll", ["a2"]),
         ("text", "DOWN 210", ["a0"]),  # title or message, any case
-        ("text", "gamma", []),
+        ("text", "gamma", ["a3"]),  # free words also search symbol and rule
         ("created_from", date(2026, 1, 5), OPEN_NEWEST_FIRST),
         ("created_to", date(2026, 1, 4), []),
     ],
@@ -235,7 +253,7 @@ def test_each_filter(board: TriageBoard, control: str, value: object, expected: 
     getattr(board.filters, control).value = value
     assert ids(board) == expected
     assert board.table.total == len(expected)
-    assert board.status_line.value.endswith(f">{len(expected)} alerts match</div>")
+    assert status(board)[0][0].startswith(f"{len(expected)} alert")
 
 
 def test_created_range_and_status_together(board: TriageBoard) -> None:
@@ -252,7 +270,7 @@ def test_counts_follow_every_filter_but_status(board: TriageBoard) -> None:
         "active": "1",
         "acknowledged": "1",
         "resolved-today": "1",
-        "open-critical": "1",
+        "open-immediate": "1",
         "median-ack": "15m",
         "matching": "2",
     }
@@ -265,8 +283,10 @@ def test_counts_follow_every_filter_but_status(board: TriageBoard) -> None:
 def test_bad_strategy_id_is_reported_and_not_applied(board: TriageBoard) -> None:
     board.filters.strategy_id.value = "12x"
     assert ids(board) == OPEN_NEWEST_FIRST
-    assert "alertkit-status-error" in board.status_line.value
-    assert "strategy_id: expected a whole number, got &#x27;12x&#x27;" in board.status_line.value
+    assert status(board) == (
+        [],
+        ["strategy_id: expected a whole number, got '12x'; filter not applied"],
+    )
 
 
 def test_reversed_date_range_is_reported(board: TriageBoard) -> None:
@@ -382,10 +402,7 @@ def test_bulk_acknowledge(board: TriageBoard, lake_manager: SyncAlertManager) ->
         "by": "ana",
         "note": "looking",
     }
-    assert board.status_line.value == (
-        '<div class="alertkit-status alertkit-status-info">'
-        "acknowledged 2 of 2 selected alerts</div>"
-    )
+    assert status(board) == (["acknowledged 2 of 2 selected alerts"], [])
     assert board.table.selection == []
     assert [b.disabled for b in board.controls.buttons()] == [True, True, True]
     assert board.controls.note.value == ""
@@ -409,9 +426,13 @@ def test_illegal_transition_is_named_and_the_others_proceed(
     board.controls.resolve.click()
     lake = status_of(lake_manager)
     assert (lake["a5"], lake["a0"], lake["a2"]) == ("dismissed", "resolved", "resolved")
-    assert board.status_line.value == (
-        '<div class="alertkit-status alertkit-status-error">resolved 2 of 3 selected alerts<br>'
-        "could not resolve a5: its status is dismissed (a terminal state)</div>"
+    # The success line stays plain; the failure names the alert as a trader would.
+    assert status(board) == (
+        ["resolved 2 of 3 selected alerts"],
+        [
+            "could not resolve iv_crush \u00b7 QQQ \u00b7 strategy 6: its status is dismissed"
+            " (a terminal state)"
+        ],
     )
     assert counts(board)["resolved-today"] == "3"
 
@@ -420,14 +441,17 @@ def test_dismiss_and_unknown_alert(board: TriageBoard, lake_manager: SyncAlertMa
     board.table.selection = ["a3", "gone-1"]
     board.controls.dismiss.click()
     assert status_of(lake_manager)["a3"] == "dismissed"
-    assert "could not dismiss gone-1: it is no longer in the table" in board.status_line.value
+    assert status(board) == (
+        ["dismissed 1 of 2 selected alerts"],
+        ["could not dismiss alert gone-1: it is no longer in the table"],
+    )
     assert ids(board) == ["a6", "a2", "a1", "a0"]
 
 
 def test_acting_on_nothing_says_so(board: TriageBoard, lake_manager: SyncAlertManager) -> None:
     before = status_of(lake_manager)
     board.controls.acknowledge.click()
-    assert "select one or more alerts first" in board.status_line.value
+    assert status(board) == ([], ["tick one or more alerts or groups first"])
     assert status_of(lake_manager) == before
 
 
@@ -457,7 +481,7 @@ def test_detail_panel_shows_every_field_metadata_and_history(board: TriageBoard)
 
 def test_detail_of_a_missing_alert(board: TriageBoard) -> None:
     board.table.focused = "gone-2"
-    assert "alert gone-2 is not in the table" in board.detail.value
+    assert "alert gone-2 is no longer in the table" in board.detail.value
 
 
 # -- refreshing ------------------------------------------------------------------------------
@@ -470,8 +494,10 @@ def test_refresh_reads_other_writers(board: TriageBoard, lake_manager: SyncAlert
     board.controls.refresh.click()
     assert ids(board) == ["b1", *OPEN_NEWEST_FIRST]
     assert ("DIA", "DIA") in board.filters.symbol.options
-    assert board.status_line.value.endswith(
-        "refreshed at 2026-01-05 18:00:00Z: 6 alerts match</div>"
+    version = lake_manager.version()
+    assert status(board) == (
+        [f"refresh 1 at 2026-01-05 18:00:00 UTC (table version {version}): 6 alerts match"],
+        [],
     )
 
 
@@ -481,14 +507,14 @@ def test_auto_refresh_runs_until_switched_off(
     board.controls.interval.value = 1  # while off, changing the interval starts nothing
     assert not board._ticker.running
     board.controls.auto_refresh.value = True
-    assert board.status_line.value.endswith(">auto-refresh every 1 s</div>")
+    assert status(board) == (["auto-refresh every 1 s"], [])
     SyncAlertManager(lake_manager.path).insert_alerts([alert("b2", 121, strategy_id=98)])
     deadline = time.monotonic() + 15
     while board.table.total != 6 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ids(board)[0] == "b2"
     board.controls.auto_refresh.value = False
-    assert board.status_line.value.endswith(">auto-refresh off</div>")
+    assert status(board) == (["auto-refresh off"], [])
     board.close()  # joins the thread
     assert not board._ticker.running
 
@@ -541,3 +567,447 @@ def test_format_duration_edges() -> None:
         "23h 59m",
         "1d 00h",
     ]
+
+
+# -- issue 13: defects -----------------------------------------------------------------------
+
+
+def test_now_may_be_a_datetime_a_callable_or_the_managers_clock(
+    lake_manager: SyncAlertManager,
+) -> None:
+    fixed = TriageBoard(lake_manager, now=NOW)
+    called = TriageBoard(lake_manager, now=lambda: NOW)
+    clocked = TriageBoard(lake_manager)  # the manager's StepClock starts at NOW
+    try:
+        assert fixed.table.rows == called.table.rows
+        assert fixed.table.rows[-1]["created_at"] == "3 h ago"
+        assert clocked.table.rows[-1]["created_at"] == "3 h ago"
+    finally:
+        for b in (fixed, called, clocked):
+            b.close()
+
+
+def test_an_async_manager_is_accepted(lake_manager: SyncAlertManager) -> None:
+    from alertkit import AlertManager
+
+    board = TriageBoard(AlertManager(lake_manager.path), now=NOW)
+    board.table.selection = ["a1"]
+    board.controls.acknowledge.click()
+    assert status_of(lake_manager)["a1"] == "acknowledged"
+    board.close()
+
+
+def test_keys_stay_inside_the_table() -> None:
+    """JupyterLab's command-mode shortcuts (``a`` adds a cell, ``d d`` deletes one) must not
+    see keys typed in the table; the browser test proves it, this keeps the mechanism."""
+    import alertkit.widgets as widgets
+
+    source = (Path(widgets.__file__).parent / "table.js").read_text()
+    handler = source[source.index("function onKey(event) {") :]
+    assert handler.index("event.stopPropagation();") < handler.index("const key = event.key;")
+    assert 'host.addEventListener("keydown", onKey);' in source
+    assert 'root.setAttribute("data-lm-suppress-shortcuts", "true");' in source
+
+
+def send_key_action(board: TriageBoard, action: str) -> None:
+    """What table.js sends when a, r or d is pressed in the table."""
+    board.table._handle_custom_msg({"type": "act", "action": action}, [])
+
+
+def test_keyboard_actions_use_the_ticked_rows_else_the_cursor(
+    board: TriageBoard, lake_manager: SyncAlertManager
+) -> None:
+    board.controls.note.value = "via keys"
+    board.table.cursor = "a1"
+    send_key_action(board, "acknowledge")  # nothing ticked: the row the cursor is on
+    assert status_of(lake_manager)["a1"] == "acknowledged"
+    assert lake_manager.get_alert("a1").history[-1]["note"] == "via keys"
+    board.table.selection = ["a0", "a6"]
+    board.table.cursor = "a3"
+    send_key_action(board, "dismiss")  # ticked rows win over the cursor
+    lake = status_of(lake_manager)
+    assert (lake["a0"], lake["a6"], lake["a3"]) == ("dismissed", "dismissed", "acknowledged")
+    board.table.cursor = ""
+    send_key_action(board, "resolve")
+    assert status(board) == ([], ["move to an alert (j/k) or tick one (x) first"])
+
+
+def test_sorting_goes_back_to_the_first_page(many: TriageBoard) -> None:
+    many.table.page = 2
+    many.table.sort_by = "strategy_id"
+    assert many.table.page == 0
+    many.table.page = 1
+    many.table.sort_desc = not many.table.sort_desc
+    assert many.table.page == 0
+    assert ids(many)[0] == "m000"  # strategy_id ascending: "0" first
+
+
+def test_a_refresh_shows_even_with_now_pinned(board: TriageBoard) -> None:
+    board.controls.refresh.click()
+    first = status(board)[0]
+    board.controls.refresh.click()
+    second = status(board)[0]
+    assert first != second
+    assert second[0].startswith("refresh 2 at 2026-01-05 18:00:00 UTC (table version ")
+
+
+def test_detail_panel_never_shows_an_alert_the_filters_hide(board: TriageBoard) -> None:
+    board.table.focused = "a0"
+    assert "<h4>Close position: stop_loss_hard</h4>" in board.detail.value
+    board.filters.symbol.value = "QQQ"
+    assert (ids(board), board.table.focused) == (["a1"], "")
+    assert "Click a row" in board.detail.value
+    board.filters.symbol.value = ""
+    board.table.focused = "a2"
+    board.table.selection = ["a2"]
+    board.controls.resolve.click()  # a2 leaves the open view: its details go too
+    assert board.table.focused == ""
+
+
+def test_counts_of_one_and_none_read_as_english(board: TriageBoard) -> None:
+    board.filters.strategy_id.value = "2"
+    assert status(board) == (["1 alert matches"], [])
+    board.filters.strategy_id.value = "999"
+    assert status(board) == (["0 alerts match"], [])
+    source = TABLE_JS.read_text()
+    assert "total === 0\n        ? `no ${unit}s`" in source  # never "0-0 of 0"
+
+
+def test_a_missing_lake_says_so_and_not_no_match(tmp_path: Path) -> None:
+    board = TriageBoard(SyncAlertManager(tmp_path / "nowhere"), now=NOW)
+    try:
+        info, errors = status(board)
+        assert info == []
+        assert errors[0].startswith("could not read the alerts table: ")
+        assert board.table.rows == []
+        assert (
+            board.table.empty_text == "The alerts table could not be read: see the message above."
+        )
+        board.filters.text.value = "spy"  # still unreadable: still no "No alerts match"
+        assert "No alerts match" not in board.table.empty_text
+    finally:
+        board.close()
+
+
+def test_status_toggles_add_with_a_plain_click(board: TriageBoard) -> None:
+    toggles = board.filters.status.toggles
+    assert [t.value for t in toggles.values()] == [True, True, False, False]
+    toggles["resolved"].value = True  # one click adds, nothing replaced
+    assert board.filters.status.value == ("active", "acknowledged", "resolved")
+    assert ids(board) == ["a6", "a4", "a3", "a2", "a1", "a0", "a7"]
+    toggles["active"].value = False  # a second click removes
+    assert ids(board) == ["a4", "a3", "a2", "a7"]
+    board.filters.status.value = ("dismissed",)  # setting the value moves the toggles
+    assert [t.value for t in toggles.values()] == [False, False, False, True]
+    with pytest.raises(traitlets.TraitError, match="status: expected some of"):
+        board.filters.status.value = ("open",)
+
+
+def test_free_words_search_symbol_and_rule(board: TriageBoard) -> None:
+    board.filters.text.value = "spy"
+    assert ids(board) == ["a3", "a0"]  # "SPY" is in neither title nor message
+    board.filters.text.value = "take_profit"
+    assert ids(board) == ["a1"]
+    assert board.table.highlight == ["take_profit"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("symbol:SPY", ["a3", "a0"]),
+        ("symbol:spy,iwm", ["a3", "a2", "a0"]),
+        ("rule:*_risk", ["a3"]),
+        ("rule:stop_* symbol:SPY", ["a0"]),
+        ("strategy:2", ["a1"]),
+        ("strategy:2 strategy:3", ["a2", "a1"]),
+        ("status:acknowledged", ["a3", "a2"]),  # replaces the status toggles
+        ("status:dismissed", ["a5"]),
+        ("severity:immediate", ["a6", "a0"]),
+        ("id:a4 status:resolved", ["a4"]),
+        ('"down 210%"', ["a0"]),
+        ("roll 25", ["a3", "a2", "a1"]),  # every word somewhere in the row
+        ("15:00", []),  # not a field: a free word
+    ],
+)
+def test_field_qualified_search(board: TriageBoard, text: str, expected: list[str]) -> None:
+    board.filters.text.value = text
+    assert ids(board) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("strategy:abc", "search: strategy: expected a whole number, got 'abc'"),
+        ("status:open", "search: status: expected one of active, acknowledged, resolved,"),
+        ("symbol:", "search: symbol: needs a value, e.g. symbol:SPY"),
+    ],
+)
+def test_bad_search_terms_are_named(board: TriageBoard, text: str, message: str) -> None:
+    board.filters.text.value = text
+    assert status(board)[1][0].startswith(message)
+    assert ids(board) == OPEN_NEWEST_FIRST  # the last valid filters stay
+
+
+def test_matches_are_marked_as_text(board: TriageBoard) -> None:
+    board.filters.status.value = ()
+    board.filters.text.value = f"symbol:qqq {HOSTILE[:4]}"
+    assert board.table.highlight == ["<img", "qqq"]
+    source = TABLE_JS.read_text()
+    marked = source[source.index("function appendMarked") : source.index("function render")]
+    assert "createTextNode" in marked and "innerHTML" not in marked
+
+
+# -- columns and times -----------------------------------------------------------------------
+
+
+def test_occurrences_last_seen_and_age_levels(tmp_path: Path) -> None:
+    manager = SyncAlertManager(tmp_path / "ages", maintain_every=0)
+    manager.initialize()
+    fresh = alert("f", 170, strategy_id=11)  # 10 min old
+    repeated = dataclasses.replace(
+        alert("r", 60, strategy_id=12),
+        occurrences=11,
+        last_seen_at=NOW - timedelta(minutes=5),
+    )
+    late = alert("l", -600, strategy_id=13)  # 13 h
+    overdue = alert("o", -3000, strategy_id=14)  # 2 d 5 h
+    acked = alert("k", -3000, strategy_id=15, status="acknowledged", ack_after=1)
+    manager.insert_alerts([fresh, repeated, late, overdue, acked])
+    board = TriageBoard(manager, now=NOW)
+    try:
+        rows = {r["alert_id"]: r for r in board.table.rows}
+        assert {k: rows[k]["age"] for k in "frlok"} == {
+            "f": "new",
+            "r": "aging",
+            "l": "late",
+            "o": "overdue",
+            "k": "",  # acknowledged: nobody is waiting any more
+        }
+        assert (rows["r"]["occurrences"], rows["r"]["occurrences_hover"]) == (
+            "\u00d711",
+            "fired 11 times",
+        )
+        assert (rows["r"]["last_seen_at"], rows["r"]["last_seen_at_utc"]) == (
+            "5 min ago",
+            "2026-01-05 17:55:00 UTC",
+        )
+        assert rows["o"]["created_at"] == "2 d ago"
+        keys = [c["key"] for c in board.table.columns]
+        assert "occurrences" in keys and "last_seen_at" in keys and "type" not in keys
+        board.table.sort_by = "occurrences"
+        assert ids(board)[0] == "r"
+    finally:
+        board.close()
+
+
+def test_one_timestamp_format_everywhere(board: TriageBoard) -> None:
+    stamp = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
+    board.table.selection = ["a0"]
+    board.controls.acknowledge.click()
+    board.table.focused = "a0"
+    detail = board.detail.value
+    assert "2026-01-05 15:00:00 UTC (3 h ago)" in detail  # created_at
+    assert "<td>2026-01-05 18:00:00 UTC (0 s ago)</td><td>acknowledge</td>" in detail  # history
+    assert "T15:00" not in detail and "+00:00" not in detail
+    for row in board.table.rows:
+        assert stamp.fullmatch(row["created_at_utc"])
+
+
+def test_a_dismissed_alert_shows_when_it_was_dismissed(board: TriageBoard) -> None:
+    board.show("a5")
+    assert (
+        '<th>dismissed_at</th><td class="alertkit-field-dismissed_at">2026-01-05 15:51:00 UTC'
+        in board.detail.value
+    )
+    assert "<th>resolved_at</th>" not in board.detail.value
+    board.show("a4")
+    assert "<th>resolved_at</th>" in board.detail.value
+
+
+def test_open_immediate_counts_by_severity(tmp_path: Path) -> None:
+    manager = SyncAlertManager(tmp_path / "sev", maintain_every=0)
+    manager.initialize()
+    manager.insert_alerts(
+        [
+            alert("i", 0, kind="warning", severity="immediate", strategy_id=1),
+            alert("c", 1, kind="critical", severity="high", strategy_id=2),
+        ]
+    )
+    board = TriageBoard(manager, now=NOW)
+    assert counts(board)["open-immediate"] == "1"
+    assert board.table.rows[-1]["type"] == "type: warning"  # on hover of the severity
+    board.close()
+
+
+# -- actions ---------------------------------------------------------------------------------
+
+
+def test_buttons_follow_what_the_selection_can_take(board: TriageBoard) -> None:
+    def enabled() -> dict[str, bool]:
+        return {b.description: not b.disabled for b in board.controls.buttons()}
+
+    board.filters.status.value = ()
+    board.table.selection = ["a2"]  # acknowledged: resolve or dismiss only
+    assert enabled() == {"Acknowledge": False, "Resolve": True, "Dismiss": True}
+    board.table.selection = ["a4", "a5"]  # resolved and dismissed: nothing
+    assert enabled() == {"Acknowledge": False, "Resolve": False, "Dismiss": False}
+    board.table.selection = ["a4", "a1"]  # one active alert is enough
+    assert enabled() == {"Acknowledge": True, "Resolve": True, "Dismiss": True}
+    board.table.selection = []
+    assert enabled() == {"Acknowledge": False, "Resolve": False, "Dismiss": False}
+
+
+def test_show_focuses_one_alert_from_code(board: TriageBoard) -> None:
+    board.filters.symbol.value = "IWM"
+    board.show("a7")  # resolved, another symbol: the filters make way
+    assert ids(board) == ["a7"]
+    assert board.filters.text.value == "id:a7"
+    assert (board.table.focused, board.table.cursor) == ("a7", "a7")
+    assert 'class="alertkit-field-alert_id">a7<' in board.detail.value
+    assert status(board) == (["showing alert time_exit \u00b7 SPY \u00b7 strategy 8"], [])
+    with pytest.raises(AlertNotFoundError):
+        board.show("nope")
+
+
+# -- grouping --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def flapping(tmp_path: Path) -> Iterator[tuple[TriageBoard, SyncAlertManager]]:
+    """Eleven VIX alerts on eleven positions, three gamma alerts on one, one resolved."""
+    manager = SyncAlertManager(tmp_path / "groups", clock=StepClock(NOW), maintain_every=0)
+    manager.initialize()
+    vix = [
+        alert(
+            f"v{i:02d}",
+            i,
+            kind="warning",
+            severity="high",
+            symbol="SPY" if i % 2 else "QQQ",
+            strategy_id=100 + i,
+            rule="vix_level",
+            title="Close position: vix_level",
+            message="VIX 35.63 above 35.00",
+        )
+        for i in range(11)
+    ]
+    gamma = [
+        alert(
+            f"g{i}",
+            20 + i,
+            severity="high",
+            kind="warning",
+            symbol="IWM",
+            strategy_id=7,
+            rule=f"gamma_risk_{i}",
+        )
+        for i in range(3)
+    ]
+    stop = alert(
+        "s0",
+        30,
+        kind="critical",
+        severity="immediate",
+        strategy_id=7,
+        symbol="IWM",
+        rule="stop_loss_hard",
+    )
+    done = alert(
+        "d0",
+        40,
+        status="resolved",
+        strategy_id=8,
+        rule="vix_level",
+        resolved_at=NOW - timedelta(minutes=1),
+    )
+    manager.insert_alerts([*vix, *gamma, stop, done])
+    board = TriageBoard(manager, now=NOW, group_by="rule")
+    yield board, manager
+    board.close()
+
+
+def groups(board: TriageBoard) -> list[tuple[str, str]]:
+    return [(r["key"], r["summary"]) for r in board.table.rows if r["kind"] == "group"]
+
+
+def test_group_by_rule_counts_and_orders_by_severity(
+    flapping: tuple[TriageBoard, SyncAlertManager],
+) -> None:
+    board, _ = flapping
+    assert board.table.groups_total == 5
+    assert groups(board) == [
+        ("stop_loss_hard", "1 alert \u00b7 1 active \u00b7 newest 2 h ago"),
+        ("vix_level", "11 alerts \u00b7 11 active \u00b7 newest 2 h ago"),
+        ("gamma_risk_0", "1 alert \u00b7 1 active \u00b7 newest 2 h ago"),
+        ("gamma_risk_1", "1 alert \u00b7 1 active \u00b7 newest 2 h ago"),
+        ("gamma_risk_2", "1 alert \u00b7 1 active \u00b7 newest 2 h ago"),
+    ]
+    assert board.table.rows[1]["severity"] == "high"
+    assert status(board) == (["15 alerts match in 5 groups"], [])
+    assert repr(board).endswith("grouped by rule)")
+
+
+def test_group_by_position_and_symbol(flapping: tuple[TriageBoard, SyncAlertManager]) -> None:
+    board, _ = flapping
+    board.group_by = "position"
+    assert board.grouping.value == "position"
+    rows = [r for r in board.table.rows if r["kind"] == "group"]
+    assert (rows[0]["key"], rows[0]["label"], rows[0]["alerts"]) == (
+        "7",
+        "strategy 7 \u00b7 IWM",
+        "4",
+    )
+    assert board.table.groups_total == 12
+    board.grouping.value = "symbol"  # the dropdown sets the same trait
+    assert board.group_by == "symbol"
+    assert [(r["key"], r["alerts"]) for r in board.table.rows] == [
+        ("IWM", "4"),
+        ("QQQ", "6"),
+        ("SPY", "5"),
+    ]
+    assert status(board) == (["15 alerts match in 3 groups"], [])
+    board.group_by = None
+    assert len(board.table.rows) == 15 and board.table.rows[0]["kind"] == "alert"
+    with pytest.raises(traitlets.TraitError):
+        board.group_by = "day"
+
+
+def test_groups_expand_and_collapse(flapping: tuple[TriageBoard, SyncAlertManager]) -> None:
+    board, _ = flapping
+    board.table.expanded = ["vix_level"]
+    kinds = [(r["kind"], r.get("key") or r.get("alert_id")) for r in board.table.rows]
+    assert kinds[:3] == [("group", "stop_loss_hard"), ("group", "vix_level"), ("alert", "v10")]
+    members = [r for r in board.table.rows if r.get("group") == "vix_level"]
+    assert len(members) == 11 and members[-1]["alert_id"] == "v00"
+    assert board.table.rows[1]["expanded"] == "true"
+    board.table.page_size = 25
+    board.table.expanded = []
+    assert len(board.table.rows) == 5
+
+
+def test_bulk_action_on_a_whole_group(flapping: tuple[TriageBoard, SyncAlertManager]) -> None:
+    board, manager = flapping
+    board.filters.status.value = ()  # the resolved vix alert is in the group too
+    board.table.group_selection = ["vix_level"]
+    assert [b.disabled for b in board.controls.buttons()] == [False, False, False]
+    board.controls.user.value = "ana"
+    board.controls.acknowledge.click()
+    lake = status_of(manager)
+    assert [lake[f"v{i:02d}"] for i in range(11)] == ["acknowledged"] * 11
+    assert lake["d0"] == "resolved"  # could not take it: not sent, not a failure
+    assert lake["s0"] == "active"
+    assert status(board) == (["acknowledged 11 of 11 selected alerts"], [])
+    assert board.table.group_selection == []
+    board.table.group_selection = ["vix_level"]  # all acknowledged now
+    assert [b.disabled for b in board.controls.buttons()] == [True, False, False]
+
+
+def test_group_rows_on_pages(flapping: tuple[TriageBoard, SyncAlertManager]) -> None:
+    board, _ = flapping
+    board.group_by = "position"
+    assert len(board.table.rows) == 12
+    board.table.select_page()
+    assert len(board.table.group_selection) == 12
+    board.filters.text.value = "vix"
+    assert board.table.group_selection == []
+    assert board.table.groups_total == 11

@@ -1,9 +1,9 @@
-"""The triage board: filter, read and act on alerts in a notebook.
+"""The triage board: filter, group, read and act on alerts in a notebook.
 
 A thin view over :class:`~alertkit.SyncAlertManager`: the filter controls' values and the
 table's traits are the state, every query is a polars scan of the manager's table
-(:mod:`alertkit.widgets._query`), and every action is a manager call, after which the board
-reads the table again.
+(:mod:`alertkit.widgets._query`), and every action is one manager call
+(``transition_many``), after which the board reads the table again.
 """
 
 from __future__ import annotations
@@ -12,21 +12,30 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import ipywidgets as w
 import polars as pl
 import traitlets
 
 from alertkit._time import to_utc
-from alertkit.alerts import Transition
+from alertkit.alerts import Alert, Transition
 from alertkit.errors import AlertkitError, AlertNotFoundError, InvalidTransitionError
 from alertkit.sync_manager import SyncAlertManager, sync_manager_of
-from alertkit.widgets._controls import ActionControls, FilterControls
+from alertkit.widgets._controls import ActionControls, FilterControls, group_by_control
 from alertkit.widgets._query import (
+    GROUPINGS,
     PAGE_SIZES,
     BoardFilter,
+    GroupBy,
+    can_take,
     counts_query,
+    group_ids_query,
+    group_key,
+    groups_query,
+    groups_total_query,
+    labels_query,
+    matches_query,
     options_query,
     page_query,
     read_counts,
@@ -37,10 +46,12 @@ from alertkit.widgets._render import (
     counts_html,
     detail_html,
     format_time,
+    group_rows,
     page_rows,
+    plural,
     status_html,
 )
-from alertkit.widgets._table import AlertTable
+from alertkit.widgets._table import NO_MATCH, AlertTable
 
 __all__ = ["TriageBoard"]
 
@@ -49,13 +60,12 @@ _DONE: Final = {
     Transition.RESOLVE: "resolved",
     Transition.DISMISS: "dismissed",
 }
-
-
 _DOING: Final = {
     Transition.ACKNOWLEDGE: "acknowledging",
     Transition.RESOLVE: "resolving",
     Transition.DISMISS: "dismissing",
 }
+UNREADABLE: Final = "The alerts table could not be read: see the message above."
 
 
 def _reason(exc: AlertkitError) -> str:
@@ -67,8 +77,12 @@ def _reason(exc: AlertkitError) -> str:
     return str(exc)
 
 
+def _matching(n: int) -> str:
+    return f"{plural(n, 'alert')} {'matches' if n == 1 else 'match'}"
+
+
 class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
-    """Filter, page through and act on alerts: display it as a notebook cell's last value.
+    """Filter, group, page through and act on alerts: display it as a cell's last value.
 
     Parameters
     ----------
@@ -81,9 +95,11 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     user
         Initial value of the "By" field, recorded with each action.
     page_size
-        Rows per page: 25, 50 or 100.
+        Rows (or groups) per page: 25, 50 or 100.
     auto_refresh_s
         Initial auto-refresh interval in seconds (auto-refresh starts switched off).
+    group_by
+        Initial grouping: "position", "rule", "symbol" or None.
 
     Attributes
     ----------
@@ -91,10 +107,15 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         The filter widgets and the action bar (see ``_controls``); set their ``value`` or
         ``click()`` them from Python exactly as a person would in the browser.
     table
-        The :class:`AlertTable` (traits ``rows``, ``selection``, ``focused``, ``sort_by``,
-        ``sort_desc``, ``page``, ``page_size``, ``total``).
+        The :class:`AlertTable` (traits ``rows``, ``selection``, ``group_selection``,
+        ``expanded``, ``cursor``, ``focused``, ``sort_by``, ``sort_desc``, ``page``,
+        ``page_size``, ``total``).
     header, status_line, detail
         HTML widgets: the counts, what just happened, and the focused alert.
+    group_by
+        "position" (strategy), "rule", "symbol" or None: the table then shows one row per
+        group (counts, worst severity) that expands to its alerts; ticking a group applies
+        an action to every alert of it that can take the action.
     pick
         Chart hook: a list of ``{"rule": ..., "severity": ...}`` dicts (what an Altair
         selection named ``pick`` holds); when non-empty, only alerts matching one of them are
@@ -102,6 +123,7 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     """
 
     pick = traitlets.List(traitlets.Dict())
+    group_by = traitlets.Enum(GROUPINGS, default_value=None, allow_none=True)
 
     def __init__(
         self,
@@ -111,6 +133,7 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         user: str = "",
         page_size: int = PAGE_SIZES[0],
         auto_refresh_s: int = 30,
+        group_by: GroupBy | None = None,
         **kwargs: Any,
     ) -> None:
         self.manager: SyncAlertManager = sync_manager_of(manager)
@@ -121,31 +144,41 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             self._now = now or self.manager.clock
         self._lock = threading.RLock()
         self._quiet = 0
+        self._refreshes = 0
         self.filters = FilterControls.create()
         self.controls = ActionControls.create(user=user, interval_s=auto_refresh_s)
+        self.grouping = group_by_control()
         self.table = AlertTable(page_size=page_size)
         self.header = w.HTML().add_class("alertkit-header")
         self.status_line = w.HTML().add_class("alertkit-status-line")
         self.detail = w.HTML().add_class("alertkit-detail-panel")
         self._ticker = Ticker(self._auto_tick, self._auto_failed)
+        main = w.HBox(
+            [self.table, self.detail], layout=w.Layout(width="100%", align_items="flex-start")
+        ).add_class("alertkit-main")
         super().__init__(
             children=[
                 self.header,
-                self.filters.box(),
-                self.table,
+                self.filters.box(self.grouping),
                 self.controls.box(),
                 self.status_line,
-                self.detail,
+                main,
             ],
             **kwargs,
         )
         self.add_class("alertkit-board")
+        with self._quietly():
+            self.group_by = group_by
         for control in self.filters.widgets():
             control.observe(self._on_filter, names="value")
         self.observe(self._on_filter, names="pick")
+        self.observe(self._on_group_by, names="group_by")
+        self.grouping.observe(self._on_grouping_control, names="value")
         self.table.observe(self._on_view, names=["page", "page_size", "sort_by", "sort_desc"])
+        self.table.observe(self._on_expand, names="expanded")
         self.table.observe(self._on_focus, names="focused")
-        self.table.observe(self._on_selection, names="selection")
+        self.table.observe(self._on_selection, names=["selection", "group_selection"])
+        self.table.on_msg(self._on_message)
         self.controls.acknowledge.on_click(lambda _: self.act(Transition.ACKNOWLEDGE))
         self.controls.resolve.on_click(lambda _: self.act(Transition.RESOLVE))
         self.controls.dismiss.on_click(lambda _: self.act(Transition.DISMISS))
@@ -157,7 +190,11 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     # -- what a person does (also callable from Python) -------------------------------------
 
     def refresh(self, *, announce: bool = True) -> None:
-        """Read the table again: filter choices, page, counts and the focused alert."""
+        """Read the table again: filter choices, page, counts and the focused alert.
+
+        The status line numbers each refresh and names the table version it read, so a
+        refresh shows even when nothing changed and ``now`` is pinned.
+        """
         with self._lock:
             try:
                 options = options_query(self.manager.scan_alerts()).collect().row(0)
@@ -165,53 +202,93 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                     self.filters.set_options(options[0], options[1])
                 total = self._reload()
                 self._show_detail()
+                version = self.manager.version() if announce else None
             except AlertkitError as exc:
-                self._say([f"could not read the alerts table: {exc}"], error=True)
+                self._unreadable(exc)
                 return
             if total is not None:
-                when = f" at {format_time(self._now())}" if announce else ""
-                self._say([f"refreshed{when}: {total:,} alerts match"])
+                if version is None:
+                    self._say([self._match_line(total)])
+                else:
+                    self._refreshes += 1
+                    self._say(
+                        [
+                            f"refresh {self._refreshes} at {format_time(self._now())}"
+                            f" (table version {version}): {self._match_line(total)}"
+                        ]
+                    )
 
-    def act(self, action: Transition | str) -> None:
-        """Apply ``action`` to every selected alert in one manager call (one commit), then
-        refresh. The status line reports what the manager returned.
+    def act(self, action: Transition | str, alert_ids: Sequence[str] | None = None) -> None:
+        """Apply ``action`` to the ticked alerts and every alert of the ticked groups (or to
+        ``alert_ids``) in one manager call (one commit), then refresh. The status line
+        reports what the manager returned.
 
-        An alert that cannot take the action (e.g. resolving a dismissed one) is named in
-        the status line; the other selected alerts still get it. While the call runs the
-        action buttons are disabled and the status line says what is being done.
+        An alert that cannot take the action (e.g. resolving a dismissed one) is named by
+        rule, symbol and strategy in the status line; the others still get it. A ticked
+        group contributes those of its alerts (matching the filters) that can take it.
         """
         action = Transition.parse(action, "action")
         with self._lock:
-            ids = list(self.table.selection)
+            try:
+                ids = list(alert_ids) if alert_ids is not None else self._chosen_ids(action)
+            except AlertkitError as exc:
+                self._unreadable(exc)
+                return
             if not ids:
-                self._say(["select one or more alerts first"], error=True)
+                self._say([], ["tick one or more alerts or groups first"])
                 return
             by = self.controls.user.value.strip() or None
             note = self.controls.note.value.strip() or None
             buttons = self.controls.buttons()
             for button in buttons:
                 button.disabled = True
-            self._say([f"{_DOING[action]} {len(ids)} alerts..."])
+            self._say([f"{_DOING[action]} {plural(len(ids), 'alert')}..."])
             try:
                 result = self.manager.transition_many(ids, action, by=by, note=note)
             except AlertkitError as exc:
-                self._say([f"nothing was {_DONE[action]}: {exc}"], error=True)
-                for button in buttons:
-                    button.disabled = False
+                self._say([], [f"nothing was {_DONE[action]}: {exc}"])
+                self._enable_buttons()
                 return
-            failed = [
-                f"could not {action.value} {alert_id}: {_reason(exc)}"
-                for alert_id, exc in result.failed.items()
-            ]
+            failed = self._failure_lines(action, result.failed)
             with self._quietly():
                 self.table.selection = []
+                self.table.group_selection = []
                 if result.changed:
                     self.controls.note.value = ""
             self.refresh(announce=False)
-            summary = f"{_DONE[action]} {len(result.changed)} of {len(ids)} selected alerts"
-            self._say([summary, *failed], error=bool(failed))
-            for button in buttons:
-                button.disabled = not self.table.selection
+            chosen = plural(len(ids), "selected alert")
+            summary = f"{_DONE[action]} {len(result.changed):,} of {chosen}"
+            self._say([summary], failed)
+            self._enable_buttons()
+
+    def show(self, alert_id: str) -> None:
+        """Focus one alert from code: the filters are set to show just it (``id:`` search,
+        any status), its group is expanded, and its details open beside the table.
+
+        Raises :class:`~alertkit.AlertNotFoundError` for an unknown id.
+        """
+        with self._lock:
+            alert = self.manager.get_alert(alert_id)
+            with self._quietly():
+                f = self.filters
+                f.status.value = ()
+                for control in (f.severity, f.type, f.symbol, f.rule):
+                    control.value = ""
+                f.strategy_id.value = ""
+                f.created_from.value = None
+                f.created_to.value = None
+                f.text.value = f"id:{alert.alert_id}"
+                self.pick = []
+                self.table.page = 0
+                self.table.selection = []
+                self.table.group_selection = []
+                self.table.expanded = [] if self.group_by is None else [self._key_of(alert)]
+            self.table.cursor = alert.alert_id
+            self.table.focused = alert.alert_id
+            total = self._reload_or_report()
+            self._show_detail()
+            if total is not None:
+                self._say([f"showing alert {alert.rule} \u00b7 {self._label(alert)}"])
 
     def follow_chart(self, chart: Any, selection: str = "pick") -> None:
         """Filter on a chart's point selection, following it as it changes.
@@ -236,9 +313,10 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         # Short and stable: a notebook's text/plain output (compared by nbval) should not
         # carry every child widget's state.
         table = self.table
+        grouped = "" if self.group_by is None else f", grouped by {self.group_by}"
         return (
             f"TriageBoard({table.total} matching alerts, page {table.page + 1},"
-            f" {len(table.rows)} rows shown)"
+            f" {len(table.rows)} rows shown{grouped})"
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
@@ -254,7 +332,7 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         ticker = getattr(self, "_ticker", None)
         if ticker is not None:
             ticker.stop()
-        for name in ("table", "header", "status_line", "detail"):
+        for name in ("table", "header", "status_line", "detail", "grouping"):
             widget = getattr(self, name, None)
             if widget is not None:
                 widget.close()
@@ -269,11 +347,32 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             with self._quietly():
                 self.table.page = 0
                 self.table.selection = []
+                self.table.group_selection = []
+                self.table.expanded = []
             total = self._reload_or_report()
             if total is not None:
-                self._say([f"{total:,} alerts match"])
+                self._say([self._match_line(total)])
 
-    def _on_view(self, _change: Mapping[str, Any]) -> None:
+    def _on_group_by(self, change: Mapping[str, Any]) -> None:
+        with self._quietly():
+            self.grouping.value = change["new"] or ""
+            self.table.group_by = change["new"] or ""
+        self._on_filter(change)
+
+    def _on_grouping_control(self, change: Mapping[str, Any]) -> None:
+        if not self._quiet:
+            self.group_by = change["new"] or None
+
+    def _on_view(self, change: Mapping[str, Any]) -> None:
+        with self._lock:
+            if self._quiet:
+                return
+            if change["name"] in ("sort_by", "sort_desc"):
+                with self._quietly():  # a new order starts at its first page
+                    self.table.page = 0
+            self._reload_or_report()
+
+    def _on_expand(self, _change: Mapping[str, Any]) -> None:
         with self._lock:
             if not self._quiet:
                 self._reload_or_report()
@@ -282,9 +381,29 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         with self._lock:
             self._show_detail()
 
-    def _on_selection(self, change: Mapping[str, Any]) -> None:
-        for button in self.controls.buttons():
-            button.disabled = not change["new"]
+    def _on_selection(self, _change: Mapping[str, Any]) -> None:
+        self._enable_buttons()
+
+    def _on_message(self, _widget: Any, content: Mapping[str, Any], _buffers: Any) -> None:
+        """A key pressed in the table: a/r/d act on the ticked rows, else on the cursor's."""
+        if content.get("type") != "act":
+            return
+        try:
+            action = Transition.parse(content.get("action"), "action")
+        except AlertkitError as exc:
+            self._say([], [str(exc)])
+            return
+        table = self.table
+        if table.selection or table.group_selection:
+            self.act(action)
+        elif table.cursor.startswith("group:"):
+            with self._quietly():
+                table.group_selection = [table.cursor.removeprefix("group:")]
+            self.act(action)
+        elif table.cursor:
+            self.act(action, [table.cursor])
+        else:
+            self._say([], ["move to an alert (j/k) or tick one (x) first"])
 
     def _on_auto(self, change: Mapping[str, Any]) -> None:
         if change["owner"] is self.controls.interval and not self.controls.auto_refresh.value:
@@ -300,7 +419,7 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.refresh()
 
     def _auto_failed(self, exc: Exception) -> None:
-        self._say([f"auto-refresh failed: {type(exc).__name__}: {exc}"], error=True)
+        self._say([], [f"auto-refresh failed: {type(exc).__name__}: {exc}"])
 
     # -- reading the table ------------------------------------------------------------------
 
@@ -316,12 +435,30 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     def _filter(self) -> BoardFilter:
         return self.filters.read([(p["rule"], p["severity"]) for p in self.pick])
 
+    def _grouped(self) -> GroupBy | None:
+        return cast("GroupBy | None", self.group_by)  # the Enum trait admits only these
+
+    def _match_line(self, total: int) -> str:
+        if self.group_by is None:
+            return _matching(total)
+        return f"{_matching(total)} in {plural(self.table.groups_total, 'group')}"
+
     def _reload_or_report(self) -> int | None:
         try:
             return self._reload()
         except AlertkitError as exc:
-            self._say([f"could not read the alerts table: {exc}"], error=True)
+            self._unreadable(exc)
             return None
+
+    def _unreadable(self, exc: AlertkitError) -> None:
+        """Say why the table could not be read, and show no rows (and no "no match")."""
+        with self._quietly():
+            self.table.empty_text = UNREADABLE
+            self.table.rows = []
+            self.table.total = 0
+            self.table.selection = []
+            self.table.group_selection = []
+        self._say([], [f"could not read the alerts table: {exc}"])
 
     def _reload(self) -> int | None:
         """Query the visible page, the match count and the header counts; None if the
@@ -329,12 +466,14 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         try:
             filt = self._filter()
         except AlertkitError as exc:
-            self._say([str(exc)], error=True)
+            self._say([], [str(exc)])
             return None
-        table, now = self.table, self._now()
+        table, now, group_by = self.table, self._now(), self._grouped()
         scan = self.manager.scan_alerts()
 
         def page_at(page: int) -> pl.LazyFrame:
+            if group_by is not None:
+                return groups_query(scan, filt, group_by, page=page, page_size=table.page_size)
             return page_query(
                 scan,
                 filt,
@@ -344,34 +483,166 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                 page_size=table.page_size,
             )
 
-        page, total, counts = pl.collect_all(
-            [page_at(table.page), total_query(scan, filt), counts_query(scan, filt, now)]
-        )
+        queries = [page_at(table.page), total_query(scan, filt), counts_query(scan, filt, now)]
+        if group_by is not None:
+            queries.append(groups_total_query(scan, filt, group_by))
+        if table.focused:
+            queries.append(matches_query(scan, filt, table.focused))
+        frames = pl.collect_all(queries)
+        page, total, counts = frames[:3]
         matching = int(total.item())
-        last_page = max(0, (matching - 1) // table.page_size)
+        units = int(frames[3].item()) if group_by is not None else matching
+        focused_matches = bool(frames[-1].item()) if table.focused else False
+        last_page = max(0, (units - 1) // table.page_size)
         with self._quietly():
             if table.page > last_page:  # rows went away (or the page size grew)
                 table.page = last_page
                 page = page_at(last_page).collect()
-            rows = page_rows(page, now)
-            visible = {row["alert_id"] for row in rows}
+            if group_by is None:
+                rows = page_rows(page, now)
+            else:
+                rows = self._group_rows(scan, filt, group_by, page, now)
+            table.empty_text = NO_MATCH
+            table.groups_total = units if group_by is not None else 0
             table.total = matching
+            table.highlight = list(filt.search.highlights)
             table.rows = rows
+            visible = set(table.page_ids)
+            groups = set(table.page_groups)
             table.selection = [i for i in table.selection if i in visible]
+            table.group_selection = [k for k in table.group_selection if k in groups]
+            table.expanded = [k for k in table.expanded if k in groups]
+            if table.focused and not focused_matches:
+                table.focused = ""  # the detail panel never shows an alert the filters hide
+            if table.cursor and table.cursor not in visible | {f"group:{k}" for k in groups}:
+                table.cursor = ""
+        if not table.focused:
+            self._show_detail()
         self.header.value = counts_html(read_counts(counts.row(0, named=True)), matching)
+        self._enable_buttons()
         return matching
 
+    def _group_rows(
+        self,
+        scan: pl.LazyFrame,
+        filt: BoardFilter,
+        group_by: GroupBy,
+        groups: pl.DataFrame,
+        now: datetime,
+    ) -> list[dict[str, str]]:
+        """Group rows, each open group followed by its first page of alerts."""
+        table = self.table
+        keys = groups["key"].to_list()
+        open_keys = [k for k in table.expanded if k in keys]
+        members = pl.collect_all(
+            [
+                page_query(
+                    scan,
+                    filt,
+                    sort_by=table.sort_by,
+                    descending=table.sort_desc,
+                    page_size=table.page_size,
+                    where=self._in_group(group_by, key),
+                )
+                for key in open_keys
+            ]
+        )
+        inside = dict(zip(open_keys, members, strict=True))
+        rows: list[dict[str, str]] = []
+        for row in group_rows(groups, group_by, now, open_keys):
+            rows.append(row)
+            frame = inside.get(row["key"])
+            if frame is None:
+                continue
+            rows += page_rows(frame, now, group=row["key"])
+            hidden = int(row["alerts"]) - frame.height
+            if hidden > 0:
+                rows.append(
+                    {
+                        "kind": "more",
+                        "group": row["key"],
+                        "text": f"{plural(hidden, 'more alert')} in this group: narrow the"
+                        " filters to see them (a group action still covers them)",
+                    }
+                )
+        return rows
+
+    @staticmethod
+    def _in_group(group_by: GroupBy, key: str) -> pl.Expr:
+        return group_key(group_by) == key
+
+    def _key_of(self, alert: Alert) -> str:
+        if self.group_by == "position":
+            return "" if alert.strategy_id is None else str(alert.strategy_id)
+        if self.group_by == "symbol":
+            return alert.symbol or ""
+        return alert.rule
+
+    def _chosen_ids(self, action: Transition) -> list[str]:
+        """The ticked alerts, then the alerts of ticked groups that can take ``action``."""
+        ids = list(self.table.selection)
+        keys = list(self.table.group_selection)
+        group_by = self._grouped()
+        if keys and group_by is not None:
+            frame = group_ids_query(
+                self.manager.scan_alerts(), self._filter(), group_by, keys, can_take(action)
+            ).collect()
+            seen = set(ids)
+            ids += [i for i in frame["alert_id"].to_list() if i not in seen]
+        return ids
+
+    def _failure_lines(self, action: Transition, failed: Mapping[str, AlertkitError]) -> list[str]:
+        """One line per alert the manager refused, naming it as a person would."""
+        if not failed:
+            return []
+        try:
+            found = labels_query(self.manager.scan_alerts(), list(failed)).collect()
+        except AlertkitError:
+            found = pl.DataFrame()
+        labels = {
+            row["alert_id"]: self._label_parts(row["rule"], row["symbol"], row["strategy_id"])
+            for row in found.iter_rows(named=True)
+        }
+        return [
+            f"could not {action.value} {labels.get(alert_id, f'alert {alert_id}')}: {_reason(exc)}"
+            for alert_id, exc in failed.items()
+        ]
+
+    @staticmethod
+    def _label_parts(rule: str, symbol: str | None, strategy_id: int | None) -> str:
+        parts = [rule, symbol or "no symbol"]
+        parts.append("no strategy" if strategy_id is None else f"strategy {strategy_id}")
+        return " \u00b7 ".join(parts)
+
+    def _label(self, alert: Alert) -> str:
+        return self._label_parts(alert.rule, alert.symbol, alert.strategy_id).split(" \u00b7 ", 1)[
+            1
+        ]
+
+    def _enable_buttons(self) -> None:
+        """Each action button is enabled when some ticked alert or group can take it."""
+        table = self.table
+        statuses = {r["status"] for r in table.rows if r.get("alert_id") in set(table.selection)}
+        chosen = set(table.group_selection)
+        for row in table.rows:
+            if row.get("kind") == "group" and row["key"] in chosen:
+                statuses |= {s for s in ("active", "acknowledged") if int(row[s])}
+        for action, button in zip(Transition, self.controls.buttons(), strict=True):
+            button.disabled = not statuses & set(can_take(action))
+
     def _show_detail(self) -> None:
-        alert_id = self.table.focused
+        alert_id, now = self.table.focused, self._now()
         if not alert_id:
-            self.detail.value = detail_html(None)
+            self.detail.value = detail_html(None, now)
             return
         try:
             alert = self.manager.get_alert(alert_id)
         except AlertNotFoundError:
-            self.detail.value = detail_html(None, missing=f"alert {alert_id} is not in the table")
+            self.detail.value = detail_html(
+                None, now, missing=f"alert {alert_id} is no longer in the table"
+            )
         else:
-            self.detail.value = detail_html(alert)
+            self.detail.value = detail_html(alert, now)
 
-    def _say(self, lines: Sequence[str], *, error: bool = False) -> None:
-        self.status_line.value = status_html(lines, error=error)
+    def _say(self, info: Sequence[str], errors: Sequence[str] = ()) -> None:
+        self.status_line.value = status_html(info, errors)

@@ -7,13 +7,14 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import ipywidgets as w
+import traitlets
 
 from alertkit.alerts import AlertSeverity, AlertStatus, AlertType
 from alertkit.errors import ValidationError
 from alertkit.schema import OPEN_STATUSES
 from alertkit.widgets._query import BoardFilter
 
-__all__ = ["ActionControls", "FilterControls"]
+__all__ = ["ActionControls", "FilterControls", "StatusToggles", "group_by_control"]
 
 ANY = ""
 _WIDE = {"description_width": "initial"}
@@ -28,6 +29,55 @@ def _set_choices(dropdown: Any, values: Sequence[str]) -> None:
     current = dropdown.value
     dropdown.options = _choices(values)
     dropdown.value = current if current in values else ANY
+
+
+class StatusToggles(w.HBox):  # type: ignore[misc]  # ipywidgets is untyped
+    """One toggle button per status: a plain click adds or removes that status.
+
+    ``value`` is the tuple of chosen statuses in lifecycle order (empty: any status), like a
+    multi-select's, so setting it from Python works the same.
+    """
+
+    value = traitlets.Tuple()
+
+    def __init__(self, value: Sequence[str] = OPEN_STATUSES, **kwargs: Any) -> None:
+        self.toggles = {
+            s.value: w.ToggleButton(
+                description=s.value,
+                tooltip=f"show {s.value} alerts (click again to hide them)",
+                layout=w.Layout(width="auto"),
+            ).add_class(f"alertkit-status-{s.value}")
+            for s in AlertStatus
+        }
+        self._syncing = False
+        super().__init__(list(self.toggles.values()), **kwargs)
+        self.add_class("alertkit-status-toggles")
+        for toggle in self.toggles.values():
+            toggle.observe(self._clicked, names="value")
+        self.value = tuple(value)
+
+    @traitlets.validate("value")
+    def _canonical(self, proposal: dict[str, Any]) -> tuple[str, ...]:
+        chosen = set(proposal["value"])
+        unknown = chosen - set(self.toggles)
+        if unknown:
+            raise traitlets.TraitError(
+                f"status: expected some of {', '.join(self.toggles)}, got {sorted(unknown)}"
+            )
+        return tuple(s for s in self.toggles if s in chosen)
+
+    @traitlets.observe("value")
+    def _show(self, change: dict[str, Any]) -> None:
+        self._syncing = True  # the toggles follow the value: no value change per toggle
+        try:
+            for status, toggle in self.toggles.items():
+                toggle.value = status in change["new"]
+        finally:
+            self._syncing = False
+
+    def _clicked(self, _change: dict[str, Any]) -> None:
+        if not self._syncing:
+            self.value = tuple(s for s, toggle in self.toggles.items() if toggle.value)
 
 
 @dataclass(slots=True)
@@ -46,43 +96,39 @@ class FilterControls:
 
     @classmethod
     def create(cls) -> FilterControls:
-        def dropdown(label: str, values: Sequence[str]) -> Any:
+        def dropdown(label: str, values: Sequence[str], width: str) -> Any:
             return w.Dropdown(
                 options=_choices(values),
                 value=ANY,
                 description=label,
                 style=_WIDE,
-                layout=w.Layout(width="auto"),
+                layout=w.Layout(width=width),
             )
 
         controls = cls(
-            status=w.SelectMultiple(
-                options=[s.value for s in AlertStatus],
-                value=OPEN_STATUSES,
-                rows=4,
-                description="Status",
-                style=_WIDE,
-                layout=w.Layout(width="auto"),
-            ),
-            severity=dropdown("Severity", [s.value for s in AlertSeverity]),
-            type=dropdown("Type", [t.value for t in AlertType]),
-            symbol=dropdown("Symbol", []),
+            status=StatusToggles(OPEN_STATUSES),
+            severity=dropdown("Severity", [s.value for s in AlertSeverity], "12em"),
+            type=dropdown("Type", [t.value for t in AlertType], "10em"),
+            symbol=dropdown("Symbol", [], "10em"),
             strategy_id=w.Text(
                 placeholder="any",
                 description="Strategy",
                 continuous_update=False,
                 style=_WIDE,
-                layout=w.Layout(width="12em"),
+                layout=w.Layout(width="9em"),
             ),
-            rule=dropdown("Rule", []),
-            created_from=w.DatePicker(description="Created from", style=_WIDE),
-            created_to=w.DatePicker(description="to", style=_WIDE),
+            rule=dropdown("Rule", [], "16em"),
+            created_from=w.DatePicker(
+                description="Created", style=_WIDE, layout=w.Layout(width="14em")
+            ),
+            created_to=w.DatePicker(description="to", style=_WIDE, layout=w.Layout(width="11em")),
             text=w.Text(
-                placeholder="search title and message",
+                placeholder="words, symbol:SPY rule:vix_* strategy:153 status:acknowledged",
                 description="Search",
+                tooltip="press / in the table to come here",
                 continuous_update=False,
                 style=_WIDE,
-                layout=w.Layout(width="22em"),
+                layout=w.Layout(width="30em"),
             ),
         )
         for name in controls.names():
@@ -95,16 +141,23 @@ class FilterControls:
     def widgets(self) -> list[Any]:
         return [getattr(self, n) for n in self.names()]
 
-    def box(self) -> Any:
+    def box(self, *extra: Any) -> Any:
+        """The filters in rows that wrap to the width there is (``extra`` widgets last)."""
         return w.HBox(
             [
+                self.text,
                 self.status,
-                w.VBox([self.severity, self.type, self.symbol]),
-                w.VBox([self.rule, self.strategy_id]),
-                w.VBox([w.HBox([self.created_from, self.created_to]), self.text]),
+                self.severity,
+                self.type,
+                self.symbol,
+                self.rule,
+                self.strategy_id,
+                self.created_from,
+                self.created_to,
+                *extra,
             ],
-            layout=w.Layout(flex_flow="row wrap"),
-        )
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        ).add_class("alertkit-filters")
 
     def set_options(self, symbols: Sequence[str], rules: Sequence[str]) -> None:
         _set_choices(self.symbol, symbols)
@@ -164,19 +217,32 @@ class ActionControls:
                 placeholder="your name",
                 description="By",
                 style=_WIDE,
-                layout=w.Layout(width="14em"),
+                layout=w.Layout(width="12em"),
             ),
             note=w.Text(
-                placeholder="optional note",
+                placeholder="optional note, kept with the action",
                 description="Note",
                 style=_WIDE,
-                layout=w.Layout(width="24em"),
+                layout=w.Layout(width="22em"),
             ),
             acknowledge=button(
-                "Acknowledge", "info", "Acknowledge the selected alerts", "alertkit-acknowledge"
+                "Acknowledge",
+                "info",
+                "Acknowledge the ticked alerts and groups (key a)",
+                "alertkit-acknowledge",
             ),
-            resolve=button("Resolve", "success", "Resolve the selected alerts", "alertkit-resolve"),
-            dismiss=button("Dismiss", "warning", "Dismiss the selected alerts", "alertkit-dismiss"),
+            resolve=button(
+                "Resolve",
+                "success",
+                "Resolve the ticked alerts and groups (key r)",
+                "alertkit-resolve",
+            ),
+            dismiss=button(
+                "Dismiss",
+                "warning",
+                "Dismiss the ticked alerts and groups (key d)",
+                "alertkit-dismiss",
+            ),
             refresh=w.Button(description="Refresh", icon="refresh", tooltip="Read the table again"),
             auto_refresh=w.ToggleButton(
                 value=False, description="Auto-refresh", tooltip="Refresh every few seconds"
@@ -200,12 +266,23 @@ class ActionControls:
     def box(self) -> Any:
         return w.HBox(
             [
-                self.user,
-                self.note,
                 *self.buttons(),
+                self.note,
+                self.user,
                 self.refresh,
                 self.auto_refresh,
                 self.interval,
             ],
-            layout=w.Layout(flex_flow="row wrap"),
-        )
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        ).add_class("alertkit-actions")
+
+
+def group_by_control() -> Any:
+    """The "Group by" dropdown: its value is "" (no grouping) or a grouping name."""
+    return w.Dropdown(
+        options=[("nothing", ""), ("position", "position"), ("rule", "rule"), ("symbol", "symbol")],
+        value="",
+        description="Group by",
+        style=_WIDE,
+        layout=w.Layout(width="12em"),
+    ).add_class("alertkit-group-by")

@@ -1,29 +1,42 @@
 """What the triage board shows, as polars queries over the alerts scan (no widgets here).
 
 Every query is lazy and pushes its filter into the Delta scan; only the visible page (at most
-100 rows), one row of counts and the distinct symbols and rules are ever collected, so the
-board's cost does not grow with what it does not display.
+100 rows or groups, plus the rows of expanded groups), one row of counts and the distinct
+symbols and rules are ever collected, so the board's cost does not grow with what it does not
+display.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
 import polars as pl
 
+from alertkit.alerts import AlertStatus, Transition, next_status
+from alertkit.errors import InvalidTransitionError, ValidationError
 from alertkit.schema import OPEN_STATUSES
+from alertkit.widgets._search import Search, parse_search
 
 __all__ = [
     "COLUMNS",
+    "GROUPINGS",
     "PAGE_SIZES",
     "BoardFilter",
     "Column",
     "Counts",
+    "GroupBy",
+    "can_take",
     "counts_query",
+    "group_ids_query",
+    "group_key",
+    "groups_query",
+    "groups_total_query",
+    "labels_query",
+    "matches_query",
     "options_query",
     "page_query",
     "read_counts",
@@ -34,43 +47,71 @@ PAGE_SIZES: Final = (25, 50, 100)
 MESSAGE_PREVIEW: Final = 160
 """Characters of the message sent to the table; the detail panel shows all of it."""
 
+GroupBy = Literal["position", "rule", "symbol"]
+GROUPINGS: Final[tuple[str, ...]] = get_args(GroupBy)
+
 _RANKS: Final[dict[str, dict[str, int]]] = {
     # Sorting these alphabetically would put "high" above "immediate": sort by meaning.
     "severity": {"low": 0, "normal": 1, "high": 2, "immediate": 3},
     "type": {"info": 0, "warning": 1, "critical": 2},
     "status": {"active": 0, "acknowledged": 1, "resolved": 2, "dismissed": 3},
 }
+_SEVERITY_BY_RANK: Final = {rank: name for name, rank in _RANKS["severity"].items()}
+
+
+def _can(status: AlertStatus, action: Transition) -> bool:
+    try:
+        next_status("", status, action)
+    except InvalidTransitionError:
+        return False
+    return True
+
+
+_SOURCES: Final = {
+    action: tuple(s.value for s in AlertStatus if _can(s, action)) for action in Transition
+}
+
+
+def can_take(action: Transition) -> tuple[str, ...]:
+    """The statuses from which ``action`` is allowed (the lifecycle's own table decides)."""
+    return _SOURCES[action]
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A table column: its row key, header label, and whether (and which way first) it sorts."""
+    """A table column: its row key, header label, whether (and which way first) it sorts,
+    its width (CSS; None takes what is left), the row key shown on hover and a second line."""
 
     key: str
     label: str
     sortable: bool = True
     desc_first: bool = False
+    width: str | None = None
+    hover: str | None = None
+    sub: str | None = None
 
-    def spec(self) -> dict[str, str | bool]:
+    def spec(self) -> dict[str, str | bool | None]:
         return {
             "key": self.key,
             "label": self.label,
             "sortable": self.sortable,
             "desc_first": self.desc_first,
+            "width": self.width,
+            "hover": self.hover,
+            "sub": self.sub,
         }
 
 
 COLUMNS: Final = (
-    Column("created_at", "Created (UTC)", desc_first=True),
-    Column("age", "Age", sortable=False),
-    Column("severity", "Severity", desc_first=True),
-    Column("type", "Type", desc_first=True),
-    Column("status", "Status"),
-    Column("symbol", "Symbol"),
-    Column("strategy_id", "Strategy"),
-    Column("rule", "Rule"),
-    Column("title", "Title"),
-    Column("message", "Message", sortable=False),
+    Column("severity", "Severity", desc_first=True, width="6.5em", hover="type"),
+    Column("status", "Status", width="7.5em"),
+    Column("created_at", "Created", desc_first=True, width="6.5em", hover="created_at_utc"),
+    Column("symbol", "Symbol", width="5em"),
+    Column("strategy_id", "Strategy", width="4.5em"),
+    Column("rule", "Rule", width="10em"),
+    Column("title", "Alert", sub="message"),
+    Column("occurrences", "Seen", desc_first=True, width="3.5em", hover="occurrences_hover"),
+    Column("last_seen_at", "Last seen", desc_first=True, width="6.5em", hover="last_seen_at_utc"),
 )
 SORTABLE: Final = frozenset(c.key for c in COLUMNS if c.sortable)
 
@@ -80,8 +121,9 @@ class BoardFilter:
     """The board's filters; an empty value means "any".
 
     ``created_from``/``created_to`` are inclusive UTC dates (they prune the scan to the
-    matching ``created_date`` partitions). ``text`` matches title or message, ignoring case.
-    ``picks`` are (rule, severity) pairs chosen on a chart: a row matches any one of them.
+    matching ``created_date`` partitions). ``text`` is the search box (see ``_search``): a
+    ``status:`` term there replaces ``statuses``. ``picks`` are (rule, severity) pairs chosen
+    on a chart: a row matches any one of them.
     """
 
     statuses: tuple[str, ...] = OPEN_STATUSES
@@ -95,11 +137,20 @@ class BoardFilter:
     text: str = ""
     picks: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        self.search  # noqa: B018  # parse now, so a bad search is refused where it is typed
+
+    @property
+    def search(self) -> Search:
+        return parse_search(self.text)
+
     def expr(self, *, with_status: bool = True) -> pl.Expr:
         """One boolean expression for every filter that is set."""
         parts: list[pl.Expr] = []
-        if with_status and self.statuses:
-            parts.append(pl.col("status").is_in(list(self.statuses)))
+        search = self.search
+        statuses = search.statuses or self.statuses
+        if with_status and statuses:
+            parts.append(pl.col("status").is_in(list(statuses)))
         for column in ("severity", "type", "symbol", "rule"):
             value = getattr(self, column)
             if value:
@@ -110,12 +161,9 @@ class BoardFilter:
             parts.append(pl.col("created_date") >= self.created_from)
         if self.created_to is not None:
             parts.append(pl.col("created_date") <= self.created_to)
-        needle = self.text.strip().lower()
-        if needle:
-            parts.append(
-                pl.col("title").str.to_lowercase().str.contains(needle, literal=True)
-                | pl.col("message").str.to_lowercase().str.contains(needle, literal=True)
-            )
+        text = search.expr()
+        if text is not None:
+            parts.append(text)
         if self.picks:
             parts.append(
                 reduce(
@@ -124,6 +172,16 @@ class BoardFilter:
                 )
             )
         return reduce(lambda a, b: a & b, parts) if parts else pl.lit(True)
+
+
+def group_key(group_by: GroupBy) -> pl.Expr:
+    """The group of each alert, as a string ("" for a missing value)."""
+    if group_by not in GROUPINGS:
+        raise ValidationError(
+            f"group_by: expected one of {', '.join(GROUPINGS)} or None, got {group_by!r}"
+        )
+    column = "strategy_id" if group_by == "position" else group_by
+    return pl.col(column).cast(pl.String).fill_null("")
 
 
 def _sort_key(column: str) -> pl.Expr:
@@ -141,20 +199,24 @@ def page_query(
     descending: bool = True,
     page: int = 0,
     page_size: int = PAGE_SIZES[0],
+    where: pl.Expr | None = None,
 ) -> pl.LazyFrame:
-    """One page of matching alerts, sorted (ties newest first), with display-ready columns."""
+    """One page of matching alerts (also matching ``where``), sorted (ties newest first)."""
     if sort_by not in SORTABLE:
         raise ValueError(f"sort_by: expected one of {sorted(SORTABLE)}, got {sort_by!r}")
     keys = [_sort_key(sort_by), pl.col("created_at"), pl.col("alert_id")]
     if sort_by == "created_at":
         keys = keys[1:]
+    condition = filt.expr() if where is None else filt.expr() & where
     return (
-        scan.filter(filt.expr())
+        scan.filter(condition)
         .sort(keys, descending=[descending] + [True] * (len(keys) - 1), nulls_last=True)
         .slice(page * page_size, page_size)
         .select(
             "alert_id",
             "created_at",
+            "acknowledged_at",
+            "last_seen_at",
             "severity",
             "type",
             "status",
@@ -163,6 +225,7 @@ def page_query(
             "rule",
             "title",
             pl.col("message").str.slice(0, MESSAGE_PREVIEW),
+            pl.col("occurrences").fill_null(1),
         )
     )
 
@@ -172,6 +235,82 @@ def total_query(scan: pl.LazyFrame, filt: BoardFilter) -> pl.LazyFrame:
     return scan.filter(filt.expr()).select(pl.len().alias("total"))
 
 
+def matches_query(scan: pl.LazyFrame, filt: BoardFilter, alert_id: str) -> pl.LazyFrame:
+    """Whether ``alert_id`` matches every filter (one row, column ``n``: 0 or 1)."""
+    return scan.filter((pl.col("alert_id") == alert_id) & filt.expr()).select(pl.len().alias("n"))
+
+
+def labels_query(scan: pl.LazyFrame, alert_ids: Sequence[str]) -> pl.LazyFrame:
+    """Rule, symbol and strategy of each of ``alert_ids`` found: what a person calls an alert."""
+    return scan.filter(pl.col("alert_id").is_in(list(alert_ids))).select(
+        "alert_id", "rule", "symbol", "strategy_id"
+    )
+
+
+def groups_query(
+    scan: pl.LazyFrame,
+    filt: BoardFilter,
+    group_by: GroupBy,
+    *,
+    page: int = 0,
+    page_size: int = PAGE_SIZES[0],
+) -> pl.LazyFrame:
+    """One page of groups of the matching alerts: most severe first, then largest.
+
+    Columns: key, alerts, active, acknowledged, severity (the worst), newest (created_at),
+    oldest_active (created_at of the longest-unacknowledged alert, null if none), symbols and
+    rules (how many distinct), symbol and rule (the first of each, for labels).
+    """
+    status = pl.col("status")
+    return (
+        scan.filter(filt.expr())
+        .group_by(key=group_key(group_by))
+        .agg(
+            alerts=pl.len(),
+            active=(status == "active").sum(),
+            acknowledged=(status == "acknowledged").sum(),
+            rank=_sort_key("severity").max(),
+            newest=pl.col("created_at").max(),
+            oldest_active=pl.col("created_at").filter(status == "active").min(),
+            symbols=pl.col("symbol").n_unique(),
+            rules=pl.col("rule").n_unique(),
+            symbol=pl.col("symbol").drop_nulls().min(),
+            rule=pl.col("rule").min(),
+        )
+        .sort(["rank", "alerts", "key"], descending=[True, True, False])
+        .slice(page * page_size, page_size)
+        .with_columns(
+            severity=pl.col("rank").replace_strict(
+                _SEVERITY_BY_RANK, default="", return_dtype=pl.String
+            )
+        )
+    )
+
+
+def groups_total_query(scan: pl.LazyFrame, filt: BoardFilter, group_by: GroupBy) -> pl.LazyFrame:
+    """How many groups the matching alerts form (one row, column ``groups``)."""
+    return scan.filter(filt.expr()).select(group_key(group_by).n_unique().alias("groups"))
+
+
+def group_ids_query(
+    scan: pl.LazyFrame,
+    filt: BoardFilter,
+    group_by: GroupBy,
+    keys: Sequence[str],
+    statuses: Sequence[str],
+) -> pl.LazyFrame:
+    """Ids of the matching alerts of groups ``keys`` whose status is one of ``statuses``."""
+    return (
+        scan.filter(
+            filt.expr()
+            & group_key(group_by).is_in(list(keys))
+            & pl.col("status").is_in(list(statuses))
+        )
+        .sort(["created_at", "alert_id"], descending=True)
+        .select("alert_id")
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Counts:
     """The board's header figures. ``median_ack_s`` is None when nothing was acknowledged."""
@@ -179,7 +318,7 @@ class Counts:
     active: int
     acknowledged: int
     resolved_today: int
-    open_critical: int
+    open_immediate: int
     median_ack_s: float | None
 
 
@@ -187,7 +326,8 @@ def counts_query(scan: pl.LazyFrame, filt: BoardFilter, now: datetime) -> pl.Laz
     """The header counts in one aggregation (one row), over every filter except status.
 
     The counts are the status breakdown of what the other filters select, so the status
-    filter does not apply to them. "Today" is ``now``'s UTC date.
+    filter does not apply to them. "Today" is ``now``'s UTC date. "Open immediate" counts
+    open alerts of the highest severity (the one the table shows and sorts by).
     """
     day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     status = pl.col("status")
@@ -201,7 +341,9 @@ def counts_query(scan: pl.LazyFrame, filt: BoardFilter, now: datetime) -> pl.Laz
         )
         .sum()
         .alias("resolved_today"),
-        (status.is_in(OPEN_STATUSES) & (pl.col("type") == "critical")).sum().alias("open_critical"),
+        (status.is_in(OPEN_STATUSES) & (pl.col("severity") == "immediate"))
+        .sum()
+        .alias("open_immediate"),
         (pl.col("acknowledged_at") - pl.col("created_at"))
         .dt.total_microseconds()
         .median()
@@ -216,7 +358,7 @@ def read_counts(row: Mapping[str, Any]) -> Counts:
         active=int(row["active"]),
         acknowledged=int(row["acknowledged"]),
         resolved_today=int(row["resolved_today"]),
-        open_critical=int(row["open_critical"]),
+        open_immediate=int(row["open_immediate"]),
         median_ack_s=None if median is None else float(median) / 1e6,
     )
 

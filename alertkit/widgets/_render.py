@@ -3,34 +3,56 @@
 Alert text (title, message, symbol, metadata, notes) comes from rules and people and may hold
 anything, including markup: it is passed through :func:`html.escape` before it meets any HTML,
 and the table receives plain strings that its front end sets as text, never as markup.
+
+Every instant is shown one way: relative to the board's "now" (``3 h ago``) with the exact
+``2026-01-05 15:00:00 UTC`` next to it or on hover.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from html import escape
 from typing import Any, Final
 
 import polars as pl
 
-from alertkit.alerts import Alert
-from alertkit.widgets._query import Counts
+from alertkit.alerts import Alert, AlertStatus
+from alertkit.widgets._query import Counts, GroupBy
 
 __all__ = [
+    "AGE_LEVELS",
     "counts_html",
     "detail_html",
+    "format_ago",
     "format_duration",
     "format_time",
+    "group_rows",
     "page_rows",
+    "plural",
     "status_html",
 ]
 
 EMPTY: Final = "\u2014"  # an em dash for "no value"
 _HISTORY_COLUMNS: Final = ("at", "action", "from", "to", "by", "note")
+AGE_LEVELS: Final = (
+    (timedelta(hours=1), "new"),
+    (timedelta(hours=4), "aging"),
+    (timedelta(days=1), "late"),
+)
+"""Unacknowledged for less than each bound: that level; longer than the last: ``overdue``."""
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 alert``, ``2 alerts``, ``1,204 alerts``.
+
+    >>> plural(1, "alert"), plural(0, "alert"), plural(1204, "group")
+    ('1 alert', '0 alerts', '1,204 groups')
+    """
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def format_duration(seconds: float) -> str:
@@ -50,24 +72,114 @@ def format_duration(seconds: float) -> str:
 
 
 def format_time(value: datetime | None) -> str:
-    """``2026-01-05 15:00:00Z`` (UTC, to the second), or an em dash for None."""
+    """``2026-01-05 15:00:00 UTC`` (to the second), or an em dash for None."""
     if value is None:
         return EMPTY
-    return value.strftime("%Y-%m-%d %H:%M:%SZ")
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def page_rows(page: pl.DataFrame, now: datetime) -> list[dict[str, str]]:
-    """The table's rows: one dict of display strings per alert (``alert_id`` included)."""
+def format_ago(value: datetime | None, now: datetime) -> str:
+    """``45 s ago``, ``12 min ago``, ``3 h ago``, ``2 d ago`` (``in 5 min`` for the future).
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 1, 5, 15, tzinfo=UTC)
+    >>> format_ago(t, t + timedelta(hours=3, minutes=20)), format_ago(t, t - timedelta(minutes=5))
+    ('3 h ago', 'in 5 min')
+    """
+    if value is None:
+        return EMPTY
+    seconds = int((now - value).total_seconds())
+    s = abs(seconds)
+    if s < 60:
+        text = f"{s} s"
+    elif s < 3600:
+        text = f"{s // 60} min"
+    elif s < 86_400:
+        text = f"{s // 3600} h"
+    else:
+        text = f"{s // 86_400} d"
+    return f"{text} ago" if seconds >= 0 else f"in {text}"
+
+
+def _age_level(status: str, created: datetime, now: datetime) -> str:
+    """How late an unacknowledged alert is; "" once someone has acknowledged or closed it."""
+    if status != AlertStatus.ACTIVE.value:
+        return ""
+    age = now - created
+    for bound, level in AGE_LEVELS:
+        if age < bound:
+            return level
+    return "overdue"
+
+
+def page_rows(page: pl.DataFrame, now: datetime, group: str = "") -> list[dict[str, str]]:
+    """The table's alert rows: one dict of display strings per alert (``alert_id`` included)."""
     rows = []
     for row in page.iter_rows(named=True):
         created: datetime = row["created_at"]
-        cells = {
-            "alert_id": row["alert_id"],
-            "created_at": format_time(created),
-            "age": format_duration((now - created).total_seconds()),
-        }
-        cells.update((k, str(v)) for k, v in row.items() if k not in cells)
-        rows.append(cells)
+        last_seen: datetime | None = row["last_seen_at"]
+        occurrences = int(row["occurrences"])
+        rows.append(
+            {
+                "kind": "alert",
+                "group": group,
+                "alert_id": row["alert_id"],
+                "severity": row["severity"],
+                "type": f"type: {row['type']}",
+                "status": row["status"],
+                "created_at": format_ago(created, now),
+                "created_at_utc": format_time(created),
+                "age": _age_level(row["status"], created, now),
+                "symbol": row["symbol"],
+                "strategy_id": row["strategy_id"],
+                "rule": row["rule"],
+                "title": row["title"],
+                "message": row["message"],
+                "occurrences": f"\u00d7{occurrences:,}",
+                "occurrences_hover": f"fired {plural(occurrences, 'time')}",
+                "last_seen_at": format_ago(last_seen or created, now),
+                "last_seen_at_utc": format_time(last_seen or created),
+            }
+        )
+    return rows
+
+
+def _group_label(group_by: GroupBy, row: Mapping[str, Any]) -> str:
+    if group_by == "position":
+        strategy = f"strategy {row['key']}" if row["key"] else "no strategy"
+        symbol = row["symbol"] or ""
+        more = f" +{row['symbols'] - 1}" if row["symbols"] > 1 else ""
+        return f"{strategy} \u00b7 {symbol}{more}" if symbol else strategy
+    return str(row["key"]) or f"(no {group_by})"
+
+
+def group_rows(
+    groups: pl.DataFrame, group_by: GroupBy, now: datetime, expanded: Sequence[str]
+) -> list[dict[str, str]]:
+    """The table's group rows: label, counts and worst severity of each group."""
+    rows = []
+    for row in groups.iter_rows(named=True):
+        parts = [plural(int(row["alerts"]), "alert")]
+        for status in ("active", "acknowledged"):
+            if row[status]:
+                parts.append(f"{row[status]:,} {status}")
+        parts.append(f"newest {format_ago(row['newest'], now)}")
+        oldest = row["oldest_active"]
+        rows.append(
+            {
+                "kind": "group",
+                "key": row["key"],
+                "label": _group_label(group_by, row),
+                "summary": " \u00b7 ".join(parts),
+                "alerts": str(row["alerts"]),
+                "active": str(row["active"]),
+                "acknowledged": str(row["acknowledged"]),
+                "severity": row["severity"],
+                "age": "" if oldest is None else _age_level("active", oldest, now),
+                "expanded": "true" if row["key"] in expanded else "",
+            }
+        )
     return rows
 
 
@@ -78,7 +190,7 @@ def counts_html(counts: Counts, total: int) -> str:
         ("active", "Active", f"{counts.active:,}"),
         ("acknowledged", "Acknowledged", f"{counts.acknowledged:,}"),
         ("resolved-today", "Resolved today", f"{counts.resolved_today:,}"),
-        ("open-critical", "Open critical", f"{counts.open_critical:,}"),
+        ("open-immediate", "Open immediate", f"{counts.open_immediate:,}"),
         ("median-ack", "Median time to acknowledge", median),
         ("matching", "Matching all filters", f"{total:,}"),
     ]
@@ -92,43 +204,62 @@ def counts_html(counts: Counts, total: int) -> str:
     return f'<div class="alertkit-counts" title="{escape(note)}">{cells}</div>'
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, now: datetime) -> str:
     if value is None:
         return EMPTY
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return f"{format_time(value)} ({format_ago(value, now)})"
     return str(value)
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], css: str) -> str:
+def _event_time(value: Any, now: datetime) -> str:
+    """A history event's ``at`` (ISO text in the table) in the board's one format."""
+    try:
+        return _text(datetime.fromisoformat(str(value).replace("Z", "+00:00")), now)
+    except ValueError:
+        return _text(value, now)
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]], css: str) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{escape(_text(v))}</td>" for v in row) + "</tr>" for row in rows
-    )
+    body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in rows)
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def detail_html(alert: Alert | None, *, missing: str | None = None) -> str:
+def _field_name(alert: Alert, name: str) -> str:
+    # One resolved_at column holds when an alert was closed either way: say which it was.
+    if name == "resolved_at" and alert.status is AlertStatus.DISMISSED:
+        return "dismissed_at"
+    return name
+
+
+def detail_html(alert: Alert | None, now: datetime, *, missing: str | None = None) -> str:
     """The detail panel: every field of ``alert``, its metadata as JSON, its history."""
     if alert is None:
-        text = missing or "Click a row to see the alert's details."
+        text = missing or "Click a row (or move to it with j/k and press Enter) for its details."
         return f'<div class="alertkit-detail alertkit-detail-empty">{escape(text)}</div>'
     fields = [
-        (f.name, getattr(alert, f.name))
+        (_field_name(alert, f.name), getattr(alert, f.name))
         for f in dataclasses.fields(alert)
         if f.name not in ("metadata", "history")
     ]
     body = "".join(
         f'<tr><th>{escape(name)}</th><td class="alertkit-field-{escape(name)}">'
-        f"{escape(_text(value))}</td></tr>"
+        f"{escape(_text(value, now))}</td></tr>"
         for name, value in fields
     )
     metadata = json.dumps(alert.metadata, indent=2, sort_keys=True, ensure_ascii=False)
     history = _table(
         _HISTORY_COLUMNS,
-        ([event.get(c) for c in _HISTORY_COLUMNS] for event in alert.history),
+        (
+            [
+                _event_time(event.get(c), now) if c == "at" else _text(event.get(c), now)
+                for c in _HISTORY_COLUMNS
+            ]
+            for event in alert.history
+        ),
         "alertkit-history",
     )
     return (
@@ -140,8 +271,10 @@ def detail_html(alert: Alert | None, *, missing: str | None = None) -> str:
     )
 
 
-def status_html(lines: Sequence[str], *, error: bool = False) -> str:
-    """The status line: what just happened, one escaped line each."""
-    kind = "error" if error else "info"
-    text = "<br>".join(escape(line) for line in lines)
-    return f'<div class="alertkit-status alertkit-status-{kind}">{text}</div>'
+def status_html(info: Sequence[str], errors: Sequence[str] = ()) -> str:
+    """The status line: what went right in plain lines, then what went wrong in red ones."""
+    lines = [("info", line) for line in info] + [("error", line) for line in errors]
+    text = "".join(
+        f'<div class="alertkit-status-{kind}">{escape(line)}</div>' for kind, line in lines
+    )
+    return f'<div class="alertkit-status">{text}</div>'

@@ -1,8 +1,12 @@
-// alertkit triage table: draws the page of rows Python sends and reports clicks as trait
-// changes. Every piece of alert text goes through textContent, never innerHTML, so markup in
-// an alert's title or message is shown as text and never parsed or run.
+// alertkit triage table: draws the page of rows Python sends and reports clicks and keys as
+// trait changes (and actions as messages). Every piece of alert text goes through
+// textContent or createTextNode, never as markup, so markup in an alert's title or message is
+// shown as text and never parsed or run. Keys pressed inside the table stay inside it:
+// JupyterLab's command-mode shortcuts (a, b, d d, ...) never see them.
 
 const PAGE_SIZES = [25, 50, 100];
+const HIGHLIGHTED = new Set(["title", "message", "symbol", "rule"]);
+const ACTIONS = { a: "acknowledge", r: "resolve", d: "dismiss" };
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -11,9 +15,36 @@ function el(tag, className, text) {
   return node;
 }
 
+// Append `text` to `node`, each case-insensitive match of a word wrapped in <mark>, all as
+// text nodes.
+function appendMarked(node, text, words) {
+  const lower = text.toLowerCase();
+  let at = 0;
+  while (words.length > 0) {
+    let best = -1;
+    let len = 0;
+    for (const word of words) {
+      const i = lower.indexOf(word, at);
+      if (i >= 0 && (best < 0 || i < best || (i === best && word.length > len))) {
+        best = i;
+        len = word.length;
+      }
+    }
+    if (best < 0) break;
+    if (best > at) node.appendChild(document.createTextNode(text.slice(at, best)));
+    node.appendChild(el("mark", "alertkit-mark", text.slice(best, best + len)));
+    at = best + len;
+  }
+  if (at < text.length) node.appendChild(document.createTextNode(text.slice(at)));
+}
+
 function render({ model, el: host }) {
   const root = el("div", "alertkit-table-root");
   root.tabIndex = 0;
+  root.setAttribute("role", "grid");
+  root.setAttribute("aria-label", "Alerts: j/k move, x tick, Enter details, a/r/d act, / search, Esc leave");
+  // Lumino (JupyterLab) skips its keyboard shortcuts for events from inside such a node.
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   host.appendChild(root);
 
   const commit = (changes) => {
@@ -21,11 +52,22 @@ function render({ model, el: host }) {
     model.save_changes();
   };
 
-  const pageIds = () => model.get("rows").map((row) => row.alert_id);
+  const rowKey = (row) => (row.kind === "group" ? `group:${row.key}` : row.alert_id);
+  const navigable = () =>
+    model.get("rows").filter((row) => row.kind === "group" || row.kind === "alert" || !row.kind);
+  const grouped = () => Boolean(model.get("group_by"));
 
   const toggle = (id, on) => {
     const current = model.get("selection").filter((x) => x !== id);
     commit({ selection: on ? [...current, id] : current });
+  };
+  const toggleGroup = (key, on) => {
+    const current = model.get("group_selection").filter((x) => x !== key);
+    commit({ group_selection: on ? [...current, key] : current });
+  };
+  const expand = (key) => {
+    const open = model.get("expanded");
+    commit({ expanded: open.includes(key) ? open.filter((k) => k !== key) : [...open, key] });
   };
 
   const sortOn = (column) => {
@@ -36,16 +78,23 @@ function render({ model, el: host }) {
     }
   };
 
-  function header(columns, ids, selected) {
+  function header(columns, rows) {
     const row = el("tr");
     const th = el("th", "alertkit-select-col");
     const all = el("input", "alertkit-select-page");
     all.type = "checkbox";
-    all.title = "Select every alert on this page";
+    const byGroup = grouped();
+    const ids = byGroup
+      ? rows.filter((r) => r.kind === "group").map((r) => r.key)
+      : rows.map((r) => r.alert_id);
+    const selected = new Set(model.get(byGroup ? "group_selection" : "selection"));
+    all.title = byGroup ? "Tick every group on this page" : "Tick every alert on this page";
     const chosen = ids.filter((id) => selected.has(id)).length;
     all.checked = ids.length > 0 && chosen === ids.length;
     all.indeterminate = chosen > 0 && chosen < ids.length;
-    all.addEventListener("change", () => commit({ selection: all.checked ? ids : [] }));
+    all.addEventListener("change", () =>
+      commit({ [byGroup ? "group_selection" : "selection"]: all.checked ? ids : [] }),
+    );
     th.appendChild(all);
     row.appendChild(th);
     for (const column of columns) {
@@ -64,61 +113,142 @@ function render({ model, el: host }) {
     return thead;
   }
 
-  function body(columns, rows, selected, focused) {
+  function alertRow(columns, row, selected, focused, cursor, words) {
+    const id = row.alert_id;
+    const tr = el("tr", "alertkit-row");
+    tr.dataset.alertId = id;
+    tr.dataset.status = row.status ?? "";
+    if (row.group) tr.classList.add("alertkit-member");
+    tr.setAttribute("aria-selected", String(selected.has(id)));
+    if (selected.has(id)) tr.classList.add("alertkit-selected");
+    if (id === focused) tr.classList.add("alertkit-focused");
+    if (id === cursor) tr.classList.add("alertkit-cursor");
+    const pick = el("td", "alertkit-select-col");
+    const box = el("input", "alertkit-row-select");
+    box.type = "checkbox";
+    box.tabIndex = -1;
+    box.checked = selected.has(id);
+    box.addEventListener("click", (event) => event.stopPropagation());
+    box.addEventListener("change", () => toggle(id, box.checked));
+    pick.appendChild(box);
+    tr.appendChild(pick);
+    for (const column of columns) {
+      const value = String(row[column.key] ?? "");
+      const td = el("td", "alertkit-cell");
+      td.dataset.col = column.key;
+      td.dataset.value = value;
+      const main = el("div", "alertkit-cell-main");
+      if (HIGHLIGHTED.has(column.key)) appendMarked(main, value, words);
+      else main.textContent = value;
+      td.appendChild(main);
+      let hover = column.hover ? String(row[column.hover] ?? "") : value;
+      if (column.sub) {
+        const sub = String(row[column.sub] ?? "");
+        const line = el("div", "alertkit-cell-sub");
+        appendMarked(line, sub, words);
+        td.appendChild(line);
+        hover = `${value}\n${sub}`;
+      }
+      td.title = hover;
+      if (column.key === "created_at" && row.age) td.dataset.age = row.age;
+      tr.appendChild(td);
+    }
+    tr.addEventListener("click", () => {
+      commit({ focused: id, cursor: id });
+      root.focus({ preventScroll: true });
+    });
+    return tr;
+  }
+
+  function groupRow(columns, row, cursor) {
+    const key = row.key;
+    const tr = el("tr", "alertkit-group");
+    tr.dataset.groupKey = key;
+    tr.dataset.severity = row.severity;
+    const chosen = model.get("group_selection").includes(key);
+    if (chosen) tr.classList.add("alertkit-selected");
+    if (`group:${key}` === cursor) tr.classList.add("alertkit-cursor");
+    tr.setAttribute("aria-expanded", String(Boolean(row.expanded)));
+    const pick = el("td", "alertkit-select-col");
+    const box = el("input", "alertkit-group-select");
+    box.type = "checkbox";
+    box.tabIndex = -1;
+    box.checked = chosen;
+    box.title = "Tick the whole group: an action applies to every alert in it that can take it";
+    box.addEventListener("click", (event) => event.stopPropagation());
+    box.addEventListener("change", () => toggleGroup(key, box.checked));
+    pick.appendChild(box);
+    tr.appendChild(pick);
+    const td = el("td", "alertkit-group-cell");
+    td.colSpan = columns.length;
+    const twisty = el("span", "alertkit-twisty", row.expanded ? "\u25BE" : "\u25B8");
+    const badge = el("span", "alertkit-badge", row.severity);
+    badge.dataset.value = row.severity;
+    const label = el("span", "alertkit-group-label", row.label);
+    const summary = el("span", "alertkit-group-summary", row.summary);
+    if (row.age) summary.dataset.age = row.age;
+    td.append(twisty, badge, label, summary);
+    tr.appendChild(td);
+    tr.addEventListener("click", () => {
+      commit({ cursor: `group:${key}` });
+      expand(key);
+      root.focus({ preventScroll: true });
+    });
+    return tr;
+  }
+
+  function body(columns, rows) {
     const tbody = el("tbody");
     if (rows.length === 0) {
       const tr = el("tr", "alertkit-empty");
-      const td = el("td", "", "No alerts match these filters.");
+      const td = el("td", "", model.get("empty_text"));
       td.colSpan = columns.length + 1;
       tr.appendChild(td);
       tbody.appendChild(tr);
       return tbody;
     }
+    const selected = new Set(model.get("selection"));
+    const focused = model.get("focused");
+    const cursor = model.get("cursor");
+    const words = model.get("highlight").map((w) => w.toLowerCase()).filter((w) => w);
     for (const row of rows) {
-      const id = row.alert_id;
-      const tr = el("tr", "alertkit-row");
-      tr.dataset.alertId = id;
-      tr.dataset.status = row.status ?? "";
-      tr.setAttribute("aria-selected", String(selected.has(id)));
-      if (selected.has(id)) tr.classList.add("alertkit-selected");
-      if (id === focused) tr.classList.add("alertkit-focused");
-      const pick = el("td", "alertkit-select-col");
-      const box = el("input", "alertkit-row-select");
-      box.type = "checkbox";
-      box.checked = selected.has(id);
-      box.addEventListener("click", (event) => event.stopPropagation());
-      box.addEventListener("change", () => toggle(id, box.checked));
-      pick.appendChild(box);
-      tr.appendChild(pick);
-      for (const column of columns) {
-        const value = row[column.key] ?? "";
-        const td = el("td", "alertkit-cell", String(value));
-        td.dataset.col = column.key;
-        td.dataset.value = String(value);
-        td.title = String(value);
+      if (row.kind === "group") {
+        tbody.appendChild(groupRow(columns, row, cursor));
+      } else if (row.kind === "more") {
+        const tr = el("tr", "alertkit-more");
+        const td = el("td", "", row.text);
+        td.colSpan = columns.length + 1;
         tr.appendChild(td);
+        tbody.appendChild(tr);
+      } else {
+        tbody.appendChild(alertRow(columns, row, selected, focused, cursor, words));
       }
-      tr.addEventListener("click", () => commit({ focused: id }));
-      tbody.appendChild(tr);
     }
     return tbody;
   }
 
   function pager() {
     const bar = el("div", "alertkit-pager");
-    const total = model.get("total");
+    const byGroup = grouped();
+    const total = model.get(byGroup ? "groups_total" : "total");
+    const unit = byGroup ? "group" : "alert";
     const size = model.get("page_size");
     const page = model.get("page");
-    const first = total === 0 ? 0 : page * size + 1;
     const last = Math.min(total, (page + 1) * size);
     const fmt = (n) => n.toLocaleString("en-US");
     const prev = el("button", "alertkit-prev", "\u2039 Prev");
+    prev.tabIndex = -1;
     prev.disabled = page === 0;
     prev.addEventListener("click", () => commit({ page: page - 1 }));
     const next = el("button", "alertkit-next", "Next \u203A");
+    next.tabIndex = -1;
     next.disabled = last >= total;
     next.addEventListener("click", () => commit({ page: page + 1 }));
-    const range = el("span", "alertkit-range", `${fmt(first)}\u2013${fmt(last)} of ${fmt(total)}`);
+    const text =
+      total === 0
+        ? `no ${unit}s`
+        : `${fmt(page * size + 1)}\u2013${fmt(last)} of ${fmt(total)} ${unit}${total === 1 ? "" : "s"}`;
+    const range = el("span", "alertkit-range", text);
     const sizes = el("select", "alertkit-page-size");
     sizes.title = "Rows per page";
     for (const n of PAGE_SIZES) {
@@ -128,57 +258,108 @@ function render({ model, el: host }) {
       sizes.appendChild(option);
     }
     sizes.addEventListener("change", () => commit({ page_size: Number(sizes.value), page: 0 }));
-    const chosen = el("span", "alertkit-selected-count", `${model.get("selection").length} selected`);
-    bar.append(prev, range, next, sizes, chosen);
+    const ticked = model.get("selection").length;
+    const groups = model.get("group_selection").length;
+    const chosenText = groups ? `${ticked} alerts and ${groups} groups ticked` : `${ticked} ticked`;
+    const chosen = el("span", "alertkit-selected-count", chosenText);
+    const keys = el("span", "alertkit-keys", "keys: j/k x Enter a r d / Esc");
+    keys.title =
+      "j/k or \u2193/\u2191 move \u00b7 x or space tick \u00b7 Enter details (opens a group)" +
+      " \u00b7 a/r/d acknowledge, resolve, dismiss the ticked alerts (or the one you are on)," +
+      " with the note \u00b7 / search \u00b7 Esc leave the table";
+    bar.append(prev, range, next, sizes, chosen, keys);
     return bar;
   }
 
   function draw() {
     const columns = model.get("columns");
     const rows = model.get("rows");
-    const selected = new Set(model.get("selection"));
     const table = el("table", "alertkit-table");
-    table.append(
-      header(columns, rows.map((r) => r.alert_id), selected),
-      body(columns, rows, selected, model.get("focused")),
-    );
+    const cols = el("colgroup");
+    const pickCol = el("col");
+    pickCol.style.width = "2em";
+    cols.appendChild(pickCol);
+    for (const column of columns) {
+      const col = el("col");
+      if (column.width) col.style.width = column.width;
+      cols.appendChild(col);
+    }
+    table.append(cols, header(columns, rows), body(columns, rows));
     const scroller = el("div", "alertkit-table-scroll");
     scroller.appendChild(table);
     root.replaceChildren(scroller, pager());
+    const at = root.querySelector(".alertkit-cursor");
+    if (at && document.activeElement === root) at.scrollIntoView({ block: "nearest" });
   }
 
-  // Arrow keys move the focused row; space toggles its selection.
-  root.addEventListener("keydown", (event) => {
-    if (event.target !== root) return; // leave checkboxes, buttons and the select alone
-    const ids = pageIds();
-    if (ids.length === 0) return;
-    const at = ids.indexOf(model.get("focused"));
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      const step = event.key === "ArrowDown" ? 1 : -1;
-      const next = at < 0 ? 0 : Math.min(ids.length - 1, Math.max(0, at + step));
-      commit({ focused: ids[next] });
-      event.preventDefault();
-    } else if (event.key === " " && at >= 0) {
-      toggle(ids[at], !model.get("selection").includes(ids[at]));
-      event.preventDefault();
+  function onKey(event) {
+    // Nothing typed in the table reaches JupyterLab: "a" would add a cell, "d d" delete ours.
+    event.stopPropagation();
+    if (event.target.tagName === "SELECT" || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
     }
-  });
+    const rows = navigable();
+    const cursor = model.get("cursor");
+    const at = rows.findIndex((row) => rowKey(row) === cursor);
+    const here = at >= 0 ? rows[at] : undefined;
+    const key = event.key;
+    let handled = true;
+    if (key === "j" || key === "k" || key === "ArrowDown" || key === "ArrowUp") {
+      if (rows.length > 0) {
+        const step = key === "j" || key === "ArrowDown" ? 1 : -1;
+        const next = at < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, at + step));
+        commit({ cursor: rowKey(rows[next]) });
+      }
+    } else if ((key === "x" || key === " ") && here) {
+      if (here.kind === "group") toggleGroup(here.key, !model.get("group_selection").includes(here.key));
+      else toggle(here.alert_id, !model.get("selection").includes(here.alert_id));
+    } else if (key === "Enter" && here) {
+      if (here.kind === "group") expand(here.key);
+      else commit({ focused: here.alert_id });
+    } else if (key in ACTIONS && !event.shiftKey) {
+      model.send({ type: "act", action: ACTIONS[key] });
+    } else if (key === "/") {
+      const board = host.closest(".alertkit-board");
+      const search = board ? board.querySelector(".alertkit-filter-text input") : null;
+      if (search) search.focus();
+    } else if (key === "Escape") {
+      root.blur();
+    } else {
+      handled = false;
+    }
+    if (handled) event.preventDefault();
+  }
+  host.addEventListener("keydown", onKey);
+  // keypress/keyup too: nothing typed here is JupyterLab's business.
+  const swallow = (event) => event.stopPropagation();
+  host.addEventListener("keypress", swallow);
+  host.addEventListener("keyup", swallow);
 
   const events = [
     "rows",
     "columns",
     "selection",
+    "group_selection",
+    "expanded",
+    "group_by",
+    "cursor",
     "focused",
+    "highlight",
+    "empty_text",
     "sort_by",
     "sort_desc",
     "page",
     "page_size",
     "total",
+    "groups_total",
   ].map((name) => `change:${name}`);
   for (const name of events) model.on(name, draw);
   draw();
   return () => {
     for (const name of events) model.off(name, draw);
+    host.removeEventListener("keydown", onKey);
+    host.removeEventListener("keypress", swallow);
+    host.removeEventListener("keyup", swallow);
   };
 }
 
