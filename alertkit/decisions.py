@@ -7,6 +7,7 @@ from enum import auto
 from typing import Any, Final
 
 from alertkit._enums import LowerStrEnum
+from alertkit._text import check_unicode
 from alertkit.errors import ValidationError
 
 __all__ = ["Decision", "DecisionAction", "Urgency"]
@@ -72,6 +73,7 @@ class Decision:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ValidationError(f"{name}: expected a non-empty str, got {value!r}")
+            check_unicode(value, name)  # storable as UTF-8 (no lone surrogates)
         if not isinstance(self.metadata, dict):
             raise ValidationError(
                 f"metadata: expected a dict, got {type(self.metadata).__name__} {self.metadata!r}"

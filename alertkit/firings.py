@@ -22,6 +22,7 @@ from typing import Any, Final
 import polars as pl
 from deltalake import DeltaTable
 
+from alertkit._events import dumps_history
 from alertkit.alerts import AlertStatus
 from alertkit.episodes import OPEN_ALERT_COLUMNS, alert_episodes, resolve_event
 from alertkit.errors import StoreError, ValidationError
@@ -120,13 +121,17 @@ def _open_rows(
     scan = pl.scan_delta(table).select(list(ALERT_SCHEMA))
     open_now = scan.filter(pl.col("status").is_in(OPEN_STATUSES))
     # is_in filters reach the Parquet scan (file statistics prune); the semi join is exact.
-    wanted = open_now.filter(pl.col("rule").is_in(firing["rule"].unique().implode())).join(
-        firing.lazy(), on=_KEYS, how="semi", nulls_equal=True
-    )
+    # (Python lists: polars prunes files by statistics for those, not for imploded series.)
+    pushed = pl.col("rule").is_in(firing["rule"].unique().to_list())
+    ids = firing["strategy_id"]
+    if ids.null_count() == 0:
+        pushed &= pl.col("strategy_id").is_in(ids.unique().to_list())
+    wanted = open_now.filter(pushed).join(firing.lazy(), on=_KEYS, how="semi", nulls_equal=True)
+
     if quiet_period is not None:
         positions = decisions.get_column("strategy_id").drop_nulls().unique()
         wanted = pl.concat(
-            [wanted, open_now.filter(pl.col("strategy_id").is_in(positions.implode()))]
+            [wanted, open_now.filter(pl.col("strategy_id").is_in(positions.to_list()))]
         ).unique("alert_id", keep="first")
     return wanted.collect()
 
@@ -166,7 +171,7 @@ def _with_resolve_events(
             continue
         events: list[Any] = json.loads(history) if history else []
         events.append(resolve_event(at, status, quiet_period, resolved_by))
-        out.append(json.dumps(events, separators=(",", ":")))
+        out.append(dumps_history(events))
     return pl.Series("history", out, dtype=pl.String)
 
 

@@ -102,6 +102,29 @@ _MERGE_ON: Final[dict[str, str]] = {
 }
 
 
+def _in(column: str, values: list[Any]) -> str:
+    return f" AND t.{column} IN ({', '.join(sql_literal(v) for v in values)})"
+
+
+def _literal_guard(rows: pl.DataFrame, reads: MergeReads) -> str:
+    """Literal conjuncts that narrow what the MERGE reads, scans and is guarded against.
+
+    delta-rs turns literal conjuncts on the target into the read predicate it checks
+    concurrent commits against (by partition values and file statistics, conservatively),
+    and prunes its scan with them.
+    """
+    if reads == "partitions":
+        return _in(PARTITION_COLUMN, rows.get_column(PARTITION_COLUMN).unique().sort().to_list())
+    if reads == "open":
+        # Two firings can only clash on one fingerprint, so on its rule and strategy id.
+        guard = _in("rule", rows.get_column("rule").unique().sort().to_list())
+        ids = rows.get_column("strategy_id")
+        if ids.null_count() == 0:  # IN never matches a null: then guard by rule alone
+            guard += _in("strategy_id", ids.unique().sort().to_list())
+        return guard
+    return ""
+
+
 _LOG_ENTRY: Final = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
 """A commit or checkpoint file name in _delta_log (anything else there is not the table)."""
 
@@ -296,20 +319,16 @@ class AlertStore:
         (``CommitFailedError``, see :meth:`retrying`) when a concurrent commit changed them:
 
         ``"open"``
-            every open alert (identity decisions: a concurrent commit that adds or rewrites
-            a file that may hold an open alert conflicts);
+            the open alerts of the rows' rules and positions (identity decisions: a
+            concurrent commit that adds or rewrites a file that may hold an open alert with
+            one of those rules and strategy ids conflicts, which covers every commit that
+            could open, repeat or close an alert with the fingerprint of one of ``rows``);
         ``"partitions"``
             the partitions of ``rows`` only (transitions of existing alerts);
         ``"table"``
             the whole table (bulk inserts: any concurrent data change conflicts).
         """
-        predicate = _MERGE_ON[reads]
-        if reads == "partitions":
-            days = rows.get_column(PARTITION_COLUMN).unique().sort().to_list()
-            predicate = (
-                f"t.{PARTITION_COLUMN} IN ({', '.join(sql_literal(d) for d in days)}) AND "
-                + predicate
-            )
+        predicate = _MERGE_ON[reads] + _literal_guard(rows, reads)
         source = rows.select(*ALERT_SCHEMA, pl.col("expected_revision").cast(pl.Int64))
         kept = [c for c in ALERT_SCHEMA if c not in ("alert_id", PARTITION_COLUMN)]
         merger = (

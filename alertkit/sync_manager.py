@@ -21,7 +21,9 @@ import polars as pl
 from deltalake import DeltaTable
 
 from alertkit._ids import ALERT_ID_PATTERN
+from alertkit._text import check_free_text
 from alertkit._time import Clock, system_clock, to_utc
+from alertkit._versions import version_read_errors
 from alertkit.alerts import Alert, AlertQuery, AlertStatus, Transition
 from alertkit.cycle import CycleInput, CycleResult, cycle_decisions, cycle_result
 from alertkit.decisions import Decision
@@ -369,9 +371,8 @@ class SyncAlertManager:
             raise ValidationError("alert_ids: expected a collection of ids, got one str")
         ids = [_check_alert_id(i) for i in alert_ids]
         action = Transition.parse(action, "action")
-        for name, value in (("by", by), ("note", note)):
-            if value is not None and not isinstance(value, str):
-                raise ValidationError(f"{name}: expected a str or None, got {value!r}")
+        check_free_text(by, "by")
+        check_free_text(note, "note")
         when = to_utc(at, "at") if at is not None else self.clock()
         if not ids:
             return BulkResult(action, ())
@@ -385,7 +386,8 @@ class SyncAlertManager:
     def get_alert(self, alert_id: str, *, version: TableVersion | None = None) -> Alert:
         """The alert with ``alert_id`` (at a table ``version`` or instant, if given)."""
         alert_id = _check_alert_id(alert_id)
-        return alert_from_row(self._row_by_id(self.store.table(version), alert_id))
+        with version_read_errors(self.store.uri, version):
+            return alert_from_row(self._row_by_id(self.store.table(version), alert_id))
 
     def query_alerts(
         self, query: AlertQuery | None = None, *, version: TableVersion | None = None
@@ -394,13 +396,14 @@ class SyncAlertManager:
         query = query or AlertQuery()
         if not isinstance(query, AlertQuery):
             raise ValidationError(f"query: expected an AlertQuery, got {type(query).__name__}")
-        rows = (
-            self.store.scan(version)
-            .filter(query_filter(query))
-            .sort(["created_at", "alert_id"], descending=True)
-            .head(query.limit)
-            .collect()
-        )
+        with version_read_errors(self.store.uri, version):
+            rows = (
+                self.store.scan(version)
+                .filter(query_filter(query))
+                .sort(["created_at", "alert_id"], descending=True)
+                .head(query.limit)
+                .collect()
+            )
         return [alert_from_row(r) for r in rows.iter_rows(named=True)]
 
     def get_active_alerts(self) -> list[Alert]:
@@ -432,7 +435,10 @@ class SyncAlertManager:
     def board(self, version: TableVersion | None = None) -> pl.DataFrame:
         """The board: every alert, newest first, as a polars DataFrame (time travel with
         ``version`` = a table version number or an instant)."""
-        return self.store.scan(version).sort(["created_at", "alert_id"], descending=True).collect()
+        with version_read_errors(self.store.uri, version):
+            return (
+                self.store.scan(version).sort(["created_at", "alert_id"], descending=True).collect()
+            )
 
     # -- maintenance -----------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """No user string is ever pasted into a Delta predicate or SQL expression unescaped.
 
 Property tests with arbitrary text: as a SQL literal it evaluates back to itself; as the
-value of an UPDATE condition it matches only itself; as a note or a name on a transition it
+trigger id in a MERGE guard it touches only its own alert; as a note or a name on a transition it
 round-trips exactly and leaves every other row byte-identical; as an alert id it finds
 nothing and writes nothing.
 """
@@ -57,19 +57,34 @@ def test_a_sql_literal_evaluates_to_the_text_itself(text: str) -> None:
     assert pl.DataFrame(result)["v"].to_list() == [text]
 
 
+_rules = itertools.count()
+
+
 @SETTINGS
 @given(text=texts)
-def test_hostile_text_in_an_update_condition_matches_nothing(shared_lake: str, text: str) -> None:
-    store = SyncAlertManager(shared_lake, maintain_every=0).store
-    table = store.table()
+def test_hostile_text_as_a_trigger_id_in_the_merge_guard_touches_no_other_row(
+    shared_lake: str, text: str
+) -> None:
+    """A trigger id reaches SQL as a literal of the MERGE's read guard (``t.rule IN (...)``):
+    whatever it holds, the firing creates its own alert, then repeats it, and no other row
+    changes."""
+    rule = f"r{next(_rules)}{text}".replace("\x00", "")
+    if not rule.strip() or any(0xD800 <= ord(c) <= 0xDFFF for c in rule):
+        return  # refused at the boundary (tested in test_bad_input)
+    manager = SyncAlertManager(shared_lake, maintain_every=0)
     before = pl.read_delta(shared_lake)
-    version = table.version()
-    updated = store.update(
-        table, {"alert_id": text}, {"status": "resolved"}, custom_metadata={"test": "hostile"}
+    decision = close_now(rule)
+    first = manager.create_alert(decision, position("SPY", 1), at=T0)
+    again = manager.create_alert(decision, position("SPY", 1), at=T0)
+    assert first is not None and again is not None
+    assert (again.alert_id, again.occurrences) == (first.alert_id, 2)
+    after = pl.read_delta(shared_lake)
+    assert (
+        after.filter(pl.col("alert_id") != first.alert_id)
+        .sort("alert_id")
+        .equals(before.sort("alert_id"))
     )
-    assert updated == 0
-    assert DeltaTable(shared_lake).version() == version
-    assert pl.read_delta(shared_lake).equals(before)
+    assert after.filter(pl.col("rule") == rule)["alert_id"].to_list() == [first.alert_id]
 
 
 _strategy_ids = itertools.count(1000)
