@@ -5,6 +5,8 @@ alertkit list [--status S] ...      the board, newest first
 alertkit show ID | history ID       one alert, or its transitions
 alertkit ack|resolve|dismiss ID [--by NAME] [--note TEXT]
 alertkit maintain [--vacuum-hours N]
+alertkit watch SOURCE --every SECONDS [--quiet-hours H] [--cycles N]
+                                    live monitoring: a cycle per interval on SOURCE's positions
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
 
 import polars as pl
 
 from alertkit._text import check_free_text, check_unicode
 from alertkit.alerts import AlertQuery
-from alertkit.errors import AlertkitError
+from alertkit.cycle import CycleResult
+from alertkit.errors import AlertkitError, TableNotFoundError, ValidationError
+from alertkit.monitor import Monitor
 from alertkit.query import scan_transitions
 from alertkit.schema import alert_to_row
 from alertkit.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
@@ -83,6 +89,18 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="also delete unreferenced files older than this (>= 24)",
     )
+    watch = sub.add_parser(
+        "watch", help="live monitoring: run the cycle on SOURCE's positions every interval"
+    )
+    watch.add_argument("source", help="a Parquet or CSV file or a Delta table of positions")
+    watch.add_argument("--every", type=float, required=True, help="seconds between cycles")
+    watch.add_argument(
+        "--quiet-hours",
+        type=float,
+        default=None,
+        help="resolve an alert once its trigger has not fired for this many hours",
+    )
+    watch.add_argument("--cycles", type=int, default=None, help="stop after this many cycles")
     return parser
 
 
@@ -92,7 +110,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
     check_unicode(args.lake, "--lake")
     for name in ("by", "note"):
         check_free_text(getattr(args, name, None), f"--{name}")
-    for name in ("alert_id", "status", "symbol", "severity"):
+    for name in ("alert_id", "status", "symbol", "severity", "source"):
         value = getattr(args, name, None)
         if value is not None:
             check_unicode(value, name if name == "alert_id" else f"--{name}")
@@ -106,8 +124,16 @@ def _run(args: argparse.Namespace) -> None:
         run_demo(args.lake)
         return
     manager = SyncAlertManager(args.lake)
-    manager.initialize()
-    if args.command == "list":
+    if args.command in ("maintain", "watch"):
+        manager.initialize()
+    elif not manager.store.exists():  # a read or a transition never creates a table
+        raise TableNotFoundError(
+            f"no alerts table at {manager.path} (check --lake; `alertkit watch` or the"
+            " library creates one)"
+        )
+    if args.command == "watch":
+        _watch(manager, args)
+    elif args.command == "list":
         alerts = manager.query_alerts(
             AlertQuery(
                 status=args.status, symbol=args.symbol, severity=args.severity, limit=args.limit
@@ -138,6 +164,27 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "maintain":
         report = manager.maintain(vacuum_retention_hours=args.vacuum_hours)
         print(report.describe())
+
+
+def _watch(manager: SyncAlertManager, args: argparse.Namespace) -> None:
+    if args.quiet_hours is not None and args.quiet_hours <= 0:
+        raise ValidationError(f"--quiet-hours: expected a positive number, got {args.quiet_hours}")
+    quiet = None if args.quiet_hours is None else timedelta(hours=args.quiet_hours)
+
+    def report(result: CycleResult) -> None:
+        print(f"{manager.clock().isoformat(timespec='seconds')} {result.summary()}", flush=True)
+
+    monitor = Monitor(
+        manager, Path(args.source), every=args.every, quiet_period=quiet, on_cycle=report
+    )
+    print(f"watching {args.source} every {args.every:g} s (Ctrl-C stops)", flush=True)
+    monitor.run(cycles=args.cycles)
+    stats = monitor.stats
+    print(
+        f"stopped after {stats.ticks} cycles: {stats.new_alerts} new alerts,"
+        f" {stats.repeats} repeats, {stats.resolved} resolved, {stats.failures} failed cycles"
+        + (f" (last error: {stats.last_error})" if stats.last_error else "")
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
