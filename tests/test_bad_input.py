@@ -595,7 +595,7 @@ API_CASES: list[tuple[str, Case, type[Exception], str]] = [
         "surrogate in reason",
         lambda m, a: m.create_alert(Decision("close", "fell" + LONE, "vix_level"), position()),
         ValidationError,
-        "message: expected valid Unicode text, got a lone surrogate '\\udcff' at position 4",
+        "reason: expected valid Unicode text, got a lone surrogate '\\udcff' at position 4",
     ),
     (
         "surrogate by",

@@ -10,6 +10,7 @@ written to an alerts table; :func:`sweep` compares settings of one rule threshol
 """
 
 from alertkit.backtest.history import load_history
+from alertkit.backtest.lake import write_alerts
 from alertkit.backtest.regression import assert_alerts_equal, compare_alerts, summarize_changes
 from alertkit.backtest.runner import BacktestResult, run_backtest
 from alertkit.backtest.sweep import sweep
@@ -24,4 +25,5 @@ __all__ = [
     "summarize_changes",
     "sweep",
     "synthetic_history",
+    "write_alerts",
 ]
