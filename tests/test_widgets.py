@@ -632,6 +632,29 @@ def test_keyboard_actions_use_the_ticked_rows_else_the_cursor(
     assert status(board) == ([], ["move to an alert (j/k) or tick one (x) first"])
 
 
+def front_end_sets(board: TriageBoard, **changes: Any) -> None:
+    """What table.js sends for a click or a key that changes traits."""
+    board.table._handle_custom_msg({"type": "set", "changes": changes}, [])
+
+
+def test_front_end_changes_arrive_in_order_with_actions(
+    many: TriageBoard,
+) -> None:
+    """Ticks travel as messages, in order with the key that acts on them: a tick can never
+    arrive after the action and re-tick what it cleared."""
+    front_end_sets(many, cursor="m059")
+    front_end_sets(many, selection=["m059"])
+    front_end_sets(many, selection=["m059", "m058"])
+    send_key_action(many, "resolve")
+    assert status(many) == (["resolved 2 of 2 selected alerts"], [])
+    assert many.table.selection == []
+    many.table.page = 2
+    front_end_sets(many, sort_by="strategy_id", sort_desc=False)  # one click, one reload
+    assert (many.table.page, ids(many)[0]) == (0, "m000")
+    front_end_sets(many, page_size=30)
+    assert status(many)[1] == ["page_size: expected one of (25, 50, 100), got 30"]
+
+
 def test_sorting_goes_back_to_the_first_page(many: TriageBoard) -> None:
     many.table.page = 2
     many.table.sort_by = "strategy_id"

@@ -65,6 +65,20 @@ _DOING: Final = {
     Transition.RESOLVE: "resolving",
     Transition.DISMISS: "dismissing",
 }
+_FRONT_END_TRAITS: Final = frozenset(
+    {
+        "selection",
+        "group_selection",
+        "expanded",
+        "cursor",
+        "focused",
+        "sort_by",
+        "sort_desc",
+        "page",
+        "page_size",
+    }
+)
+_RELOADING: Final = frozenset({"expanded", "sort_by", "sort_desc", "page", "page_size"})
 UNREADABLE: Final = "The alerts table could not be read: see the message above."
 
 
@@ -385,11 +399,34 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self._enable_buttons()
 
     def _on_message(self, _widget: Any, content: Mapping[str, Any], _buffers: Any) -> None:
-        """A key pressed in the table: a/r/d act on the ticked rows, else on the cursor's."""
-        if content.get("type") != "act":
-            return
+        """What the table's front end reports: trait changes ("set") and keys ("act")."""
+        if content.get("type") == "set":
+            self._set_from_front_end(content.get("changes") or {})
+        elif content.get("type") == "act":
+            self._key_action(content.get("action"))
+
+    def _set_from_front_end(self, changes: Mapping[str, Any]) -> None:
+        """Apply a click's trait changes together: one reload for a sort of two traits."""
+        table = self.table
+        mine = {k: v for k, v in changes.items() if k in _FRONT_END_TRAITS}
+        with self._lock:
+            try:
+                # The front end already shows these values: sending them back could land
+                # after a newer change made there (a cursor moved again) and undo it.
+                with self._quietly(), table._lock_property(**mine):
+                    for name, value in mine.items():
+                        setattr(table, name, value)
+                    if {"sort_by", "sort_desc"} & set(changes):
+                        table.page = 0  # a new order starts at its first page
+            except traitlets.TraitError as exc:
+                self._say([], [str(exc)])
+            if _RELOADING & set(changes):
+                self._reload_or_report()
+
+    def _key_action(self, name: object) -> None:
+        """a/r/d pressed in the table: act on the ticked rows, else on the cursor's."""
         try:
-            action = Transition.parse(content.get("action"), "action")
+            action = Transition.parse(name, "action")
         except AlertkitError as exc:
             self._say([], [str(exc)])
             return

@@ -207,7 +207,13 @@ class ActionControls:
     @classmethod
     def create(cls, *, user: str = "", interval_s: int = 30) -> ActionControls:
         def button(label: str, style: str, tip: str, css: str) -> Any:
-            b = w.Button(description=label, button_style=style, tooltip=tip, disabled=True)
+            b = w.Button(
+                description=label,
+                button_style=style,
+                tooltip=tip,
+                disabled=True,
+                layout=w.Layout(width="auto"),
+            )
             b.add_class(css)
             return b
 
@@ -243,9 +249,17 @@ class ActionControls:
                 "Dismiss the ticked alerts and groups (key d)",
                 "alertkit-dismiss",
             ),
-            refresh=w.Button(description="Refresh", icon="refresh", tooltip="Read the table again"),
+            refresh=w.Button(
+                description="Refresh",
+                icon="refresh",
+                tooltip="Read the table again",
+                layout=w.Layout(width="auto"),
+            ),
             auto_refresh=w.ToggleButton(
-                value=False, description="Auto-refresh", tooltip="Refresh every few seconds"
+                value=False,
+                description="Auto-refresh",
+                tooltip="Refresh every few seconds",
+                layout=w.Layout(width="auto"),
             ),
             interval=w.BoundedIntText(
                 value=interval_s,

@@ -103,15 +103,17 @@ class Column:
 
 
 COLUMNS: Final = (
-    Column("severity", "Severity", desc_first=True, width="6.5em", hover="type"),
-    Column("status", "Status", width="7.5em"),
-    Column("created_at", "Created", desc_first=True, width="6.5em", hover="created_at_utc"),
-    Column("symbol", "Symbol", width="5em"),
-    Column("strategy_id", "Strategy", width="4.5em"),
-    Column("rule", "Rule", width="10em"),
+    # Widths in % of the table, so it always fits its half of the board; "Alert" takes the
+    # rest, and every cut-off value is whole on hover and in the detail panel.
+    Column("severity", "Severity", desc_first=True, width="9%", hover="type"),
+    Column("status", "Status", width="12.5%"),
+    Column("created_at", "Created", desc_first=True, width="9%", hover="created_at_utc"),
+    Column("symbol", "Symbol", width="7%"),
+    Column("strategy_id", "Strategy", width="8%"),
+    Column("rule", "Rule", width="12%"),
     Column("title", "Alert", sub="message"),
-    Column("occurrences", "Seen", desc_first=True, width="3.5em", hover="occurrences_hover"),
-    Column("last_seen_at", "Last seen", desc_first=True, width="6.5em", hover="last_seen_at_utc"),
+    Column("occurrences", "Seen", desc_first=True, width="5.5%", hover="occurrences_hover"),
+    Column("last_seen_at", "Last seen", desc_first=True, width="9%", hover="last_seen_at_utc"),
 )
 SORTABLE: Final = frozenset(c.key for c in COLUMNS if c.sortable)
 

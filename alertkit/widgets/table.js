@@ -47,9 +47,13 @@ function render({ model, el: host }) {
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   host.appendChild(root);
 
+  // Changes go to Python as messages, not trait syncs: ipywidgets holds trait syncs back
+  // while the kernel is busy, so a tick could arrive after the action it preceded (and
+  // re-tick what the action just cleared). Messages keep the order they were made in; Python
+  // sets the traits, which come back here.
   const commit = (changes) => {
     for (const [key, value] of Object.entries(changes)) model.set(key, value);
-    model.save_changes();
+    model.send({ type: "set", changes });
   };
 
   const rowKey = (row) => (row.kind === "group" ? `group:${row.key}` : row.alert_id);
@@ -100,6 +104,7 @@ function render({ model, el: host }) {
     for (const column of columns) {
       const cell = el("th", column.sortable ? "alertkit-sortable" : "", column.label);
       cell.dataset.col = column.key;
+      cell.title = column.sortable ? `${column.label}: click to sort` : column.label;
       if (model.get("sort_by") === column.key) {
         const desc = model.get("sort_desc");
         cell.setAttribute("aria-sort", desc ? "descending" : "ascending");
