@@ -156,6 +156,8 @@ class AlertStore:
         backoff_seconds: float = 0.02,
     ) -> None:
         text = str(uri)
+        if text.startswith("file://"):  # a local path spelled as a URI: the path it names
+            text = text.removeprefix("file://") or "/"
         self.uri = str(Path(text).absolute()) if _is_local(text) else text
         self.storage_options = dict(storage_options) if storage_options else None
         self.max_retries = max_retries

@@ -3,10 +3,11 @@
 :class:`~alertkit.manager.AlertManager` wraps this for asyncio (running it in a worker thread
 so Delta I/O never blocks a notebook's event loop); widgets and the CLI use it directly.
 
-Cost of each operation does not grow with the table: a transition reads one row by id and
-creation date (the id is time-ordered and names its partition) and rewrites only the file
-holding it; a repeat firing does the same; only the first firing of a fingerprint reads the
-open alerts of the whole table, inside a MERGE so two writers can never both insert it.
+Every write is one MERGE decided on one table snapshot: firings (``create_alert``,
+``run_cycle``) through :mod:`alertkit.firings`, transitions (one or many) through
+:mod:`alertkit.transitions`, bulk inserts guarded against the whole table. A transition reads
+its alerts by id and creation date (the id is time-ordered and names its partition) and
+rewrites only the files holding them; a firing reads the open alerts of its fingerprints.
 """
 
 from __future__ import annotations
