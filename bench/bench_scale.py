@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+from deltalake import DeltaTable
 
 from alertkit import (
     Alert,
@@ -98,6 +99,38 @@ def bench_partitions(root: Path, repeats: int) -> list[Comparison]:
             base,
             1.5,
             f"same on {small} partitions",
+        )
+    )
+
+    # The same one-row change as a raw deltalake MERGE on the 3,000-partition table: how much
+    # of the growth is deltalake's own per-commit cost of a snapshot of many files.
+    raw_rows = pl.read_delta(tables[big][0].path).sort("created_at", descending=True)
+    raw_at = itertools.count()
+
+    def raw_merge() -> None:
+        row = raw_rows.slice(next(raw_at), 1).with_columns(revision=pl.col("revision") + 1)
+        day = row["created_date"][0]
+        (
+            DeltaTable(tables[big][0].path)
+            .merge(
+                row.to_arrow(),
+                f"t.created_date = '{day}'::date AND t.created_date = s.created_date"
+                " AND t.alert_id = s.alert_id",
+                source_alias="s",
+                target_alias="t",
+            )
+            .when_matched_update_all()
+            .execute()
+        )
+
+    ours, base = interleaved_medians(lambda: ack(big), raw_merge, repeats)
+    out.append(
+        Comparison(
+            f"a transition, {big:,} daily partitions",
+            ours,
+            base,
+            None,
+            "raw 1-row MERGE, same table",
         )
     )
 
