@@ -16,8 +16,10 @@ import polars as pl
 import pytest
 
 from alertkit.charts import (
+    DEFAULT_AGE_EDGES,
     SEVERITY_COLORS,
     SEVERITY_ORDER,
+    alert_changes,
     alerts_by_rule,
     alerts_over_time,
     enable_offline_rendering,
@@ -27,7 +29,7 @@ from alertkit.charts import (
     response_times,
     sweep_chart,
 )
-from alertkit.charts._render import round_svg_coordinates
+from alertkit.charts._render import SVG_WIDTH, fixed_width, round_svg_coordinates
 from alertkit.errors import ValidationError
 from alertkit.schema import ALERT_SCHEMA
 
@@ -117,8 +119,9 @@ def test_alerts_over_time_spec(alerts: pl.DataFrame) -> None:
         "type": "quantitative",
         "stack": "zero",
         "axis": {"tickMinStep": 1},  # counts: no 0.5 ticks
-        "title": "alerts",
+        "title": "alerts per 1d",
     }
+    assert enc["x"]["axis"] == {"format": "%d %b", "labelOverlap": "greedy", "labelAngle": 0}
     assert enc["color"]["field"] == "severity"
     assert enc["color"]["scale"] == {"domain": list(SEVERITY_ORDER), "range": list(SEVERITY_COLORS)}
     assert enc["order"] == {"field": "severity_rank", "type": "quantitative", "sort": "ascending"}
@@ -231,7 +234,7 @@ def test_selection_contract_seen_from_python(alerts: pl.DataFrame) -> None:
 
 
 def test_open_alert_age_spec(alerts: pl.DataFrame) -> None:
-    spec = open_alert_age(alerts, now=T + 3 * D).to_dict()
+    spec = open_alert_age(alerts, now=T + 3 * D, edges=DEFAULT_AGE_EDGES).to_dict()
     assert spec["title"] == "Open alerts by age at 2026-01-08 09:00 UTC"
     enc = spec["encoding"]
     assert enc["y"]["sort"] == ["gamma_risk", "take_profit_partial"]
@@ -249,13 +252,26 @@ def test_open_alert_age_spec(alerts: pl.DataFrame) -> None:
 def test_open_alert_age_at_a_past_instant(alerts: pl.DataFrame) -> None:
     # At 12:30 on Jan 6 take_profit_full (resolved 13:00) was still open, the dismissed and
     # the Jan 7 alerts did not exist yet, and the 12:00 alert was 30 minutes old.
-    spec = open_alert_age(alerts, now=T + D + 3.5 * H).to_dict()
+    spec = open_alert_age(alerts, now=T + D + 3.5 * H, edges=DEFAULT_AGE_EDGES).to_dict()
     assert [(r["rule"], r["age"], r["alerts"]) for r in rows_of(spec)] == [
         ("gamma_risk", "1d-3d", 1),
         ("take_profit_full", "1h-4h", 1),
         ("take_profit_partial", "< 1h", 1),
         ("take_profit_partial", "1h-4h", 1),
     ]
+
+
+def test_open_alert_age_picks_bands_that_spread_the_alerts(alerts: pl.DataFrame) -> None:
+    # Alerts weeks old: fixed bands put them all in "7d+"; the default bands follow the ages.
+    late = T + 40 * D
+    fixed = rows_of(open_alert_age(alerts, now=late, edges=DEFAULT_AGE_EDGES).to_dict())
+    assert {r["age"] for r in fixed} == {"7d+"}
+    spec = open_alert_age(alerts, now=late).to_dict()
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["< 60d", "60d+"]
+    assert spec["encoding"]["color"]["title"] == "open for"
+    assert {r["age"] for r in rows_of(spec)} == {"< 60d"}
+    fresh = rows_of(open_alert_age(alerts, now=T + 3 * D).to_dict())
+    assert {r["age"] for r in fresh} == {"< 3d", "3d-7d"}
 
 
 def test_open_alert_age_band_edges_are_lower_inclusive(alerts: pl.DataFrame) -> None:
@@ -295,7 +311,8 @@ def test_response_times_spec(alerts: pl.DataFrame) -> None:
         "field": "duration",
         "type": "quantitative",
         "stack": None,
-        "title": "hours",
+        "scale": {"type": "symlog"},  # one slow rule does not flatten the others
+        "title": "hours (symlog scale)",
     }
     assert enc["opacity"]["field"] == "stat"
     assert enc["order"]["field"] == "stat_order"
@@ -320,7 +337,7 @@ def test_response_times_spec(alerts: pl.DataFrame) -> None:
 
 def test_response_times_in_minutes(alerts: pl.DataFrame) -> None:
     spec = response_times(alerts, unit="minutes").to_dict()
-    assert spec["encoding"]["x"]["title"] == "minutes"
+    assert spec["encoding"]["x"]["title"] == "minutes (symlog scale)"
     assert rows_of(spec)[2]["duration"] == 10.0
 
 
@@ -441,13 +458,18 @@ def test_sweep_chart_spec() -> None:
     spec = sweep_chart(sweep_frame(), rule="take_profit").to_dict()
     assert spec["title"] == "Sweep of take_profit: threshold"
     assert spec["resolve"] == {"scale": {"x": "shared", "y": "independent", "color": "independent"}}
-    top, bottom = spec["vconcat"]
-    for panel in (top, bottom):
+    top, middle, bottom = spec["vconcat"]
+    for panel in (top, middle, bottom):
         assert panel["mark"] == {"type": "line", "point": True}
         assert panel["encoding"]["x"]["field"] == "value"
-        assert panel["encoding"]["x"]["title"] == "threshold"
+        assert panel["encoding"]["x"]["title"] == "take_profit.threshold"
+        assert panel["width"] == "container"
     assert top["encoding"]["y"]["field"] == "count"
+    assert top["encoding"]["y"]["title"] == "alerts, positions"
+    assert middle["encoding"]["y"]["title"] == "suppressed repeats"
     assert bottom["encoding"]["y"]["field"] == "benefit"
+    assert bottom["encoding"]["y"]["title"] == "benefit of acting (USD per alert)"
+    assert bottom["encoding"]["y"]["axis"] == {"format": "$,.0f"}
     assert [(r["measure"], r["value"], r["count"]) for r in rows_of(spec, top)] == [
         ("alerts", 0.5, 40),
         ("alerts", 0.65, 31),
@@ -455,6 +477,9 @@ def test_sweep_chart_spec() -> None:
         ("positions_affected", 0.5, 30),
         ("positions_affected", 0.65, 27),
         ("positions_affected", 0.8, 22),
+    ]
+    # Thousands of repeats next to hundreds of alerts: a scale of their own.
+    assert [(r["measure"], r["value"], r["count"]) for r in rows_of(spec, middle)] == [
         ("suppressed_repeats", 0.5, 10),
         ("suppressed_repeats", 0.65, 6),
         ("suppressed_repeats", 0.8, 4),
@@ -569,7 +594,7 @@ def test_chart_data_is_rounded_to_display_precision(alerts: pl.DataFrame) -> Non
         value=pl.col("value") + 1e-9, mean_benefit=pl.col("mean_benefit") / 3
     )
     spec = sweep_chart(sweep, rule="take_profit").to_dict()
-    top, bottom = spec["vconcat"]
+    top, _, bottom = spec["vconcat"]
     assert [r["value"] for r in rows_of(spec, top)][:3] == [0.5, 0.65, 0.8]
     assert [r["benefit"] for r in rows_of(spec, bottom)][:3] == [4.17, 5.0, 6.0]
     spec = response_times(alerts, unit="days").to_dict()
@@ -652,3 +677,91 @@ def test_interactive_mode_loads_no_javascript_from_the_network(alerts: pl.DataFr
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(ValidationError, match="mode: expected 'svg' or 'interactive'"):
         enable_offline_rendering("html")  # type: ignore[arg-type]
+
+
+# --- issue 13: every chart fits its container, says "no alerts", has units ----------------
+
+
+def empty_alerts() -> pl.DataFrame:
+    return pl.DataFrame(schema=ALERT_SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("draw", "text"),
+    [
+        (lambda a: alerts_over_time(a), "no alerts"),
+        (lambda a: alerts_by_rule(a, select=True), "no alerts"),
+        (lambda a: open_alert_age(a, now=T), "no open alerts"),
+        (lambda a: response_times(a), "no acknowledged or resolved alerts"),
+        (
+            lambda a: alert_changes(a.select("rule").with_columns(change=pl.lit("same"))),
+            "no alerts",
+        ),
+    ],
+)
+def test_an_empty_chart_says_so(draw: Any, text: str) -> None:
+    spec = draw(empty_alerts()).to_dict()
+    assert spec["mark"]["type"] == "text"
+    assert rows_of(spec) == [{"text": text}]
+    assert "x" not in spec["encoding"] and "y" not in spec["encoding"]  # no empty axes
+
+
+def test_every_chart_takes_the_containers_width(alerts: pl.DataFrame) -> None:
+    history = history_frame(50)
+    charts = [
+        alerts_over_time(alerts),
+        alerts_by_rule(alerts),
+        open_alert_age(alerts, now=T + 3 * D),
+        response_times(alerts),
+        position_pnl(history, None, 7),
+        alert_changes(alerts.select("rule").with_columns(change=pl.lit("same"))),
+    ]
+    for chart in charts:
+        assert chart.to_dict()["width"] == "container"
+    for panel in sweep_chart(sweep_frame(), rule="take_profit").to_dict()["vconcat"]:
+        assert panel["width"] == "container"
+    # Drawn as SVG there is no container: a fixed width stands in.
+    assert fixed_width(charts[0].to_dict())["width"] == SVG_WIDTH
+
+
+def test_time_axes_name_the_year_and_do_not_overlap(alerts: pl.DataFrame) -> None:
+    two_years = alerts.with_columns(
+        pl.when(pl.col("rule") == "gamma_risk")
+        .then(pl.col("created_at") - timedelta(days=400))
+        .otherwise(pl.col("created_at"))
+    )
+    axis = alerts_over_time(two_years, every="1mo").to_dict()["encoding"]["x"]["axis"]
+    assert axis == {"format": "%b %Y", "labelOverlap": "greedy", "labelAngle": 0}
+    line, _ = position_pnl(history_frame(50), None, 7).to_dict()["layer"]
+    assert line["encoding"]["x"]["axis"]["labelOverlap"] == "greedy"
+
+
+def test_pnl_markers_name_the_rule(alerts: pl.DataFrame) -> None:
+    history = history_frame(50)
+    marks = pl.DataFrame(
+        {
+            "created_at": [T + H],
+            "strategy_id": [7],
+            "rule": ["take_profit_partial"],
+            "severity": ["normal"],
+        }
+    )
+    _, points = position_pnl(history, marks, 7).to_dict()["layer"]
+    assert points["encoding"]["shape"] == {"field": "rule", "type": "nominal", "title": "rule"}
+
+
+def test_axes_have_units(alerts: pl.DataFrame) -> None:
+    titles = {
+        "over_time": alerts_over_time(alerts).to_dict()["encoding"]["y"]["title"],
+        "response": response_times(alerts).to_dict()["encoding"]["x"]["title"],
+        "age": open_alert_age(alerts, now=T + 3 * D).to_dict()["encoding"]["x"]["title"],
+    }
+    assert titles == {
+        "over_time": "alerts per 1d",
+        "response": "hours (symlog scale)",
+        "age": "open alerts",
+    }
+    line, _ = position_pnl(history_frame(50), None, 7).to_dict()["layer"]
+    assert line["encoding"]["y"]["axis"]["title"] == "unrealized_pnl (USD)"
+    x = sweep_chart(sweep_frame(), rule="take_profit", x_title="full (upl_pct)").to_dict()
+    assert x["vconcat"][0]["encoding"]["x"]["title"] == "full (upl_pct)"

@@ -35,6 +35,8 @@ SEVERITY_ORDER: Final = ("immediate", "high", "normal", "low")
 METRICS: Final = ("acknowledge", "resolve")
 STATS: Final = ("p90", "median")  # drawing order: the longer p90 bar first, median on top
 SWEEP_COUNTS: Final = ("alerts", "positions_affected", "suppressed_repeats")
+SWEEP_ALERT_COUNTS: Final = ("alerts", "positions_affected")
+"""Drawn together; suppressed repeats (often many times more) get a panel of their own."""
 SWEEP_BENEFITS: Final = ("mean_benefit", "median_benefit")
 DEFAULT_AGE_EDGES: Final = (
     timedelta(hours=1),
@@ -43,6 +45,10 @@ DEFAULT_AGE_EDGES: Final = (
     timedelta(days=3),
     timedelta(days=7),
 )
+AGE_LADDER: Final = tuple(
+    timedelta(hours=h) for h in (1, 4, 24, 72, 168, 336, 720, 1440, 2160, 4320, 8760, 17520)
+)
+"""Band edges :func:`auto_age_edges` picks from: 1h, 4h, 1d, 3d, 7d, 14d, 30d ... 2 years."""
 _UNIT_SECONDS: Final = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
 MONEY_DECIMALS: Final = 2
 """USD amounts are charted to the cent."""
@@ -161,6 +167,38 @@ def age_band_labels(edges: Sequence[timedelta]) -> list[str]:
     return [f"< {names[0]}"] + [f"{a}-{b}" for a, b in pairwise(names)] + [f"{names[-1]}+"]
 
 
+def auto_age_edges(alerts: Frame, now: datetime) -> tuple[timedelta, ...]:
+    """Age band edges that spread the alerts open at ``now`` over the bands.
+
+    Each quintile of the open alerts' ages is rounded up to the next edge of
+    :data:`AGE_LADDER`, so a backtest lake whose alerts are months old gets month bands and
+    a live board gets hour bands (fixed bands put every old alert in "7d+").
+    """
+    now = to_utc(now, "now")
+    ages = (
+        _columns(alerts, ("created_at", "resolved_at"), "alerts")
+        .filter(_open_at(now))
+        .select(age=(pl.lit(now) - pl.col("created_at")).dt.total_seconds())
+        .select(pl.col("age").quantile(q, "higher").alias(str(q)) for q in (0.2, 0.4, 0.6, 0.8))
+        .collect()
+        .row(0)
+    )
+    edges = sorted(
+        {
+            next((e for e in AGE_LADDER if e.total_seconds() >= a), AGE_LADDER[-1])
+            for a in ages
+            if a is not None
+        }
+    )
+    return tuple(edges) or DEFAULT_AGE_EDGES
+
+
+def _open_at(now: datetime) -> pl.Expr:
+    return (pl.col("created_at") <= now) & (
+        pl.col("resolved_at").is_null() | (pl.col("resolved_at") > now)
+    )
+
+
 def open_ages(
     alerts: Frame, now: datetime, edges: Sequence[timedelta]
 ) -> tuple[pl.DataFrame, list[str]]:
@@ -178,10 +216,7 @@ def open_ages(
     band = pl.sum_horizontal([(age >= e).cast(pl.Int64) for e in edges])
     out = (
         _columns(alerts, ("rule", "created_at", "resolved_at"), "alerts")
-        .filter(
-            (pl.col("created_at") <= now)
-            & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") > now))
-        )
+        .filter(_open_at(now))
         .group_by("rule", band=band)
         .agg(alerts=pl.len().cast(pl.Int64))
         .with_columns(age=pl.col("band").replace_strict(list(range(len(labels))), labels))

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import altair as alt
 import polars as pl
 
 from alertkit.charts import _aggregate as agg
-from alertkit.charts._aggregate import SWEEP_BENEFITS, SWEEP_COUNTS, Frame, PnlValue
-from alertkit.charts._board import severity_color
+from alertkit.charts._aggregate import (
+    SWEEP_ALERT_COUNTS,
+    SWEEP_BENEFITS,
+    Frame,
+    PnlValue,
+)
+from alertkit.charts._board import WIDTH, no_data, severity_color, time_axis
 
 SWEEP_COUNT_COLORS: Final = ("#4c78a8", "#72b7b2", "#b279a2")
 SWEEP_BENEFIT_COLORS: Final = ("#f58518", "#9d755d")
@@ -66,11 +72,12 @@ def position_pnl(
     else:
         y_axis = alt.Axis(format="$,.0f", title="unrealized_pnl (USD)")
         y_format = "$,.2f"
+    x_axis = time_axis(path["as_of"].min(), path["as_of"].max())  # type: ignore[arg-type]
     line: alt.Chart = (
         alt.Chart(path)
         .mark_line(color="#4c78a8")
         .encode(
-            x=alt.X("as_of:T").scale(type="utc").title("as_of (UTC)"),
+            x=alt.X("as_of:T").scale(type="utc").axis(x_axis).title("as_of (UTC)"),
             y=alt.Y(f"{value}:Q").axis(y_axis),
             tooltip=[
                 alt.Tooltip("as_of:N", title="as_of (UTC)"),
@@ -82,9 +89,11 @@ def position_pnl(
         alt.Chart(marks)
         .mark_point(filled=True, size=90, opacity=1.0, stroke="black", strokeWidth=0.5)
         .encode(
-            x=alt.X("created_at:T").scale(type="utc").title("as_of (UTC)"),
+            x=alt.X("created_at:T").scale(type="utc").axis(x_axis).title("as_of (UTC)"),
             y=alt.Y(f"{value}:Q").axis(y_axis),
             color=severity_color(),
+            # The marker's shape names the rule that fired (legend), its colour the severity.
+            shape=alt.Shape("rule:N").title("rule"),
             tooltip=[
                 alt.Tooltip("created_at:N", title="alert at (UTC)"),
                 alt.Tooltip("rule:N"),
@@ -96,13 +105,17 @@ def position_pnl(
     return alt.LayerChart(
         layer=[line, points],
         title=f"strategy {strategy_id}: {value} and alerts",
-        width=600,
+        width=WIDTH,
         height=260,
     )
 
 
 def sweep_chart(
-    sweep: Frame, *, rule: str | None = None, parameter: str | None = None
+    sweep: Frame,
+    *,
+    rule: str | None = None,
+    parameter: str | None = None,
+    x_title: str | None = None,
 ) -> alt.VConcatChart:
     """A threshold sweep: alert counts (top) and benefit (bottom) per setting of one parameter.
 
@@ -113,8 +126,14 @@ def sweep_chart(
         positions_affected, mean_benefit, median_benefit (``alertkit.backtest.sweep``).
     rule, parameter
         Which (rule, parameter) to draw; needed only when the frame holds more than one.
+    x_title
+        The x axis title, with the parameter's unit (e.g. ``"take_profit full: upl_pct
+        threshold (fraction of max profit)"``); default ``"<rule>.<parameter>"``.
 
-    The two panels share the x axis (the parameter's value) and have their own y axes.
+    Three panels share the x axis (the parameter's value) and have their own y axes: alerts
+    and positions affected; suppressed repeats (firings folded into an open alert, usually
+    thousands, so they get their own scale); and the mean and median benefit of acting at
+    the alert rather than holding to the end of the history, in USD per alert.
 
     Examples
     --------
@@ -129,39 +148,63 @@ def sweep_chart(
     ['count', 'benefit']
     """
     counts, benefits, the_rule, the_parameter = agg.sweep_frames(sweep, rule, parameter)
-    x = alt.X("value:Q").title(the_parameter).scale(zero=False)
-    top: alt.Chart = (
-        alt.Chart(counts)
-        .mark_line(point=True)
-        .encode(
-            x=x,
-            y=alt.Y("count:Q").axis(tickMinStep=1).title("count"),
-            color=alt.Color("measure:N")
-            .scale(domain=list(SWEEP_COUNTS), range=list(SWEEP_COUNT_COLORS))
-            .title("count"),
-            tooltip=[alt.Tooltip("value:Q", title=the_parameter), "measure:N", "count:Q"],
+    x = alt.X("value:Q").title(x_title or f"{the_rule}.{the_parameter}").scale(zero=False)
+    value_tip = alt.Tooltip("value:Q", title=the_parameter)
+
+    def panel(
+        data: pl.DataFrame,
+        y: alt.Y,
+        measures: tuple[str, ...],
+        colors: Sequence[str],
+        legend: str,
+        tip: alt.Tooltip,
+        height: int = 150,
+    ) -> alt.Chart:
+        chart: alt.Chart = (
+            alt.Chart(data)
+            .mark_line(point=True)
+            .encode(
+                x=x,
+                y=y,
+                color=alt.Color("measure:N")
+                .scale(domain=list(measures), range=list(colors))
+                .title(legend),
+                tooltip=[value_tip, "measure:N", tip],
+            )
+            .properties(width=WIDTH, height=height)
         )
-        .properties(width=500, height=180)
+        return chart
+
+    alert_counts = counts.filter(pl.col("measure").is_in(SWEEP_ALERT_COUNTS))
+    repeats = counts.filter(pl.col("measure") == "suppressed_repeats")
+    top = panel(
+        alert_counts,
+        alt.Y("count:Q").axis(tickMinStep=1).title("alerts, positions"),
+        SWEEP_ALERT_COUNTS,
+        SWEEP_COUNT_COLORS[:2],
+        "count",
+        alt.Tooltip("count:Q", format=","),
     )
-    bottom: alt.Chart = (
-        alt.Chart(benefits)
-        .mark_line(point=True)
-        .encode(
-            x=x,
-            y=alt.Y("benefit:Q").title("benefit (USD)"),
-            color=alt.Color("measure:N")
-            .scale(domain=list(SWEEP_BENEFITS), range=list(SWEEP_BENEFIT_COLORS))
-            .title("benefit"),
-            tooltip=[
-                alt.Tooltip("value:Q", title=the_parameter),
-                "measure:N",
-                alt.Tooltip("benefit:Q", format=",.2f"),
-            ],
-        )
-        .properties(width=500, height=180)
+    # Repeats run to thousands while alerts stay in the hundreds: on one axis both look flat.
+    middle = panel(
+        repeats,
+        alt.Y("count:Q").axis(tickMinStep=1).title("suppressed repeats"),
+        ("suppressed_repeats",),
+        SWEEP_COUNT_COLORS[2:],
+        "repeats",
+        alt.Tooltip("count:Q", format=","),
+        height=110,
+    )
+    bottom = panel(
+        benefits,
+        alt.Y("benefit:Q").axis(format="$,.0f").title("benefit of acting (USD per alert)"),
+        SWEEP_BENEFITS,
+        SWEEP_BENEFIT_COLORS,
+        "benefit",
+        alt.Tooltip("benefit:Q", format="$,.2f"),
     )
     combined: alt.VConcatChart = alt.vconcat(
-        top, bottom, title=f"Sweep of {the_rule}: {the_parameter}"
+        top, middle, bottom, title=f"Sweep of {the_rule}: {the_parameter}"
     ).resolve_scale(x="shared", y="independent", color="independent")
     return combined
 
@@ -196,9 +239,12 @@ def alert_changes(changes: Frame) -> alt.Chart:
         .sort(["rule", "change"])
         .collect()
     )
+    title = "Alerts per rule: baseline vs candidate"
+    if counts.is_empty():
+        return no_data(title)
     order = list(CHANGE_COLORS)
     chart: alt.Chart = (
-        alt.Chart(counts, title="Alerts per rule: baseline vs candidate")
+        alt.Chart(counts, title=title)
         .mark_bar()
         .encode(
             y=alt.Y("rule:N", sort="-x", title=None),
@@ -214,5 +260,6 @@ def alert_changes(changes: Frame) -> alt.Chart:
         .transform_calculate(
             change_order="indexof(" + repr(order).replace("'", '"') + ", datum.change)"
         )
+        .properties(width=WIDTH)
     )
     return chart

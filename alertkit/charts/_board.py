@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from typing import Final, Literal
 
 import altair as alt
+import polars as pl
 
 from alertkit._time import to_utc
 from alertkit.charts import _aggregate as agg
-from alertkit.charts._aggregate import DEFAULT_AGE_EDGES, SEVERITY_ORDER, DurationUnit, Frame
+from alertkit.charts._aggregate import SEVERITY_ORDER, DurationUnit, Frame
 
 SEVERITY_COLORS: Final = ("#d62728", "#ff7f0e", "#1f77b4", "#9e9e9e")
 """Fixed colours for immediate, high, normal, low, in every chart."""
@@ -19,6 +20,48 @@ METRIC_COLORS: Final = ("#4c78a8", "#54a24b")
 
 SELECTION_NAME: Final = "pick"
 """The point selection :func:`alerts_by_rule` adds with ``select=True``."""
+
+WIDTH: Final = "container"
+"""Every chart takes its container's width (the SVG renderer draws it :data:`SVG_WIDTH` wide)."""
+
+NO_DATA: Final = "no alerts"
+
+
+def no_data(title: str, text: str = NO_DATA) -> alt.Chart:
+    """The chart to show when there is nothing to draw: its title and one line saying so,
+    instead of an empty frame with axes that look like data was lost."""
+    chart: alt.Chart = (
+        alt.Chart(pl.DataFrame({"text": [text]}), title=title)
+        .mark_text(fontSize=14, color="#666666")
+        .encode(text="text:N")
+        .properties(width=WIDTH, height=60)
+    )
+    return chart
+
+
+def time_format(first: str | None, last: str | None) -> str:
+    """A d3 time format for labels between two ISO instants: the year always shows when the
+    span crosses one, the time of day only when the span is within two days.
+
+    >>> time_format("2025-06-01T00:00:00Z", "2026-03-01T00:00:00Z")
+    '%b %Y'
+    >>> time_format("2026-01-05T00:00:00Z", "2026-01-20T00:00:00Z")
+    '%d %b'
+    """
+    if first is None or last is None:
+        return "%d %b %Y"
+    a, b = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in (first, last))
+    span = b - a
+    if span > timedelta(days=62):
+        return "%b %Y"
+    if span <= timedelta(days=2):
+        return "%d %b %H:%M"
+    return "%d %b" if a.year == b.year else "%d %b %Y"
+
+
+def time_axis(first: str | None, last: str | None) -> alt.Axis:
+    """A UTC time axis whose labels say the year when it matters and never overlap."""
+    return alt.Axis(format=time_format(first, last), labelOverlap="greedy", labelAngle=0)
 
 
 def severity_color() -> alt.Color:
@@ -61,14 +104,20 @@ def alerts_over_time(alerts: Frame, *, every: str = "1d") -> alt.Chart:
     [{'start': '2026-01-05T00:00:00Z', 'end': '2026-01-06T00:00:00Z', 'severity': 'high', 'severity_rank': 1, 'alerts': 2}]
     """  # noqa: E501
     data = agg.counts_over_time(alerts, every)
+    title = f"Alerts per {every} by severity"
+    if data.is_empty():
+        return no_data(title)
     chart: alt.Chart = (
-        alt.Chart(data, title=f"Alerts per {every} by severity")
+        alt.Chart(data, title=title)
         # With x and x2 both set, Vega-Lite guesses a horizontal bar and stops stacking y.
         .mark_bar(orient="vertical", stroke="white", strokeWidth=0.5)
         .encode(
-            x=alt.X("start:T").scale(type="utc").title("created_at (UTC)"),
+            x=alt.X("start:T")
+            .scale(type="utc")
+            .axis(time_axis(data["start"].min(), data["end"].max()))  # type: ignore[arg-type]
+            .title("created_at (UTC)"),
             x2="end:T",
-            y=alt.Y("alerts:Q").stack("zero").axis(tickMinStep=1).title("alerts"),
+            y=alt.Y("alerts:Q").stack("zero").axis(tickMinStep=1).title(f"alerts per {every}"),
             color=severity_color(),
             order=_stack_order(),
             tooltip=[
@@ -78,7 +127,7 @@ def alerts_over_time(alerts: Frame, *, every: str = "1d") -> alt.Chart:
                 alt.Tooltip("alerts:Q"),
             ],
         )
-        .properties(width=600, height=240)
+        .properties(width=WIDTH, height=240)
     )
     return chart
 
@@ -112,8 +161,11 @@ def alerts_by_rule(
     (['b', 'a'], 'pick')
     """
     data, order = agg.counts_by_rule(alerts, by)
+    title = f"Alerts by {by} and severity"
+    if data.is_empty():
+        return no_data(title)
     chart: alt.Chart = (
-        alt.Chart(data, title=f"Alerts by {by} and severity")
+        alt.Chart(data, title=title)
         .mark_bar()
         .encode(
             y=alt.Y(f"{by}:N").sort(order).title(by),
@@ -122,7 +174,7 @@ def alerts_by_rule(
             order=_stack_order(),
             tooltip=[alt.Tooltip(f"{by}:N"), alt.Tooltip("severity:N"), alt.Tooltip("alerts:Q")],
         )
-        .properties(width=400)
+        .properties(width=WIDTH)
     )
     if select:
         pick = alt.selection_point(name=SELECTION_NAME, fields=[by, "severity"])
@@ -135,7 +187,7 @@ def alerts_by_rule(
 
 
 def open_alert_age(
-    alerts: Frame, *, now: datetime, edges: Sequence[timedelta] = DEFAULT_AGE_EDGES
+    alerts: Frame, *, now: datetime, edges: Sequence[timedelta] | None = None
 ) -> alt.Chart:
     """How long the alerts open at ``now`` have been open, per rule, in age bands.
 
@@ -147,7 +199,10 @@ def open_alert_age(
         The instant to measure at (required: nothing reads the clock). An alert is open at
         ``now`` if created by then and not resolved or dismissed by then.
     edges
-        Increasing band edges; the default bands are ``< 1h, 1h-4h, 4h-1d, 1d-3d, 3d-7d, 7d+``.
+        Increasing band edges, e.g. :data:`DEFAULT_AGE_EDGES` (``< 1h, 1h-4h, 4h-1d, 1d-3d,
+        3d-7d, 7d+``). By default they are picked from the open alerts' ages
+        (:func:`~alertkit.charts._aggregate.auto_age_edges`), so the bars spread over bands
+        instead of all landing in the last one.
 
     Examples
     --------
@@ -160,22 +215,27 @@ def open_alert_age(
     ... })
     >>> spec = open_alert_age(alerts, now=datetime(2026, 1, 5, 12, tzinfo=UTC)).to_dict()
     >>> spec["datasets"][spec["data"]["name"]]
-    [{'rule': 'gamma_risk', 'age': '1h-4h', 'band': 1, 'alerts': 1}]
+    [{'rule': 'gamma_risk', 'age': '< 4h', 'band': 0, 'alerts': 1}]
     """
+    if edges is None:
+        edges = agg.auto_age_edges(alerts, now)
     data, order = agg.open_ages(alerts, now, edges)
     labels = agg.age_band_labels(edges)
     stamp = to_utc(now, "now").strftime("%Y-%m-%d %H:%M UTC")
+    title = f"Open alerts by age at {stamp}"
+    if data.is_empty():
+        return no_data(title, "no open alerts")
     chart: alt.Chart = (
-        alt.Chart(data, title=f"Open alerts by age at {stamp}")
+        alt.Chart(data, title=title)
         .mark_bar()
         .encode(
             y=alt.Y("rule:N").sort(order).title("rule"),
             x=alt.X("alerts:Q").stack("zero").axis(tickMinStep=1).title("open alerts"),
-            color=alt.Color("age:O").scale(domain=labels, scheme="orangered").title("age"),
+            color=alt.Color("age:O").scale(domain=labels, scheme="orangered").title("open for"),
             order=alt.Order("band:Q").sort("ascending"),
             tooltip=[alt.Tooltip("rule:N"), alt.Tooltip("age:O"), alt.Tooltip("alerts:Q")],
         )
-        .properties(width=400)
+        .properties(width=WIDTH)
     )
     return chart
 
@@ -208,14 +268,19 @@ def response_times(alerts: Frame, *, unit: DurationUnit = "hours") -> alt.Chart:
     [('acknowledge', 'p90', 1.0), ('acknowledge', 'median', 1.0), ('resolve', 'p90', 3.0), ('resolve', 'median', 3.0)]
     """  # noqa: E501
     data = agg.response_stats(alerts, unit)
+    title = "Time to acknowledge and to resolve (median, p90)"
+    if data.is_empty():
+        return no_data(title, "no acknowledged or resolved alerts")
     rules = sorted({str(r) for r in data["rule"].drop_nulls()})
     chart: alt.Chart = (
-        alt.Chart(data, title="Time to acknowledge and to resolve (median, p90)")
+        alt.Chart(data, title=title)
         .mark_bar()
         .encode(
             y=alt.Y("rule:N").sort(rules).title("rule"),
             yOffset=alt.YOffset("metric:N").sort(list(agg.METRICS)),
-            x=alt.X("duration:Q").stack(None).title(unit),
+            # One slow rule (time_exit waits for expiry) would flatten every other bar on a
+            # linear axis; symlog keeps small and large times readable and zero at zero.
+            x=alt.X("duration:Q").stack(None).scale(type="symlog").title(f"{unit} (symlog scale)"),
             color=alt.Color("metric:N")
             .scale(domain=list(agg.METRICS), range=list(METRIC_COLORS))
             .title("time to"),
@@ -231,6 +296,6 @@ def response_times(alerts: Frame, *, unit: DurationUnit = "hours") -> alt.Chart:
                 alt.Tooltip("alerts:Q", title="alerts measured"),
             ],
         )
-        .properties(width=400)
+        .properties(width=WIDTH)
     )
     return chart

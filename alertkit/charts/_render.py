@@ -36,6 +36,10 @@ renderer with coordinates rounded by :func:`round_svg_coordinates`."""
 SVG_DECIMALS: Final = 2
 """Decimals kept in SVG coordinates: a hundredth of a pixel."""
 
+SVG_WIDTH: Final = 820
+"""Width of a chart drawn as SVG in place of the container's width (a static drawing has no
+container): a notebook's width at 1280 px, scaled down by JupyterLab where it is narrower."""
+
 # Attributes that hold geometry. Text (aria-label, axis labels) and colours (#1e5f7a would
 # read as a number) are left alone: their numbers come formatted from the rounded data.
 _GEOMETRY = re.compile(
@@ -77,8 +81,24 @@ def round_svg_coordinates(svg: str, decimals: int = SVG_DECIMALS) -> str:
     return _GEOMETRY.sub(attribute, svg)
 
 
+def fixed_width(spec: Any, width: int = SVG_WIDTH) -> Any:
+    """``spec`` with every ``"width": "container"`` (any depth) replaced by ``width``.
+
+    >>> fixed_width({"width": "container", "vconcat": [{"width": "container", "mark": "bar"}]})
+    {'width': 820, 'vconcat': [{'width': 820, 'mark': 'bar'}]}
+    """
+    if isinstance(spec, dict):
+        return {
+            k: width if k == "width" and v == "container" else fixed_width(v, width)
+            for k, v in spec.items()
+        }
+    if isinstance(spec, list):
+        return [fixed_width(v, width) for v in spec]
+    return spec
+
+
 def _svg_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
-    bundle = _vl_convert_svg(spec, **metadata)
+    bundle = _vl_convert_svg(fixed_width(spec), **metadata)
     return {
         mime: round_svg_coordinates(data) if mime == "image/svg+xml" else data
         for mime, data in bundle.items()
