@@ -144,8 +144,8 @@ def sweep_chart(
     ...     "mean_benefit": [12.5, 18.0], "median_benefit": [10.0, 15.0],
     ... })
     >>> spec = sweep_chart(sweep).to_dict()
-    >>> [panel["encoding"]["y"]["field"] for panel in spec["vconcat"]]
-    ['count', 'benefit']
+    >>> [panel["encoding"]["y"]["title"] for panel in spec["vconcat"]]
+    ['alerts, positions', 'suppressed repeats', 'benefit of acting (USD per alert)']
     """
     counts, benefits, the_rule, the_parameter = agg.sweep_frames(sweep, rule, parameter)
     x = alt.X("value:Q").title(x_title or f"{the_rule}.{the_parameter}").scale(zero=False)
