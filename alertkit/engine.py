@@ -34,7 +34,7 @@ from alertkit.decisions import Decision, DecisionAction
 from alertkit.errors import AlertWriteError, ValidationError
 from alertkit.market import PEAK_COLUMN, SnapshotLike, SnapshotRow, snapshot_row
 from alertkit.peaks import PeakBook
-from alertkit.rules import Rule, RuleLike, default_rules, in_order
+from alertkit.rules import Rule, RuleLike, bind_by_name, default_rules, in_order
 from alertkit.rules.base import check_priority
 from alertkit.sync_manager import SyncAlertManager, sync_manager_of
 
@@ -107,6 +107,9 @@ class DecisionEngine:
     def register_rule(self, rule: RuleLike) -> None:
         """Add ``rule``; one with the same name is replaced (keeping its place among ties).
 
+        Rules that refer to others by name are re-bound: registering ``GammaRisk(...)`` makes
+        ``dte_roll`` give way to the new object (:func:`alertkit.rules.bind_by_name`).
+
         Raises
         ------
         ValidationError
@@ -117,6 +120,7 @@ class DecisionEngine:
             raise ValidationError(f"rule.name: expected a non-empty str, got {name!r}")
         check_priority(getattr(rule, "priority", None), name)
         self._rules[name] = rule
+        self._rules = {r.name: r for r in bind_by_name(self._rules.values())}
         self._ordered = tuple(in_order(self._rules.values()))
 
     @property

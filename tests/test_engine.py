@@ -27,7 +27,7 @@ from alertkit import (
 )
 from alertkit.engine import DecisionEngine
 from alertkit.errors import AlertWriteError
-from alertkit.rules import TakeProfit, TimeExit, default_rules
+from alertkit.rules import DTERoll, GammaRisk, TakeProfit, TimeExit, default_rules
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
@@ -161,6 +161,23 @@ def test_register_replaces_a_rule_of_the_same_name() -> None:
     assert len(engine.rules) == 12
     assert evaluate(engine, snap(upl_pct=0.7)).rule == "take_profit_full"
     assert [r.name for r in engine.rules][4] == "take_profit"
+
+
+def test_dte_roll_gives_way_to_the_gamma_and_time_rules_registered_by_name() -> None:
+    engine = DecisionEngine()
+    gamma = {"dte": 13, "net_gamma": 0.08}
+    assert evaluate(engine, snap(**gamma)).rule == "dte_roll"
+    engine.register_rule(GammaRisk(max_gamma=0.05))
+    assert evaluate(engine, snap(**gamma)).rule == "gamma_risk"
+    engine.register_rule(TimeExit(dte=3))
+    assert evaluate(engine, snap(dte=3)).rule == "time_exit"
+    roll = next(r for r in engine.rules if isinstance(r, DTERoll))
+    assert [r.name for r in roll.yield_to] == ["gamma_risk", "time_exit"]
+    assert all(y is next(r for r in engine.rules if r.name == y.name) for y in roll.yield_to)
+    # registered before the rules it names, it is bound once they arrive
+    late = DecisionEngine([DTERoll()])
+    late.register_rule(TimeExit(dte=3))
+    assert evaluate(late, snap(dte=3)).rule == "time_exit"
 
 
 def test_register_keeps_the_place_of_a_replaced_rule_among_ties() -> None:

@@ -20,8 +20,10 @@ from alertkit.engine import DecisionEngine
 from alertkit.market import ROW_SCHEMA, normalize_frame, snapshot_row, validate_frame
 from alertkit.rules import (
     DECISION_COLUMNS,
+    DTERoll,
     Rule,
     TakeProfit,
+    TimeExit,
     Trigger,
     col,
     decision_from_row,
@@ -181,6 +183,13 @@ def test_hold_rows_have_null_trigger() -> None:
     out = evaluate_frame(frame_of({"as_of": T0, "strategy_id": 1, "dte": 40}), RULES)
     assert out.select(DECISION_COLUMNS).rows() == [(None, None, None, "hold", "normal")]
     assert decision_from_row(out.row(0, named=True), RULES) == Decision.hold()
+
+
+def test_a_frame_binds_dte_roll_to_the_time_rule_in_the_list_by_name() -> None:
+    frame = frame_of({"as_of": T0, "strategy_id": 1, "dte": 3})
+    assert evaluate_frame(frame, [DTERoll()])["trigger"].to_list() == ["dte_roll"]
+    rules = [DTERoll(), TimeExit(dte=3)]
+    assert evaluate_frame(frame, rules)["trigger"].to_list() == ["time_exit"]
 
 
 def test_peak_skips_nulls_and_ignores_strategy_ids_it_does_not_have() -> None:

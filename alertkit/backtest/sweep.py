@@ -22,7 +22,7 @@ from alertkit.backtest._progress import Progress
 from alertkit.backtest.history import HistorySource, load_history
 from alertkit.backtest.runner import run_backtest
 from alertkit.errors import ValidationError
-from alertkit.rules import Rule, default_rules
+from alertkit.rules import Rule, bind_by_name, default_rules
 
 __all__ = ["SWEEP_SCHEMA", "sweep", "with_threshold"]
 
@@ -98,8 +98,8 @@ def sweep(
 def with_threshold(rules: Sequence[Rule], rule: str, parameter: str, value: float) -> list[Rule]:
     """``rules`` with the rule named ``rule`` rebuilt with ``parameter=value``.
 
-    A rule that gives way to the replaced one (``DTERoll.yield_to`` holds the very
-    ``gamma_risk`` and ``time_exit`` objects) is rebuilt to give way to the new one. An int
+    A rule that gives way to the replaced one (``dte_roll`` to ``gamma_risk`` and
+    ``time_exit``) is re-bound by name (:func:`alertkit.rules.bind_by_name`) to the new one. An int
     threshold (``dte``) takes a whole number.
 
     Examples
@@ -132,15 +132,4 @@ def with_threshold(rules: Sequence[Rule], rule: str, parameter: str, value: floa
             raise ValidationError(f"{rule}.{parameter}: expected a whole number, got {value!r}")
         value = int(value)
     new = dataclasses.replace(old, **{parameter: value})
-    out: list[Rule] = []
-    for r in rules:
-        yield_to = getattr(r, "yield_to", None)
-        if r is old:
-            out.append(new)
-        elif isinstance(yield_to, tuple) and any(y is old for y in yield_to):
-            out.append(
-                dataclasses.replace(r, yield_to=tuple(new if y is old else y for y in yield_to))
-            )
-        else:
-            out.append(r)
-    return out
+    return bind_by_name(new if r is old else r for r in rules)

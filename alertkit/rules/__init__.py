@@ -20,7 +20,7 @@ time_exit              8         time_exit
 
 from __future__ import annotations
 
-from alertkit.rules.base import Rule, RuleLike, Trigger, in_order
+from alertkit.rules.base import Rule, RuleLike, Trigger, bind_by_name, in_order
 from alertkit.rules.conditions import Expr, col, lit, when
 from alertkit.rules.exits import (
     SINGLE_LEG_TYPES,
@@ -60,6 +60,7 @@ __all__ = [
     "TrailingStop",
     "Trigger",
     "VIXExit",
+    "bind_by_name",
     "col",
     "decision_from_row",
     "default_rules",
@@ -77,8 +78,8 @@ def default_rules() -> list[Rule]:
 
     ``dte_roll`` gives way to the very ``gamma_risk`` and ``time_exit`` objects in the list.
     To try a threshold, swap one rule: the engine's ``register_rule`` replaces by name, e.g.
-    ``engine.register_rule(TakeProfit(full=0.7))``. Replacing gamma_risk or time_exit this
-    way also needs a ``DTERoll(yield_to=(...))`` naming the new objects.
+    ``engine.register_rule(TakeProfit(full=0.7))``; ``dte_roll`` is bound to gamma_risk and
+    time_exit by name, so replacing either moves where the roll gives way too.
 
     Examples
     --------

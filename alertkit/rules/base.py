@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
 from types import MappingProxyType
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar, cast
 
 from alertkit.decisions import Decision, DecisionAction, Urgency
 from alertkit.errors import ValidationError
@@ -28,6 +28,7 @@ __all__ = [
     "Rule",
     "RuleLike",
     "Trigger",
+    "bind_by_name",
     "check_priority",
     "in_order",
 ]
@@ -142,6 +143,14 @@ class Rule:
     def _build_triggers(self) -> Sequence[Trigger]:
         raise NotImplementedError
 
+    def bound(self, by_name: Mapping[str, Rule]) -> Rule:
+        """This rule with the rules it refers to looked up by name in ``by_name``.
+
+        Most rules refer to none and return themselves; :class:`~alertkit.rules.DTERoll`
+        gives way to whatever is registered as ``gamma_risk`` and ``time_exit``.
+        """
+        return self
+
     @property
     def trigger_ids(self) -> tuple[str, ...]:
         """The trigger ids in the order they are tried."""
@@ -210,6 +219,20 @@ def check_priority(priority: object, name: str) -> float:
             f" got {priority!r}"
         )
     return float(priority)
+
+
+def bind_by_name(rules: Iterable[_R]) -> list[_R]:
+    """``rules`` with every reference between them resolved by rule name.
+
+    The engine calls this whenever a rule is registered, and a frame evaluation on its rule
+    list, so a rule that gives way to ``gamma_risk`` gives way to the one that runs, even one
+    registered later. A rule that is unchanged is returned as the same object.
+    """
+    rule_list = list(rules)
+    by_name = {rule.name: rule for rule in rule_list if isinstance(rule, Rule)}
+    return [
+        cast("_R", rule.bound(by_name)) if isinstance(rule, Rule) else rule for rule in rule_list
+    ]
 
 
 def in_order(rules: Iterable[_R]) -> list[_R]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from alertkit.decisions import DecisionAction, Urgency
@@ -225,10 +225,11 @@ def _default_yield_to() -> tuple[Rule, ...]:
 class DTERoll(Rule):
     """Roll to ``roll_to_dte`` at ``roll_dte`` days or fewer; forced (HIGH) at ``force_dte``.
 
-    DOMAIN 4: the roll gives way where a rule in ``yield_to`` (gamma_risk and time_exit) would
-    fire, although those run later; a position about to expire or with gamma risk is closed,
-    not rolled. Pass the same rule objects the engine runs (``default_rules`` does), so a
-    changed threshold there changes where the roll gives way too.
+    The roll gives way where a rule in ``yield_to`` (gamma_risk and time_exit) would fire,
+    although those run later: a position about to expire or with gamma risk is closed, not
+    rolled. ``yield_to`` is bound by rule name: the engine, and every frame evaluation, swap
+    each entry for the rule registered under that name (:meth:`bound`), so
+    ``engine.register_rule(GammaRisk(max_gamma=0.05))`` moves where the roll gives way too.
     """
 
     roll_dte: int = 25
@@ -237,6 +238,12 @@ class DTERoll(Rule):
     yield_to: tuple[Rule, ...] = field(default_factory=_default_yield_to)
     name: str = "dte_roll"
     priority: float = 6.0
+
+    def bound(self, by_name: Mapping[str, Rule]) -> DTERoll:
+        yield_to = tuple(by_name.get(rule.name, rule) for rule in self.yield_to)
+        if all(new is old for new, old in zip(yield_to, self.yield_to, strict=True)):
+            return self
+        return replace(self, yield_to=yield_to)
 
     def _build_triggers(self) -> Sequence[Trigger]:
         yield_to = tuple(self.yield_to)

@@ -28,7 +28,7 @@ import polars as pl
 from alertkit.decisions import Decision, DecisionAction, Urgency
 from alertkit.errors import ValidationError
 from alertkit.market import PEAK_COLUMN, normalize_frame, validate_frame
-from alertkit.rules.base import Rule, Trigger, in_order
+from alertkit.rules.base import Rule, Trigger, bind_by_name, in_order
 from alertkit.rules.conditions import Expr
 
 __all__ = [
@@ -84,7 +84,7 @@ _TriggerPairs = list[tuple[Rule, Trigger]]
 
 
 def _trigger_pairs(rules: Iterable[Rule]) -> _TriggerPairs:
-    ordered = in_order(rules)
+    ordered = in_order(bind_by_name(rules))
     names = [rule.name for rule in ordered]
     if len(set(names)) != len(names):
         raise ValidationError(f"rules: expected distinct names, got {names}")
