@@ -138,7 +138,7 @@ def deterministic_alert_id(created_at: datetime, *keys: str | int | None) -> str
     datetime.date(2025, 1, 2)
     """
     if not isinstance(created_at, datetime) or created_at.utcoffset() is None:
-        raise ValueError(f"created_at: expected an aware datetime, got {created_at!r}")
+        raise ValidationError(f"created_at: expected an aware datetime, got {created_at!r}")
     micros = (created_at - _EPOCH) // timedelta(microseconds=1)
     digest = np.frombuffer(_key_digest(micros, keys), dtype=np.uint8)[np.newaxis, :]
     raw = _uuid7_bytes(np.array([micros], dtype=np.int64), digest)
@@ -159,12 +159,14 @@ def deterministic_alert_ids(created_at: pl.Series, keys: Sequence[pl.Series]) ->
     """
     dtype = created_at.dtype
     if not isinstance(dtype, pl.Datetime) or dtype.time_zone is None:
-        raise ValueError(f"created_at: expected an aware Datetime column, got {dtype}")
+        raise ValidationError(f"created_at: expected an aware Datetime column, got {dtype}")
     n = created_at.len()
     if created_at.null_count():
-        raise ValueError("created_at: expected no nulls")
+        raise ValidationError("created_at: expected no nulls")
     if any(key.len() != n for key in keys):
-        raise ValueError(f"keys: expected columns of length {n}, got {[k.len() for k in keys]}")
+        raise ValidationError(
+            f"keys: expected columns of length {n}, got {[k.len() for k in keys]}"
+        )
     micros = created_at.dt.epoch("us").to_numpy().astype(np.int64)
     rows = zip(*(key.to_list() for key in keys), strict=True) if keys else iter([()] * n)
     digests = b"".join(
@@ -193,7 +195,7 @@ def _key_text(value: object) -> str:
     if value is None:
         return "n"
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"keys: expected str, int or None values, got {value!r}")
+        raise ValidationError(f"keys: expected str, int or None values, got {value!r}")
     return f"i{value}" if isinstance(value, int) else f"s{value}"
 
 

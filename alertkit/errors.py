@@ -9,6 +9,7 @@ would naturally catch, so ``except KeyError`` or ``except ValueError`` keeps wor
     ├── AlertNotFoundError(LookupError)      no alert with that id
     ├── InvalidTransitionError(ValueError)   a lifecycle move DOMAIN 6 forbids
     ├── AlertWriteError                      the engine decided, but the alert was not written
+    ├── NotificationError(OSError)           a webhook did not accept an alert
     └── StoreError                           the Delta table could not be used
         ├── TableNotFoundError(FileNotFoundError)  the path holds no Delta table
         ├── SchemaMismatchError(TypeError)   the table's columns do not fit the alert schema
@@ -30,6 +31,7 @@ __all__ = [
     "AlertkitError",
     "InvalidTransitionError",
     "MetadataError",
+    "NotificationError",
     "PartialWriteError",
     "SchemaMismatchError",
     "StoreError",
@@ -89,6 +91,13 @@ class AlertWriteError(AlertkitError):
         )
         self.decision = decision
         self.snapshot = snapshot
+
+
+class NotificationError(AlertkitError, OSError):
+    """A notification target refused an alert (a webhook answered outside 2xx).
+
+    Raised inside a handler, so the hub logs and counts it; the alert is already committed.
+    """
 
 
 class StoreError(AlertkitError):

@@ -12,6 +12,7 @@ import concurrent.futures
 import inspect
 import json
 import logging
+import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alertkit.alerts import Alert, AlertSeverity, AlertType
+from alertkit.errors import NotificationError, ValidationError
 from alertkit.schema import alert_to_row
 
 __all__ = ["AlertHandler", "NotificationHub", "logging_handler", "webhook_handler"]
@@ -59,7 +61,7 @@ class NotificationHub:
     ) -> str:
         """Register ``handler``; returns its name (used in the counters and by :meth:`remove`)."""
         if not callable(handler):
-            raise TypeError(f"handler: expected a callable, got {handler!r}")
+            raise ValidationError(f"handler: expected a callable, got {handler!r}")
         label = str(name or getattr(handler, "__name__", repr(handler)))
         self._subscriptions.append(
             _Subscription(
@@ -164,9 +166,13 @@ def logging_handler(
 def webhook_handler(
     url: str, *, headers: Mapping[str, str] | None = None, timeout: float = 5.0
 ) -> Callable[[Alert], None]:
-    """A handler that POSTs each alert as JSON to ``url``; a non-2xx answer raises."""
+    """A handler that POSTs each alert as JSON to ``url``.
+
+    A non-2xx answer, or no answer, raises :class:`~alertkit.NotificationError` (an
+    ``OSError``), which the hub logs and counts.
+    """
     if not url.startswith(("http://", "https://")):
-        raise ValueError(f"url: expected an http(s) URL, got {url!r}")
+        raise ValidationError(f"url: expected an http(s) URL, got {url!r}")
 
     def post_alert(alert: Alert) -> None:
         body = json.dumps(alert_payload(alert)).encode()
@@ -176,8 +182,15 @@ def webhook_handler(
             method="POST",
             headers={"Content-Type": "application/json", **(headers or {})},
         )
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            if not 200 <= response.status < 300:
-                raise OSError(f"webhook {url} answered {response.status}")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:  # how urllib reports most non-2xx answers
+            exc.close()  # it holds the open response
+            status = exc.code
+        except OSError as exc:  # no answer: refused, unreachable, timed out
+            raise NotificationError(f"webhook {url} failed: {exc}") from exc
+        if not 200 <= status < 300:
+            raise NotificationError(f"webhook {url} answered {status}")
 
     return post_alert

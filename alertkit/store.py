@@ -16,7 +16,8 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from deltalake.exceptions import (
 
 from alertkit._sql import sql_literal
 from alertkit.errors import (
+    AlertkitError,
     SchemaMismatchError,
     StoreError,
     TableNotFoundError,
@@ -53,6 +55,7 @@ __all__ = [
     "StaleReadError",
     "TableVersion",
     "audit",
+    "delta_errors",
 ]
 
 log = logging.getLogger(__name__)
@@ -125,6 +128,35 @@ def _literal_guard(rows: pl.DataFrame, reads: MergeReads) -> str:
     return ""
 
 
+@contextmanager
+def delta_errors(uri: str, doing: str) -> Iterator[None]:
+    """deltalake's errors as alertkit's: the one mapping every store method uses.
+
+    ``CommitFailedError`` passes through (a concurrent commit won: :meth:`AlertStore.retrying`
+    re-decides), as do alertkit's own errors; ``doing`` opens the :class:`StoreError` message
+    (``"merge into /data/alerts failed"``).
+
+    Examples
+    --------
+    >>> from deltalake.exceptions import DeltaError
+    >>> with delta_errors("/data/alerts", "merge into /data/alerts failed"):
+    ...     raise DeltaError("disk full")
+    Traceback (most recent call last):
+    ...
+    alertkit.errors.StoreError: merge into /data/alerts failed: disk full
+    """
+    try:
+        yield
+    except (CommitFailedError, AlertkitError):
+        raise
+    except DeltaTableNotFoundError as exc:
+        raise TableNotFoundError(f"no Delta table at {uri}; call initialize() first") from exc
+    except DeltaSchemaMismatchError as exc:
+        raise SchemaMismatchError(f"rows do not fit the table at {uri}: {exc}") from exc
+    except (DeltaProtocolError, DeltaError, OSError) as exc:
+        raise StoreError(f"{doing}: {exc}") from exc
+
+
 _LOG_ENTRY: Final = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
 """A commit or checkpoint file name in _delta_log (anything else there is not the table)."""
 
@@ -190,20 +222,19 @@ class AlertStore:
             self.check_schema()
             return
         try:
-            DeltaTable.create(
-                self.uri,
-                schema=arrow_schema(),
-                mode="ignore",  # another process may create it at the same moment
-                partition_by=[PARTITION_COLUMN],
-                name="alerts",
-                description="alertkit alerts (one row per alert, current state)",
-                configuration=_REQUIRED_CONFIG,
-                storage_options=self.storage_options,
-            )
+            with delta_errors(self.uri, f"cannot create the alerts table at {self.uri}"):
+                DeltaTable.create(
+                    self.uri,
+                    schema=arrow_schema(),
+                    mode="ignore",  # another process may create it at the same moment
+                    partition_by=[PARTITION_COLUMN],
+                    name="alerts",
+                    description="alertkit alerts (one row per alert, current state)",
+                    configuration=_REQUIRED_CONFIG,
+                    storage_options=self.storage_options,
+                )
         except CommitFailedError:
             pass  # lost the creation race: the winner's table is what we want
-        except DeltaError as exc:
-            raise StoreError(f"cannot create the alerts table at {self.uri}: {exc}") from exc
         self.check_schema()
 
     def table(self, version: TableVersion | None = None) -> DeltaTable:
@@ -212,7 +243,7 @@ class AlertStore:
         The latest snapshot is a per-thread DeltaTable brought up to date incrementally
         (reading only the commits since its last use) rather than reloaded each time.
         """
-        try:
+        with delta_errors(self.uri, f"cannot open the alerts table at {self.uri}"):
             if version is not None:
                 from alertkit._versions import open_version  # checks and explains the version
 
@@ -224,12 +255,6 @@ class AlertStore:
             else:
                 cached.update_incremental()
             return cached
-        except DeltaTableNotFoundError as exc:
-            raise TableNotFoundError(
-                f"no Delta table at {self.uri}; call initialize() first"
-            ) from exc
-        except (DeltaProtocolError, DeltaError, OSError) as exc:
-            raise StoreError(f"cannot open the alerts table at {self.uri}: {exc}") from exc
 
     def check_schema(self) -> None:
         """Raise :class:`SchemaMismatchError` naming each missing or mistyped column."""
@@ -285,7 +310,7 @@ class AlertStore:
         mode: Literal["append", "overwrite"],
         target: DeltaTable,
     ) -> int:
-        try:
+        with delta_errors(self.uri, f"{mode} of {self.uri} failed"):
             write_deltalake(
                 target,
                 rows.select(list(ALERT_SCHEMA)).to_arrow(),
@@ -294,12 +319,6 @@ class AlertStore:
                 storage_options=self.storage_options,
                 commit_properties=CommitProperties(custom_metadata=custom_metadata),
             )
-        except CommitFailedError:
-            raise  # a concurrent commit won: the caller re-decides (see retrying)
-        except DeltaSchemaMismatchError as exc:
-            raise SchemaMismatchError(f"rows do not fit the table at {self.uri}: {exc}") from exc
-        except DeltaError as exc:
-            raise StoreError(f"{mode} of {self.uri} failed: {exc}") from exc
         return int(target.version())
 
     def merge_alerts(
@@ -349,14 +368,8 @@ class AlertStore:
                 {c: f"s.{c}" for c in ALERT_SCHEMA}, predicate="s.expected_revision IS NULL"
             )
         )
-        try:
+        with delta_errors(self.uri, f"merge into {self.uri} failed"):
             metrics = merger.execute()
-        except CommitFailedError:
-            raise  # a concurrent commit changed what we read: the caller re-decides
-        except DeltaSchemaMismatchError as exc:
-            raise SchemaMismatchError(f"rows do not fit the table at {self.uri}: {exc}") from exc
-        except DeltaError as exc:
-            raise StoreError(f"merge into {self.uri} failed: {exc}") from exc
         inserted = int(metrics.get("num_target_rows_inserted", 0))
         updated = int(metrics.get("num_target_rows_updated", 0))
         return MergeOutcome(inserted, updated, int(table.version()))
@@ -380,4 +393,6 @@ class AlertStore:
 
     def history(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Delta commit history, newest first (operation, timestamp, alertkit metadata)."""
-        return self.table().history(limit)
+        table = self.table()
+        with delta_errors(self.uri, f"cannot read the history of {self.uri}"):
+            return table.history(limit)

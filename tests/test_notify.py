@@ -6,14 +6,20 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
 import pytest
 
-from alertkit import Alert, AlertManager, SyncAlertManager
-from alertkit.notify import logging_handler, webhook_handler
+from alertkit import (
+    Alert,
+    AlertManager,
+    NotificationError,
+    SyncAlertManager,
+    ValidationError,
+)
+from alertkit.notify import NotificationHub, logging_handler, webhook_handler
 from conftest import close_now, position, roll
 
 
@@ -79,6 +85,35 @@ def test_webhook_posts_each_new_alert_as_json(
         "metadata": {"change": -0.04},
     }
     assert sync_manager.notifications.delivered["hook"] == 1
+
+
+def test_a_refused_webhook_is_an_alertkit_error_counted_by_the_hub(
+    sync_manager: SyncAlertManager,
+    webhook_server: tuple[str, type[_Receiver]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url, receiver = webhook_server
+    receiver.status = 500
+    sync_manager.notifications.add(webhook_handler(url), name="hook")
+    with caplog.at_level(logging.ERROR, logger="alertkit.notify"):
+        alert = sync_manager.create_alert(close_now(), position("SPY", 5))
+    assert alert is not None
+    assert sync_manager.notifications.failures["hook"] == 1
+    with pytest.raises(NotificationError, match=r"webhook .* answered 500") as info:
+        webhook_handler(url)(alert)
+    assert isinstance(info.value, OSError)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: NotificationHub().add(42), "handler: expected a callable, got 42"),  # type: ignore[arg-type]
+        (lambda: webhook_handler("ftp://x"), r"url: expected an http\(s\) URL"),
+    ],
+)
+def test_bad_handlers_are_a_validation_error(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        call()
 
 
 def test_failing_handler_is_counted_and_loses_nothing(
