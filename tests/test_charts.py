@@ -312,6 +312,7 @@ def test_response_times_spec(alerts: pl.DataFrame) -> None:
         "type": "quantitative",
         "stack": None,
         "scale": {"type": "symlog"},  # one slow rule does not flatten the others
+        "axis": {"values": [0, 1, 10], "labelOverlap": "greedy"},  # decades up to the max
         "title": "hours (symlog scale)",
     }
     assert enc["opacity"]["field"] == "stat"

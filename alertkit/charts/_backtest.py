@@ -188,7 +188,8 @@ def sweep_chart(
     # Repeats run to thousands while alerts stay in the hundreds: on one axis both look flat.
     middle = panel(
         repeats,
-        alt.Y("count:Q").axis(tickMinStep=1).title("suppressed repeats"),
+        # Not from zero: a change of a hundred in five thousand should be visible.
+        alt.Y("count:Q").axis(tickMinStep=1).scale(zero=False).title("suppressed repeats"),
         ("suppressed_repeats",),
         SWEEP_COUNT_COLORS[2:],
         "repeats",

@@ -79,6 +79,19 @@ def _stack_order() -> alt.Order:
     return alt.Order("severity_rank:Q").sort("ascending")
 
 
+def _decades(top: float | None) -> list[float]:
+    """Ticks 0, 1, 10, 100, ... up to the first power of ten at or above ``top``; readable
+    on a symlog axis, where Vega's own ticks crowd together at the high end.
+
+    >>> _decades(4823.0)
+    [0, 1, 10, 100, 1000, 10000]
+    """
+    ticks: list[float] = [0, 1]
+    while top is not None and ticks[-1] < top:
+        ticks.append(ticks[-1] * 10)
+    return ticks
+
+
 def alerts_over_time(alerts: Frame, *, every: str = "1d") -> alt.Chart:
     """Alerts created per time bucket, stacked by severity.
 
@@ -280,7 +293,11 @@ def response_times(alerts: Frame, *, unit: DurationUnit = "hours") -> alt.Chart:
             yOffset=alt.YOffset("metric:N").sort(list(agg.METRICS)),
             # One slow rule (time_exit waits for expiry) would flatten every other bar on a
             # linear axis; symlog keeps small and large times readable and zero at zero.
-            x=alt.X("duration:Q").stack(None).scale(type="symlog").title(f"{unit} (symlog scale)"),
+            x=alt.X("duration:Q")
+            .stack(None)
+            .scale(type="symlog")
+            .axis(alt.Axis(values=_decades(data["duration"].max()), labelOverlap="greedy"))  # type: ignore[arg-type]
+            .title(f"{unit} (symlog scale)"),
             color=alt.Color("metric:N")
             .scale(domain=list(agg.METRICS), range=list(METRIC_COLORS))
             .title("time to"),
