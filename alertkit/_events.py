@@ -29,6 +29,7 @@ __all__ = [
     "EVENT_KEYS",
     "EVENT_STATUSES",
     "EVENT_TIME_FORMAT",
+    "EVENT_TIME_FORMAT_POLARS",
     "check_history",
     "dumps_history",
     "history_column_problems",
@@ -36,6 +37,9 @@ __all__ = [
 
 EVENT_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 """How transition times are written in the history JSON: fixed width, always UTC."""
+EVENT_TIME_FORMAT_POLARS: Final = "%Y-%m-%dT%H:%M:%S%.6fZ"
+""":data:`EVENT_TIME_FORMAT` in polars' (chrono's) spelling, where ``%f`` alone would be
+nanoseconds: for ``dt.strftime`` and ``str.strptime``."""
 EVENT_KEYS: Final = ("at", "action", "from", "to", "by", "note")
 EVENT_ACTIONS: Final = ("create", "acknowledge", "resolve", "dismiss")
 EVENT_STATUSES: Final = ("active", "acknowledged", "resolved", "dismissed")

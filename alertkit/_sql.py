@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime
 
+from alertkit._events import EVENT_TIME_FORMAT
+
 __all__ = ["sql_literal", "sql_where"]
 
 
@@ -28,7 +30,7 @@ def sql_literal(value: object) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"cannot write a naive datetime to SQL: {value!r}")
-        text = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        text = value.astimezone(UTC).strftime(EVENT_TIME_FORMAT)
         return f"arrow_cast('{text}', 'Timestamp(Microsecond, Some(\"UTC\"))')"
     if isinstance(value, date):
         return f"'{value.isoformat()}'::date"

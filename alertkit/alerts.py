@@ -27,6 +27,7 @@ from alertkit.errors import InvalidTransitionError, ValidationError
 __all__ = [
     "MAX_QUERY_LIMIT",
     "MAX_TEXT",
+    "SEVERITY_ORDER",
     "TEXT_RULES",
     "Alert",
     "AlertQuery",
@@ -66,10 +67,23 @@ class AlertType(LowerStrEnum):
 
 
 class AlertSeverity(LowerStrEnum):
+    """How soon someone should look. Declared most urgent first: this is the one severity
+    order (:data:`SEVERITY_ORDER`, :attr:`rank`); sorting the values as text would put
+    ``high`` above ``immediate``."""
+
     IMMEDIATE = auto()
     HIGH = auto()
     NORMAL = auto()
     LOW = auto()
+
+    @property
+    def rank(self) -> int:
+        """Higher is more urgent: IMMEDIATE 3, HIGH 2, NORMAL 1, LOW 0."""
+        return len(SEVERITY_ORDER) - 1 - SEVERITY_ORDER.index(self.value)
+
+
+SEVERITY_ORDER: Final[tuple[str, ...]] = tuple(s.value for s in AlertSeverity)
+"""Severity values, most urgent first (``immediate``, ``high``, ``normal``, ``low``)."""
 
 
 class AlertStatus(LowerStrEnum):

@@ -34,6 +34,7 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
+from alertkit._events import EVENT_TIME_FORMAT_POLARS
 from alertkit._ids import deterministic_alert_ids, new_alert_ids
 from alertkit._json import dumps_metadata
 from alertkit.alerts import AlertStatus
@@ -91,8 +92,6 @@ _ROW: Final = "__alertkit_row"
 _SEED_ID: Final = "__alertkit_seed_id"
 _SEED_CREATED: Final = "__alertkit_seed_created"
 _SEED_OCCURRENCES: Final = "__alertkit_seed_occurrences"
-# alertkit.schema.EVENT_TIME_FORMAT in chrono's spelling (%f alone would be nanoseconds).
-_EVENT_TIME: Final = "%Y-%m-%dT%H:%M:%S%.6fZ"
 
 
 def quiet_note(quiet_period: timedelta) -> str:
@@ -291,4 +290,4 @@ def _event_parts(event: dict[str, Any]) -> tuple[str, str]:
 
 
 def _at(parts: tuple[str, str], column: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    return pl.lit(parts[0]), pl.col(column).dt.strftime(_EVENT_TIME), pl.lit(parts[1])
+    return pl.lit(parts[0]), pl.col(column).dt.strftime(EVENT_TIME_FORMAT_POLARS), pl.lit(parts[1])

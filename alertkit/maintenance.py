@@ -54,7 +54,6 @@ __all__ = [
     "auto_maintain",
     "fragmented_partitions",
     "maintain",
-    "needs_maintenance",
 ]
 
 MIN_VACUUM_RETENTION_HOURS: Final = 24
@@ -114,11 +113,6 @@ def fragmented_partitions(store: AlertStore) -> list[str]:
     """The partitions holding more than SMALL_FILES_PER_PARTITION files, oldest first."""
     counts = files_per_partition(store)
     return sorted(day for day, n in counts.items() if n > SMALL_FILES_PER_PARTITION)
-
-
-def needs_maintenance(store: AlertStore) -> bool:
-    """True when some partition holds more than SMALL_FILES_PER_PARTITION files."""
-    return bool(fragmented_partitions(store))
 
 
 def _local_dir(store: AlertStore) -> Path | None:

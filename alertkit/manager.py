@@ -56,7 +56,11 @@ class AlertManager:
     clock
         Source of "now" for operations not given an explicit time (inject one in tests).
     maintain_every
-        Check fragmentation after this many commits and compact if needed (0: never).
+        Check fragmentation after each commit of this manager once this many commits, by any
+        writer, have landed since its last check (at most ``SMALL_FILES_PER_PARTITION``, 16,
+        so fragmentation stays bounded however many processes write), and compact the
+        partitions holding more than 16 files (0: never). Local tables only: on object stores
+        compaction is an explicit ``maintain()``.
     """
 
     def __init__(

@@ -18,13 +18,12 @@ from typing import Final
 
 import polars as pl
 
+from alertkit._events import EVENT_TIME_FORMAT_POLARS
 from alertkit.alerts import AlertQuery
-from alertkit.schema import OPEN_STATUSES
 from alertkit.store import AlertStore, TableVersion
 
 __all__ = [
     "TRANSITION_SCHEMA",
-    "is_open",
     "query_filter",
     "scan_alerts",
     "scan_transitions",
@@ -40,11 +39,6 @@ TRANSITION_SCHEMA: Final = pl.Struct(
         "note": pl.String(),
     }
 )
-
-
-def is_open() -> pl.Expr:
-    """True for ACTIVE or ACKNOWLEDGED alerts."""
-    return pl.col("status").is_in(OPEN_STATUSES)
 
 
 def query_filter(query: AlertQuery) -> pl.Expr:
@@ -85,7 +79,7 @@ def scan_transitions(alerts: pl.LazyFrame) -> pl.LazyFrame:
         .rename({"from": "from_status", "to": "to_status"})
         .with_columns(
             pl.col("at")
-            .str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S%.fZ")
+            .str.strptime(pl.Datetime("us"), EVENT_TIME_FORMAT_POLARS)
             .dt.replace_time_zone("UTC")
         )
         .sort(["alert_id", "at"], maintain_order=True)

@@ -16,7 +16,12 @@ from typing import Any, Final
 import polars as pl
 import pyarrow as pa
 
-from alertkit._events import EVENT_TIME_FORMAT, dumps_history, history_column_problems
+from alertkit._events import (
+    EVENT_TIME_FORMAT,
+    EVENT_TIME_FORMAT_POLARS,
+    dumps_history,
+    history_column_problems,
+)
 from alertkit._ids import ALERT_ID_REGEX, ID_TIME_MAX, ID_TIME_MIN
 from alertkit._json import dumps_metadata, metadata_column_problems
 from alertkit.alerts import TEXT_RULES, Alert, AlertSeverity, AlertStatus, AlertType
@@ -26,6 +31,7 @@ __all__ = [
     "ALERT_COLUMNS",
     "ALERT_SCHEMA",
     "EVENT_TIME_FORMAT",
+    "EVENT_TIME_FORMAT_POLARS",
     "OPEN_STATUSES",
     "PARTITION_COLUMN",
     "alert_from_row",

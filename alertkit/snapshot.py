@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -158,9 +158,3 @@ class PositionSnapshot:
     def to_dict(self) -> dict[str, Any]:
         """The snapshot as a plain dict keyed by ``SNAPSHOT_SCHEMA`` column names."""
         return asdict(self)
-
-    @classmethod
-    def from_mapping(cls, row: dict[str, Any]) -> PositionSnapshot:
-        """Build from a dict or polars row (``df.row(i, named=True)``), ignoring extra keys."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in row.items() if k in names})

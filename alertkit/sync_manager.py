@@ -99,8 +99,11 @@ class SyncAlertManager:
     clock
         Where "now" comes from when an operation is not given an explicit time.
     maintain_every
-        After this many commits by this manager, check fragmentation and compact and
-        checkpoint if needed (0 turns automatic maintenance off).
+        Check fragmentation after each commit of this manager once this many commits, by any
+        writer, have landed since its last check (at most ``SMALL_FILES_PER_PARTITION``, 16,
+        so fragmentation stays bounded however many processes write), and compact the
+        partitions holding more than 16 files (0: never). Local tables only: on object stores
+        compaction is an explicit ``maintain()``.
     """
 
     def __init__(

@@ -7,6 +7,7 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import polars as pl
 import pytest
 
 from alertkit import (
@@ -21,10 +22,15 @@ from alertkit import (
     Urgency,
     ValidationError,
 )
-from alertkit._events import EVENT_ACTIONS, EVENT_STATUSES
+from alertkit._events import (
+    EVENT_ACTIONS,
+    EVENT_STATUSES,
+    EVENT_TIME_FORMAT,
+    EVENT_TIME_FORMAT_POLARS,
+)
 from alertkit._ids import created_date_of, new_alert_id
 from alertkit._text import WHITESPACE, check_free_text
-from alertkit.alerts import MAX_QUERY_LIMIT, Transition
+from alertkit.alerts import MAX_QUERY_LIMIT, SEVERITY_ORDER, Transition
 
 SEED_CHECK = (
     "from alertkit import Alert, AlertType, AlertSeverity, AlertStatus; "
@@ -76,6 +82,23 @@ def test_enums_store_lowercase_and_parse_any_case() -> None:
     assert [m.value for m in AlertStatus] == ["active", "acknowledged", "resolved", "dismissed"]
     assert [m.value for m in AlertType] == ["info", "warning", "critical"]
     assert [m.value for m in AlertSeverity] == ["immediate", "high", "normal", "low"]
+
+
+def test_one_severity_order_most_urgent_first() -> None:
+    assert SEVERITY_ORDER == ("immediate", "high", "normal", "low")
+    ranked = sorted(AlertSeverity, key=lambda s: s.rank, reverse=True)
+    assert [s.value for s in ranked] == list(SEVERITY_ORDER)
+    assert (AlertSeverity.IMMEDIATE.rank, AlertSeverity.LOW.rank) == (3, 0)
+
+
+def test_event_times_are_written_and_read_in_one_format() -> None:
+    at = datetime(2026, 1, 5, 15, 0, 0, 123456, tzinfo=UTC)
+    text = at.strftime(EVENT_TIME_FORMAT)
+    assert text == "2026-01-05T15:00:00.123456Z"
+    column = pl.Series([at]).dt.strftime(EVENT_TIME_FORMAT_POLARS)
+    assert column.to_list() == [text]
+    parsed = column.str.strptime(pl.Datetime("us"), EVENT_TIME_FORMAT_POLARS)
+    assert parsed.dt.replace_time_zone("UTC").to_list() == [at]
 
 
 def test_naive_datetime_is_local_time_stored_as_utc() -> None:

@@ -222,14 +222,6 @@ class MarketPaths:
     iv_percentile: FloatArray
     vix: FloatArray
 
-    def day_index(self, day: date) -> int:
-        """Index of a trading day in ``day_dates``; raises ``KeyError`` if not on the grid."""
-        number = (day - _EPOCH).days
-        i = int(np.searchsorted(self.day_dates, number))
-        if i == len(self.day_dates) or self.day_dates[i] != number:
-            raise KeyError(day)
-        return i
-
 
 def weekdays_from(first: date, count: int) -> IntArray:
     """``count`` consecutive weekdays from ``first`` (or the next weekday), as day numbers."""
