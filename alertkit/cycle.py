@@ -21,10 +21,10 @@ from alertkit._time import to_utc
 from alertkit.alerts import Alert, AlertStatus
 from alertkit.errors import ValidationError
 from alertkit.firings import FiringsCommit
-from alertkit.market import ROW_SCHEMA, SnapshotLike, snapshot_row
 from alertkit.peaks import PeakBook
 from alertkit.rules import Rule, evaluate_frame
 from alertkit.schema import alert_from_row
+from alertkit.snapshot_rows import ROW_SCHEMA, SnapshotLike, snapshot_row
 
 __all__ = ["CycleInput", "CycleResult", "cycle_decisions", "cycle_result"]
 

@@ -2,7 +2,7 @@
 
 Per snapshot the engine
 
-1. normalises it (and ``market_data``) into one row (:func:`alertkit.market.snapshot_row`);
+1. normalises it (and ``market_data``) into one row (:func:`alertkit.snapshot_rows.snapshot_row`);
    a value in a wrong unit raises :class:`ValidationError` here, before any rule runs;
 2. updates the trailing-stop peak of its ``strategy_id`` and puts it in the row;
 3. runs the rules in ascending priority (ties in registration order); the first that returns
@@ -32,10 +32,10 @@ from alertkit.alerts import Alert
 from alertkit.cycle import CycleInput, CycleResult
 from alertkit.decisions import Decision, DecisionAction
 from alertkit.errors import AlertWriteError, ValidationError
-from alertkit.market import PEAK_COLUMN, SnapshotLike, SnapshotRow, snapshot_row
 from alertkit.peaks import PeakBook
 from alertkit.rules import Rule, RuleLike, bind_by_name, default_rules, in_order
 from alertkit.rules.base import check_priority
+from alertkit.snapshot_rows import PEAK_COLUMN, SnapshotLike, SnapshotRow, snapshot_row
 from alertkit.sync_manager import SyncAlertManager, sync_manager_of
 
 __all__ = ["AlertSink", "DecisionEngine"]

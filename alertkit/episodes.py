@@ -39,9 +39,9 @@ from alertkit._ids import deterministic_alert_ids, new_alert_ids
 from alertkit._json import dumps_metadata
 from alertkit.alerts import AlertStatus
 from alertkit.mapping import decision_to_alert
-from alertkit.market import SnapshotRow
 from alertkit.rules import Rule, decision_from_row
 from alertkit.schema import ALERT_SCHEMA, history_event
+from alertkit.snapshot_rows import SnapshotRow
 
 __all__ = [
     "EPISODE_SCHEMA",

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from alertkit.market import PEAK_COLUMN
+from alertkit.snapshot_rows import PEAK_COLUMN
 
 __all__ = ["PeakBook"]
 

@@ -27,10 +27,19 @@ from dataclasses import dataclass, field
 from numbers import Real
 from types import MappingProxyType
 
-from alertkit.errors import ValidationError
-from alertkit.market import SnapshotLike, SnapshotRow, snapshot_row
+import polars as pl
 
-__all__ = ["Leg", "OpenPosition", "PortfolioRisk", "portfolio_risk", "with_portfolio_columns"]
+from alertkit.errors import ValidationError
+from alertkit.snapshot_rows import SnapshotLike, SnapshotRow, snapshot_row
+
+__all__ = [
+    "Leg",
+    "OpenPosition",
+    "PortfolioRisk",
+    "portfolio_columns",
+    "portfolio_risk",
+    "with_portfolio_columns",
+]
 
 CONTRACT_MULTIPLIER = 100
 
@@ -184,3 +193,30 @@ def with_portfolio_columns(
         row["portfolio_delta"] = risk.delta
         row["symbol_delta"] = risk.symbol_delta(row["symbol"])
     return rows
+
+
+def portfolio_columns(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """:func:`with_portfolio_columns` for a history: the rows sharing an ``as_of`` are the
+    open positions at that instant, and each row gets their ``portfolio_delta`` and the
+    ``symbol_delta`` of its symbol, with the same rule for unknown terms (one null
+    ``net_delta`` makes the sum null). Sums are polars sums, not ``math.fsum``: they may
+    differ from :func:`portfolio_risk` in the last bits.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> at = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+    >>> frame = pl.DataFrame({"as_of": [at] * 3, "symbol": ["SPY", "SPY", "QQQ"],
+    ...                       "net_delta": [0.25, 0.5, -0.125]})
+    >>> portfolio_columns(frame).collect().select("portfolio_delta", "symbol_delta").rows()
+    [(0.625, 0.75), (0.625, 0.75), (0.625, -0.125)]
+    """
+    delta = pl.col("net_delta")
+
+    def total(*keys: str) -> pl.Expr:
+        return pl.when(delta.null_count().over(keys) == 0).then(delta.sum().over(keys))
+
+    return frame.lazy().with_columns(
+        portfolio_delta=total("as_of"),
+        symbol_delta=pl.when(pl.col("symbol").is_not_null()).then(total("as_of", "symbol")),
+    )

@@ -1,7 +1,8 @@
-"""The position snapshot: one position at one instant (DOMAIN 3).
+"""The position snapshot: one position at one instant.
 
 ``SNAPSHOT_SCHEMA`` is the single declaration of the snapshot columns and their polars dtypes;
 :class:`PositionSnapshot` mirrors one row. ``None`` means "not known": rules never fire on it.
+Normalising any input into a row is :mod:`alertkit.snapshot_rows`' job, the model's included.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any, Final
 
 import polars as pl
 
-from alertkit._text import check_unicode
 from alertkit._time import to_utc
 from alertkit.errors import ValidationError
 
@@ -131,29 +131,18 @@ class PositionSnapshot:
             raise ValidationError(f"strategy_id: expected an int, got {self.strategy_id!r}")
         if not isinstance(self.symbol, str) or not self.symbol:
             raise ValidationError(f"symbol: expected a non-empty str, got {self.symbol!r}")
-        check_unicode(self.symbol, "symbol")
         if self.strategy_type not in STRATEGY_TYPES:
             raise ValidationError(
                 f"strategy_type: expected one of {', '.join(sorted(STRATEGY_TYPES))},"
                 f" got {self.strategy_type!r}"
             )
-        for name in FLOAT_COLUMNS:
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValidationError(f"{name}: expected a number or None, got {value!r}")
-            try:
-                number = float(value)
-            except OverflowError:  # an int beyond float range
-                raise ValidationError(f"{name}: expected {FINITE}, got {value!r}") from None
-            # NaN is how some feeds say "unknown"
-            setattr(self, name, None if math.isnan(number) else number)
-        if self.upl_pct is None and self.unrealized_pnl is not None and self.entry_price:
-            self.upl_pct = self.unrealized_pnl / self.entry_price if self.entry_price > 0 else None
-        if self.dte is None and self.expiry is not None:
-            self.dte = (self.expiry - self.as_of.date()).days
-        check_units({name: getattr(self, name) for name in FLOAT_COLUMNS})
+        # The rest (types, NaN, derivations, units) is the one snapshot normaliser's, which
+        # imports this module: the model and a dict row cannot come to differ.
+        from alertkit.snapshot_rows import snapshot_row
+
+        row = snapshot_row({name: getattr(self, name) for name in SNAPSHOT_SCHEMA})
+        for name in SNAPSHOT_SCHEMA:
+            setattr(self, name, row[name])
 
     def to_dict(self) -> dict[str, Any]:
         """The snapshot as a plain dict keyed by ``SNAPSHOT_SCHEMA`` column names."""

@@ -849,7 +849,7 @@ def test_a_table_with_naive_timestamps_is_refused(tmp_path: Path) -> None:
 
 # --- history files (alertkit.backtest.load_history) --------------------------------------
 
-HISTORY_HEADER = "history does not fit the snapshot schema (DOMAIN 3): "
+HISTORY_HEADER = "history does not fit the snapshot schema (alertkit.SNAPSHOT_SCHEMA): "
 
 
 def _history() -> pl.DataFrame:
@@ -871,9 +871,10 @@ def _write(frame: pl.DataFrame, path: Path) -> Path:
 HISTORY_CASES: list[tuple[str, Callable[[pl.DataFrame], pl.DataFrame], str, str]] = [
     (
         "parquet missing a column",
-        lambda h: h.drop("vix"),
+        lambda h: h.drop("strategy_id"),
         "history.parquet",
-        HISTORY_HEADER + "1 problem\n  - missing column vix (Float64)",
+        HISTORY_HEADER + "1 problem\n  - missing column strategy_id (Int64): add an integer id"
+        " per position",
     ),
     (
         "csv with text in a number column",
@@ -892,8 +893,10 @@ HISTORY_CASES: list[tuple[str, Callable[[pl.DataFrame], pl.DataFrame], str, str]
         lambda h: h.drop("symbol", "strategy_type").with_columns(pl.col("dte").cast(pl.Float64)),
         "history.parquet",
         HISTORY_HEADER + "3 problems\n"
-        "  - missing column symbol (String)\n"
-        "  - missing column strategy_type (String)\n"
+        "  - missing column symbol (String): add the underlying's ticker per position\n"
+        "  - missing column strategy_type (String): add one of butterfly, calendar_spread,"
+        " custom, iron_condor, long_call, long_put, short_call, short_put, strangle,"
+        " vertical_spread per position\n"
         "  - mistyped column dte: expected Int32, got Float64",
     ),
     (

@@ -7,10 +7,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from alertkit import SNAPSHOT_SCHEMA, ValidationError
-from alertkit.backtest import load_history, synthetic_history
+from alertkit import SNAPSHOT_SCHEMA, ValidationError, with_portfolio_columns
+from alertkit.backtest import MissingColumnsWarning, load_history, synthetic_history
+from alertkit.snapshot_rows import normalize_frame
 
-HEADER = "history does not fit the snapshot schema (DOMAIN 3): "
+HEADER = "history does not fit the snapshot schema (alertkit.SNAPSHOT_SCHEMA): "
 
 
 @pytest.fixture(scope="module")
@@ -89,13 +90,13 @@ def test_two_missing_and_one_mistyped_column_are_all_named(
     history: pl.DataFrame, tmp_path: Path
 ) -> None:
     path = tmp_path / "bad.parquet"
-    history.drop("vix", "iv_percentile").with_columns(pl.col("dte").cast(pl.String)).write_parquet(
-        path
-    )
+    damaged = history.drop("symbol", "upl_pct", "unrealized_pnl")
+    damaged.with_columns(pl.col("dte").cast(pl.String)).write_parquet(path)
     assert error_of(path) == (
         HEADER + "3 problems\n"
-        "  - missing column vix (Float64)\n"
-        "  - missing column iv_percentile (Float64)\n"
+        "  - missing column symbol (String): add the underlying's ticker per position\n"
+        "  - missing column upl_pct (Float64): add it, or entry_price and unrealized_pnl to"
+        " derive it from\n"
         "  - mistyped column dte: expected Int32, got String"
     )
 
@@ -105,7 +106,7 @@ def test_csv_with_text_in_a_number_column(history: pl.DataFrame, tmp_path: Path)
     history.with_columns(pl.lit("n/a").alias("net_gamma")).drop("symbol").write_csv(path)
     assert error_of(path) == (
         HEADER + "2 problems\n"
-        "  - missing column symbol (String)\n"
+        "  - missing column symbol (String): add the underlying's ticker per position\n"
         "  - mistyped column net_gamma: expected Float64, got String"
     )
 
@@ -124,8 +125,8 @@ def test_iv_percentile_on_a_0_100_scale_is_refused(history: pl.DataFrame) -> Non
     scaled = history.with_columns(pl.lit(87.5).alias("iv_percentile"))
     assert error_of(scaled) == (
         HEADER + "1 problem\n"
-        "  - iv_percentile: values up to 87.5 look like a 0-100 scale; expected a 0-1 fraction"
-        " (divide by 100)"
+        "  - iv_percentile: expected a fraction 0-1 (divide 0-100 sources by 100), got 87.5"
+        f" (in {history.height} rows)"
     )
 
 
@@ -150,6 +151,75 @@ def test_value_problems_are_listed_together(history: pl.DataFrame) -> None:
         f"  - 2 rows repeat an (as_of, strategy_id) pair, e.g."
         f" ({first['as_of'].isoformat()}, {first['strategy_id']})"
     )
+
+
+# --- meeting a history halfway ----------------------------------------------------------
+
+CORE = ("as_of", "strategy_id", "symbol", "strategy_type", "expiry", "entry_price")
+
+
+def test_missing_market_columns_are_unknown_with_one_warning(history: pl.DataFrame) -> None:
+    own = history.drop("vix", "iv_change_1h", "net_gamma")
+    with pytest.warns(MissingColumnsWarning) as caught:
+        loaded = load_history(own)
+    assert [str(w.message) for w in caught] == [
+        "history has no net_gamma, iv_change_1h, vix columns: taken as unknown (null),"
+        " so the rules reading them cannot fire"
+    ]
+    assert loaded.columns == list(SNAPSHOT_SCHEMA)
+    assert (
+        loaded.select("vix", "iv_change_1h", "net_gamma").null_count().row(0)
+        == (history.height,) * 3
+    )
+    assert loaded.drop("vix", "iv_change_1h", "net_gamma").equals(
+        history.drop("vix", "iv_change_1h", "net_gamma")
+    )
+
+
+def test_dte_upl_pct_and_the_portfolio_deltas_are_derived_when_absent(
+    history: pl.DataFrame,
+) -> None:
+    own = history.drop("dte", "upl_pct", "portfolio_delta", "symbol_delta")
+    loaded = load_history(own)  # derived, not unknown: no warning
+    expected = normalize_frame(own).collect()
+    assert loaded["dte"].equals(expected["dte"])
+    assert loaded["upl_pct"].equals(expected["upl_pct"])
+    for as_of, rows in loaded.group_by("as_of"):
+        live = with_portfolio_columns(rows.select(list(SNAPSHOT_SCHEMA)).iter_rows(named=True))
+        assert rows["portfolio_delta"].to_list() == pytest.approx(
+            [r["portfolio_delta"] for r in live], rel=1e-12, abs=1e-15
+        ), as_of
+        assert rows["symbol_delta"].to_list() == pytest.approx(
+            [r["symbol_delta"] for r in live], rel=1e-12, abs=1e-15
+        ), as_of
+
+
+def test_a_users_own_csv_with_a_0_100_percentile_has_one_problem(
+    history: pl.DataFrame, tmp_path: Path
+) -> None:
+    path = tmp_path / "mine.csv"
+    mine = history.select(*CORE, "unrealized_pnl", "net_delta", "vix", "vix_at_entry")
+    mine.with_columns(iv_percentile=pl.lit(42.0)).write_csv(path)
+    assert error_of(path) == (
+        HEADER + "1 problem\n"
+        "  - iv_percentile: expected a fraction 0-1 (divide 0-100 sources by 100), got 42.0"
+        f" (in {history.height} rows)"
+    )
+    mine.with_columns(iv_percentile=pl.lit(0.42)).write_csv(path)
+    with pytest.warns(MissingColumnsWarning, match="no net_gamma, underlying_change_1h,"):
+        loaded = load_history(path)
+    assert loaded["portfolio_delta"].null_count() == 0
+
+
+def test_what_cannot_be_made_up_is_refused_with_the_fix(history: pl.DataFrame) -> None:
+    assert error_of(history.drop("expiry", "dte", "strategy_type")) == (
+        HEADER + "2 problems\n"
+        "  - missing column strategy_type (String): add one of butterfly, calendar_spread,"
+        " custom, iron_condor, long_call, long_put, short_call, short_put, strangle,"
+        " vertical_spread per position\n"
+        "  - missing column dte (Int32): add it, or an expiry column to derive it from"
+    )
+    assert "DOMAIN" not in error_of(history.drop("as_of"))
 
 
 # --- paths -------------------------------------------------------------------------------

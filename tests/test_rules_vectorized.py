@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from alertkit import Decision, DecisionAction, Urgency, ValidationError
 from alertkit.engine import DecisionEngine
-from alertkit.market import ROW_SCHEMA, normalize_frame, snapshot_row, validate_frame
 from alertkit.rules import (
     DECISION_COLUMNS,
     DTERoll,
@@ -33,6 +32,7 @@ from alertkit.rules import (
     peak_upl_expr,
 )
 from alertkit.snapshot import SNAPSHOT_SCHEMA, STRATEGY_TYPES
+from alertkit.snapshot_rows import ROW_SCHEMA, normalize_frame, snapshot_row, validate_frame
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 RULES = default_rules()

@@ -1,15 +1,16 @@
 """Backtesting: run the rules over a position history and see the alerts they would raise.
 
 :func:`synthetic_history` generates a seeded, deterministic history in the snapshot schema
-(DOMAIN 3); :func:`load_history` reads a recorded one from Parquet, CSV, a Delta table or a
-polars frame and validates it against that schema. :func:`run_backtest` replays a history
-through the rules (vectorized, or snapshot by snapshot through the engine, with identical
-results) and returns a :class:`BacktestResult` of decisions, alerts and outcomes, optionally
-written to an alerts table; :func:`sweep` compares settings of one rule threshold;
-:func:`compare_alerts` and :func:`assert_alerts_equal` compare two rule configurations.
+(``alertkit.SNAPSHOT_SCHEMA``); :func:`load_history` reads a recorded one from Parquet, CSV,
+a Delta table or a polars frame and validates it against that schema. :func:`run_backtest`
+replays a history through the rules (vectorized, or snapshot by snapshot through the engine,
+with identical results) and returns a :class:`BacktestResult` of decisions, alerts and
+outcomes, optionally written to an alerts table; :func:`sweep` compares settings of one rule
+threshold; :func:`compare_alerts` and :func:`assert_alerts_equal` compare two rule
+configurations.
 """
 
-from alertkit.backtest.history import load_history
+from alertkit.backtest.history import MissingColumnsWarning, load_history
 from alertkit.backtest.lake import write_alerts
 from alertkit.backtest.regression import assert_alerts_equal, compare_alerts, summarize_changes
 from alertkit.backtest.runner import BacktestResult, run_backtest
@@ -18,6 +19,7 @@ from alertkit.backtest.synthetic import synthetic_history
 
 __all__ = [
     "BacktestResult",
+    "MissingColumnsWarning",
     "assert_alerts_equal",
     "compare_alerts",
     "load_history",

@@ -1,10 +1,20 @@
-"""Load a recorded position history and check it against the snapshot schema (DOMAIN 3).
+"""Load a recorded position history and check it against ``alertkit.SNAPSHOT_SCHEMA``.
 
 :func:`load_history` reads Parquet, CSV or a Delta table (or takes a polars frame) and
 returns the columns of ``SNAPSHOT_SCHEMA`` with their exact dtypes, sorted by
 ``(as_of, strategy_id)``, followed by any extra columns unchanged. Problems are reported
-together, in one :class:`~alertkit.errors.ValidationError` that names every missing column,
-every mistyped column (expected and actual dtype) and every bad value range.
+together, in one :class:`~alertkit.errors.ValidationError` that names every missing column
+(and how to supply it), every mistyped column (expected and actual dtype) and every bad value.
+
+It meets a history halfway: ``dte`` is derived from ``expiry`` and ``upl_pct`` from
+``unrealized_pnl / entry_price`` when absent (as :mod:`alertkit.snapshot_rows` derives them
+for one snapshot); ``portfolio_delta`` and ``symbol_delta`` are computed from ``net_delta`` of
+the positions at each ``as_of`` (:func:`alertkit.portfolio.portfolio_columns`); any other
+missing column (a market input such as ``vix``, or ``net_gamma``) is taken as unknown: null,
+so the rules reading it cannot fire, with one :class:`MissingColumnsWarning` naming them.
+What cannot be made up is refused: ``as_of``, ``strategy_id``, ``symbol``,
+``strategy_type``, ``dte`` (or ``expiry``) and ``upl_pct`` (or ``entry_price`` with
+``unrealized_pnl``).
 
 Accepted dtypes (cast without losing information, or checked so that the cast is exact):
 
@@ -22,23 +32,27 @@ any                    a column that is entirely null, whatever its dtype (as CS
 =====================  =======================================================================
 
 Value checks: ``as_of``, ``strategy_id``, ``symbol`` and ``strategy_type`` must not be null,
-``strategy_type`` must be one of DOMAIN 3's types, ``iv_percentile`` must be a 0-1 fraction
-(a column on a 0-100 scale is refused with a hint rather than silently divided), and no
-``(as_of, strategy_id)`` pair may repeat.
+``strategy_type`` must be one of ``alertkit.snapshot.STRATEGY_TYPES``, values must be in the
+units of ``alertkit.snapshot.UNIT_RANGES`` (an ``iv_percentile`` on a 0-100 scale is refused
+with a hint rather than silently divided), and no ``(as_of, strategy_id)`` pair may repeat.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, Literal
 
 import polars as pl
 
 from alertkit.errors import ValidationError
+from alertkit.portfolio import portfolio_columns
 from alertkit.snapshot import SNAPSHOT_SCHEMA, STRATEGY_TYPES
+from alertkit.snapshot_rows import derived_dte, derived_upl_pct, unit_problems
 
-__all__ = ["HistorySource", "load_history", "validate_history"]
+__all__ = ["HistorySource", "MissingColumnsWarning", "load_history", "validate_history"]
 
 HistorySource = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame
 HistoryFormat = Literal["auto", "parquet", "csv", "delta"]
@@ -57,6 +71,24 @@ _INTEGERS: Final = frozenset(
 )
 _REQUIRED: Final = ("as_of", "strategy_id", "symbol", "strategy_type")
 _MAX_EXAMPLES: Final = 3
+_HOW_TO_ADD: Final[Mapping[str, str]] = {
+    "as_of": "add the instant of each snapshot (a time-zone-aware datetime)",
+    "strategy_id": "add an integer id per position",
+    "symbol": "add the underlying's ticker per position",
+    "strategy_type": f"add one of {', '.join(sorted(STRATEGY_TYPES))} per position",
+    "dte": "add it, or an expiry column to derive it from",
+    "upl_pct": "add it, or entry_price and unrealized_pnl to derive it from",
+}
+_DERIVED: Final[Mapping[str, tuple[tuple[str, ...], pl.Expr]]] = {
+    # column -> (the columns it is derived from, how)
+    "dte": (("expiry", "as_of"), derived_dte()),
+    "upl_pct": (("entry_price", "unrealized_pnl"), derived_upl_pct()),
+}
+_PORTFOLIO: Final = ("portfolio_delta", "symbol_delta")
+
+
+class MissingColumnsWarning(UserWarning):
+    """A history lacked snapshot columns that :func:`load_history` took as unknown."""
 
 
 def load_history(source: HistorySource, *, format: HistoryFormat = "auto") -> pl.DataFrame:
@@ -144,6 +176,10 @@ def validate_history(frame: pl.DataFrame) -> pl.DataFrame:
     naming every missing column, every mistyped column and every bad value range at once.
     """
     missing = [name for name in SNAPSHOT_SCHEMA if name not in frame.columns]
+    derived = [n for n in missing if n in _DERIVED and set(_DERIVED[n][0]) <= set(frame.columns)]
+    computed = [n for n in _PORTFOLIO if n in missing and "net_delta" in frame.columns]
+    refused = [n for n in missing if n in _HOW_TO_ADD and n not in derived]
+    unknown = [n for n in missing if n not in (*refused, *derived, *computed)]
     mistyped: list[str] = []
     casts: dict[str, pl.Expr] = {}
     for name, expected in SNAPSHOT_SCHEMA.items():
@@ -155,11 +191,7 @@ def validate_history(frame: pl.DataFrame) -> pl.DataFrame:
             mistyped.append(f"{name}: expected {expected}, got {actual}{_hint(name, actual)}")
         else:
             casts[name] = expr
-    problems = [
-        f"missing column {name} ({dtype})"
-        for name, dtype in SNAPSHOT_SCHEMA.items()
-        if name in missing
-    ]
+    problems = [f"missing column {n} ({SNAPSHOT_SCHEMA[n]}): {_HOW_TO_ADD[n]}" for n in refused]
     problems += [f"mistyped column {line}" for line in mistyped]
 
     out = frame
@@ -178,12 +210,25 @@ def validate_history(frame: pl.DataFrame) -> pl.DataFrame:
                     )
                     del casts[name]
             out = frame.with_columns(casts.values())
-    out = out.sort(["as_of", "strategy_id"], maintain_order=True)
+    keys = [key for key in ("as_of", "strategy_id") if key in casts]
+    out = out.sort(keys, maintain_order=True) if keys else out
     problems += _value_problems(out, present=set(casts))
     if problems:
         raise ValidationError(
-            f"history does not fit the snapshot schema (DOMAIN 3): {len(problems)}"
-            f" problem{'s' if len(problems) != 1 else ''}\n  - " + "\n  - ".join(problems)
+            "history does not fit the snapshot schema (alertkit.SNAPSHOT_SCHEMA):"
+            f" {len(problems)} problem{'s' if len(problems) != 1 else ''}\n  - "
+            + "\n  - ".join(problems)
+        )
+    out = out.with_columns(pl.lit(None, SNAPSHOT_SCHEMA[n]).alias(n) for n in unknown)
+    out = out.with_columns(_DERIVED[n][1].alias(n) for n in derived)
+    if computed:
+        out = portfolio_columns(out).collect()
+    if unknown:
+        warnings.warn(
+            f"history has no {', '.join(unknown)} column{'s' if len(unknown) != 1 else ''}:"
+            " taken as unknown (null), so the rules reading them cannot fire",
+            MissingColumnsWarning,
+            stacklevel=3,
         )
     extras = [name for name in frame.columns if name not in SNAPSHOT_SCHEMA]
     return out.select([*SNAPSHOT_SCHEMA, *extras])
@@ -235,17 +280,7 @@ def _value_problems(frame: pl.DataFrame, present: set[str]) -> list[str]:
                 f" {', '.join(map(repr, unknown[:_MAX_EXAMPLES]))}; expected one of"
                 f" {', '.join(sorted(STRATEGY_TYPES))}"
             )
-    if "iv_percentile" in present:
-        low, high = frame.select(
-            pl.col("iv_percentile").min().alias("low"), pl.col("iv_percentile").max().alias("high")
-        ).row(0)
-        if high is not None and high > 1.0:
-            problems.append(
-                f"iv_percentile: values up to {high:g} look like a 0-100 scale; expected a 0-1"
-                " fraction (divide by 100)"
-            )
-        elif low is not None and low < 0.0:
-            problems.append(f"iv_percentile: values down to {low:g}; expected a 0-1 fraction")
+    problems += unit_problems(frame, only=present)
     if {"as_of", "strategy_id"} <= present:
         # Sorted by the pair, so a repeat sits next to its twin: comparing neighbours is far
         # cheaper than hashing a million structs.

@@ -40,10 +40,10 @@ from alertkit.decisions import Decision, DecisionAction
 from alertkit.engine import DecisionEngine
 from alertkit.episodes import QUIET_RESOLVER, resolve_event
 from alertkit.mapping import alert_kind, decision_to_alert, snapshot_identity
-from alertkit.market import PEAK_COLUMN, snapshot_row
 from alertkit.rules import Rule
 from alertkit.schema import ALERT_SCHEMA, alerts_to_frame, history_event
 from alertkit.snapshot import SNAPSHOT_SCHEMA
+from alertkit.snapshot_rows import PEAK_COLUMN, snapshot_row
 
 __all__ = [
     "DECISIONS_SCHEMA",

@@ -51,10 +51,10 @@ from alertkit.backtest.outcomes import alert_outcomes, summarize
 from alertkit.backtest.replay import DECISIONS_SCHEMA, replay
 from alertkit.episodes import alert_episodes, episode_alerts
 from alertkit.errors import ValidationError
-from alertkit.market import normalize_frame, validate_frame
 from alertkit.rules import Rule, default_rules, evaluate_frame, in_order
 from alertkit.schema import check_alert_frame
 from alertkit.snapshot import SNAPSHOT_SCHEMA
+from alertkit.snapshot_rows import normalize_frame, validate_frame
 
 __all__ = ["BacktestMode", "BacktestResult", "run_backtest"]
 

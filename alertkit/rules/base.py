@@ -19,8 +19,8 @@ from typing import Any, Final, Protocol, TypeVar, cast
 
 from alertkit.decisions import Decision, DecisionAction, Urgency
 from alertkit.errors import ValidationError
-from alertkit.market import SnapshotLike, snapshot_row
 from alertkit.rules.conditions import Expr, any_of, lit
+from alertkit.snapshot_rows import SnapshotLike, snapshot_row
 
 __all__ = [
     "MAX_PRIORITY",

@@ -10,7 +10,7 @@ expression (:meth:`Expr.to_polars`), and the two agree value for value:
 - NaN is null: an arithmetic result of NaN (``inf - inf``) becomes null, because polars orders
   NaN above every number (``NaN > 5`` is True there) while Python says False. A NaN *input*
   reads as null per row; a frame must have its NaNs nulled first, which
-  :func:`alertkit.market.normalize_frame` (and so ``evaluate_frame``) does.
+  :func:`alertkit.snapshot_rows.normalize_frame` (and so ``evaluate_frame``) does.
 
 Examples
 --------

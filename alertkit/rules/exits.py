@@ -8,10 +8,10 @@ from typing import Final
 
 from alertkit.decisions import DecisionAction, Urgency
 from alertkit.errors import ValidationError
-from alertkit.market import PEAK_COLUMN
 from alertkit.rules.base import Rule, Trigger
 from alertkit.rules.conditions import all_of, col, when
 from alertkit.rules.risk import GammaRisk
+from alertkit.snapshot_rows import PEAK_COLUMN
 
 __all__ = [
     "SINGLE_LEG_TYPES",

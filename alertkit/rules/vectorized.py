@@ -27,9 +27,9 @@ import polars as pl
 
 from alertkit.decisions import Decision, DecisionAction, Urgency
 from alertkit.errors import ValidationError
-from alertkit.market import PEAK_COLUMN, normalize_frame, validate_frame
 from alertkit.rules.base import Rule, Trigger, bind_by_name, in_order
 from alertkit.rules.conditions import Expr
+from alertkit.snapshot_rows import PEAK_COLUMN, normalize_frame, validate_frame
 
 __all__ = [
     "DECISION_COLUMNS",

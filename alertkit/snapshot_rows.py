@@ -1,10 +1,13 @@
-"""Snapshot normalisation: every input form becomes one typed row (DOMAIN 3).
+"""Snapshot normalisation, the one owner: every input form becomes one typed row or frame.
 
-Rules read plain rows keyed by the ``SNAPSHOT_SCHEMA`` columns plus ``peak_upl_pct`` (the
-trailing-stop peak the engine keeps). A row can come from a :class:`PositionSnapshot`, a dict,
-or a polars named row, optionally with the seed's ``market_data`` dict folded in; a frame of
-snapshots goes through :func:`normalize_frame`. Both paths apply the same rules, so the
-per-snapshot engine and the vectorized backtest see identical values:
+Rules read plain rows keyed by the ``SNAPSHOT_SCHEMA`` columns (:mod:`alertkit.snapshot`)
+plus ``peak_upl_pct`` (the trailing-stop peak the engine keeps). A row can come from a
+:class:`PositionSnapshot`, a dict, or a polars named row, optionally with a ``market_data``
+dict folded in (the engine's ``evaluate(snapshot, market_data)``); a frame of snapshots goes
+through :func:`normalize_frame`, a recorded history through
+:func:`alertkit.backtest.load_history`, which uses this module's derivations and checks.
+Every path applies the same rules, so the per-snapshot engine and the vectorized backtest see
+identical values:
 
 - a missing column is null; NaN is null (feeds use it for "unknown"); nulls never raise;
 - ``upl_pct`` is derived as ``unrealized_pnl / entry_price`` when null and ``entry_price > 0``;
@@ -17,7 +20,7 @@ per-snapshot engine and the vectorized backtest see identical values:
   the position's peak, on every later snapshot) is refused the same way, and so is text
   holding a lone surrogate (not UTF-8, so no alert could carry it).
 
-``market_data`` keys (the seed's names on the left, DOMAIN 3 columns on the right)::
+``market_data`` keys (the original API's names on the left, snapshot columns on the right)::
 
     1h_change          -> underlying_change_1h
     iv_change_percent  -> iv_change_1h            (a fraction; the catastrophe IV spike)
@@ -27,14 +30,14 @@ per-snapshot engine and the vectorized backtest see identical values:
     portfolio_delta    -> portfolio_delta
     delta_per_symbol   -> symbol_delta            ({symbol: delta}; the snapshot's symbol is used)
 
-The DOMAIN 3 market column names are accepted as keys too. A key given a value overrides the
+The snapshot's market column names are accepted as keys too. A key given a value overrides the
 snapshot's column; a key given ``None`` leaves the snapshot's value in place.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from numbers import Integral, Real
 from types import MappingProxyType
@@ -62,13 +65,16 @@ __all__ = [
     "ROW_SCHEMA",
     "SnapshotLike",
     "SnapshotRow",
+    "derived_dte",
+    "derived_upl_pct",
     "normalize_frame",
     "snapshot_row",
+    "unit_problems",
     "validate_frame",
 ]
 
 PEAK_COLUMN: Final = "peak_upl_pct"
-"""The trailing-stop peak: running maximum of ``upl_pct`` per ``strategy_id`` (DOMAIN 4)."""
+"""The trailing-stop peak: running maximum of ``upl_pct`` per ``strategy_id``."""
 
 ROW_SCHEMA: Final[Mapping[str, pl.DataType]] = MappingProxyType(
     {**SNAPSHOT_SCHEMA, PEAK_COLUMN: pl.Float64()}
@@ -94,7 +100,7 @@ MARKET_DATA_KEYS: Final[Mapping[str, str]] = MappingProxyType(
         **{name: name for name in MARKET_COLUMNS},
     }
 )
-"""``market_data`` key -> snapshot column (seed names and DOMAIN 3 names)."""
+"""``market_data`` key -> snapshot column (the original API's names and the column names)."""
 
 SnapshotLike: TypeAlias = PositionSnapshot | Mapping[str, Any]
 """What a rule or the engine accepts as a snapshot: the model, a dict, or a polars named row."""
@@ -125,7 +131,7 @@ def snapshot_row(
         A :class:`PositionSnapshot`, a dict, or a polars named row. Keys outside
         ``ROW_SCHEMA`` are ignored; missing keys are null.
     market_data
-        The seed's market dict (see the module docstring for the key mapping).
+        Market values keyed as in the module docstring.
 
     Raises
     ------
@@ -268,14 +274,21 @@ def normalize_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
         if dtype == pl.Float64():
             expr = expr.fill_nan(None)
         exprs.append(expr.alias(name))
-    upl, pnl, basis = pl.col("upl_pct"), pl.col("unrealized_pnl"), pl.col("entry_price")
-    derived_dte = (pl.col("expiry") - pl.col("as_of").dt.date()).dt.total_days().cast(pl.Int32)
     return lf.with_columns(exprs).with_columns(
-        upl_pct=pl.when(upl.is_null() & (basis > 0))
-        .then((pnl / basis).fill_nan(None))
-        .otherwise(upl),
-        dte=pl.coalesce(pl.col("dte"), derived_dte),
+        upl_pct=pl.coalesce(pl.col("upl_pct"), derived_upl_pct()),
+        dte=pl.coalesce(pl.col("dte"), derived_dte()),
     )
+
+
+def derived_upl_pct() -> pl.Expr:
+    """``unrealized_pnl / entry_price`` where ``entry_price > 0`` (else null), as a row gets."""
+    pnl, basis = pl.col("unrealized_pnl"), pl.col("entry_price")
+    return pl.when(basis > 0).then((pnl / basis).fill_nan(None))
+
+
+def derived_dte() -> pl.Expr:
+    """Days from the UTC date of ``as_of`` to ``expiry``, as a row gets."""
+    return (pl.col("expiry") - pl.col("as_of").dt.date()).dt.total_days().cast(pl.Int32)
 
 
 def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> None:
@@ -298,9 +311,34 @@ def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> None:
             f"one of {', '.join(sorted(STRATEGY_TYPES))}",
         )
     )
+    problems = _problems(frame, [*checks, *_unit_checks()])
+    if problems:
+        raise ValidationError(problems[0])
+
+
+def unit_problems(
+    frame: pl.DataFrame | pl.LazyFrame, *, only: Collection[str] | None = None
+) -> list[str]:
+    """A message for each column of ``UNIT_RANGES`` holding a value in a detectably wrong unit
+    (``iv_percentile`` on a 0-100 scale, ``underlying_change_1h`` in percent); ``only``
+    limits the check to those columns."""
+    return _problems(frame, _unit_checks(only))
+
+
+def _unit_checks(only: Collection[str] | None = None) -> list[tuple[str, pl.Expr, str]]:
+    checks = []
     for name, low, high, inclusive, meaning in UNIT_RANGES:
+        if only is not None and name not in only:
+            continue
         inside = pl.col(name).is_between(low, high, closed="both" if inclusive else "none")
         checks.append((name, pl.col(name).is_not_null() & ~inside, meaning))
+    return checks
+
+
+def _problems(
+    frame: pl.DataFrame | pl.LazyFrame, checks: list[tuple[str, pl.Expr, str]]
+) -> list[str]:
+    """``checks`` run in one pass: (column, rows that break the rule, what was expected)."""
     found = (
         frame.lazy()
         .select(
@@ -313,9 +351,8 @@ def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> None:
         .collect()
         .row(0, named=True)
     )
-    for i, (name, _, meaning) in enumerate(checks):
-        count = found[f"{i}.count"]
-        if count:
-            raise ValidationError(
-                f"{name}: expected {meaning}, got {found[f'{i}.first']!r} (in {count} rows)"
-            )
+    return [
+        f"{name}: expected {meaning}, got {found[f'{i}.first']!r} (in {count} rows)"
+        for i, (name, _, meaning) in enumerate(checks)
+        if (count := found[f"{i}.count"])
+    ]
