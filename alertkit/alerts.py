@@ -1,6 +1,6 @@
 """Alert models: types, severities, lifecycle statuses, the alert itself, and alert queries.
 
-Lifecycle (DOMAIN 6)::
+Lifecycle (docs/domain.md §6)::
 
     ACTIVE --acknowledge--> ACKNOWLEDGED
     ACTIVE | ACKNOWLEDGED --resolve--> RESOLVED     (sets resolved_at)
@@ -179,7 +179,7 @@ class Alert:
     created_at: datetime
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
-    # Beyond the seed's fields: identity, provenance and audit (extra table columns).
+    # Beyond the original API's fields: identity, provenance and audit (extra table columns).
     occurrences: int = 1
     last_seen_at: datetime | None = None
     engine_rule: str | None = None

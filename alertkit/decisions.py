@@ -1,4 +1,4 @@
-"""Decisions: what a rule concluded about a position (DOMAIN 1)."""
+"""Decisions: what a rule concluded about a position (docs/domain.md §1)."""
 
 from __future__ import annotations
 
@@ -85,5 +85,5 @@ class Decision:
 
     @classmethod
     def hold(cls) -> Decision:
-        """The decision when no rule fires (DOMAIN 2)."""
+        """The decision when no rule fires (docs/domain.md §2)."""
         return cls(DecisionAction.HOLD, "No rule triggered", "none", Urgency.NORMAL)

@@ -1,4 +1,4 @@
-"""The decision engine: run the rules on a snapshot, first decision wins (DOMAIN 2).
+"""The decision engine: run the rules on a snapshot, first decision wins (docs/domain.md §2).
 
 Per snapshot the engine
 

@@ -7,7 +7,7 @@ would naturally catch, so ``except KeyError`` or ``except ValueError`` keeps wor
     ├── ValidationError(ValueError)          bad field, enum, datetime, or metadata at the boundary
     │   └── MetadataError                    metadata that cannot be stored as JSON
     ├── AlertNotFoundError(LookupError)      no alert with that id
-    ├── InvalidTransitionError(ValueError)   a lifecycle move DOMAIN 6 forbids
+    ├── InvalidTransitionError(ValueError)   a lifecycle move that is not allowed
     ├── AlertWriteError                      the engine decided, but the alert was not written
     ├── NotificationError(OSError)           a webhook did not accept an alert
     └── StoreError                           the Delta table could not be used
@@ -65,7 +65,7 @@ class AlertNotFoundError(AlertkitError, LookupError):
 
 
 class InvalidTransitionError(AlertkitError, ValueError):
-    """A lifecycle transition that DOMAIN 6 does not allow (e.g. resolving a dismissed alert)."""
+    """A lifecycle transition the lifecycle does not allow (e.g. resolving a dismissed alert)."""
 
     def __init__(self, alert_id: str, current: str, action: str) -> None:
         super().__init__(

@@ -1,4 +1,4 @@
-"""AlertManager: the seed plan's async API over the Delta-backed alert store.
+"""AlertManager: the original async API (docs/domain.md) over the Delta-backed alert store.
 
 Every method runs the synchronous core (:class:`~alertkit.sync_manager.SyncAlertManager`)
 in a worker thread, so Delta I/O never blocks a notebook's or an engine's event loop.

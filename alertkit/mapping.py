@@ -1,4 +1,4 @@
-"""From a decision to an alert (DOMAIN 5)."""
+"""From a decision to an alert (docs/domain.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Portfolio risk from a set of open positions (DOMAIN 3), and the snapshot columns it fills.
+"""Portfolio risk from a set of open positions, and the snapshot columns it fills.
 
 Greeks are summed per portfolio and per symbol; exposure is ``|quantity| x strike x 100``
 summed over legs; concentration is a symbol's share of total exposure. Sums use ``math.fsum``

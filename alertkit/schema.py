@@ -1,9 +1,10 @@
 """The alerts table: its columns declared once, and the conversion between Alert and row.
 
-DOMAIN 7's thirteen columns keep their names and meaning; the extra columns carry identity
-(occurrences, last_seen_at), provenance (engine_rule, rule_priority), optimistic concurrency
-(revision), audit (history: the JSON list of transitions) and the partition key
-(created_date, the UTC date of created_at, so a transition rewrites one day's files only).
+The original API's thirteen columns (docs/domain.md §7) keep their names and meaning; the
+extra columns carry identity (occurrences, last_seen_at), provenance (engine_rule,
+rule_priority), optimistic concurrency (revision), audit (history: the JSON list of
+transitions) and the partition key (created_date, the UTC date of created_at, so a
+transition rewrites one day's files only).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ __all__ = [
 _TS: Final = pl.Datetime("us", "UTC")
 
 ALERT_SCHEMA: Final[dict[str, pl.DataType]] = {
-    # DOMAIN 7, in its order
+    # docs/domain.md §7, in its order
     "alert_id": pl.String(),
     "type": pl.String(),
     "severity": pl.String(),

@@ -113,7 +113,8 @@ class ModelAlert:
 
 @dataclass
 class Model:
-    """DOMAIN 6 for one writer: identity by fingerprint, the lifecycle, illegal moves refused."""
+    """docs/domain.md §6 for one writer: identity by fingerprint, the lifecycle, illegal moves
+    refused."""
 
     alerts: dict[int, list[ModelAlert]] = field(default_factory=dict)
 

@@ -1,4 +1,7 @@
-"""DecisionEngine: ordering, first-wins, errors, market data, peak state, alerts (DOMAIN 2-6)."""
+"""DecisionEngine: ordering, first-wins, errors, market data, peak state, alerts.
+
+The rules of docs/domain.md §2-6.
+"""
 
 from __future__ import annotations
 
@@ -77,7 +80,7 @@ def close(rule: str = "stub") -> Decision:
     return Decision(DecisionAction.CLOSE, "stub fired", rule, Urgency.HIGH)
 
 
-# -- DOMAIN 4 resolution: priority and first-wins with the default rules ------------------
+# -- docs/domain.md §4 resolution: priority and first-wins with the default rules ------------------
 
 
 @pytest.mark.parametrize(

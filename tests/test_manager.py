@@ -1,4 +1,4 @@
-"""AlertManager (seed plan 3-04, task 3) on real Delta tables in temp dirs."""
+"""AlertManager (the original async API) on real Delta tables in temp dirs."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def started(manager: AlertManager) -> AlertManager:
     return manager
 
 
-# -- the seed's nine -------------------------------------------------------------------------
+# -- the original nine ---------------------------------------------------------------------------
 
 
 def test_create_alert_from_decision(manager: AlertManager) -> None:
@@ -226,7 +226,7 @@ def test_delta_lake_persistence(manager: AlertManager, lake: str) -> None:
     assert again == alert
 
 
-# -- decision-to-alert mapping (DOMAIN 5) ----------------------------------------------------
+# -- decision-to-alert mapping (docs/domain.md §5) -------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -271,7 +271,7 @@ def test_snapshot_as_model_dict_or_polars_row_gives_identity(
     ]
 
 
-# -- identity (DOMAIN 6) ---------------------------------------------------------------------
+# -- identity (docs/domain.md §6) ------------------------------------------------------------------
 
 
 def test_repeat_firing_counts_occurrences_on_the_open_alert(sync_manager: SyncAlertManager) -> None:
@@ -324,7 +324,7 @@ def test_out_of_order_firing_never_moves_last_seen_back(sync_manager: SyncAlertM
     assert (alert.occurrences, alert.last_seen_at) == (3, T0 + timedelta(minutes=30))
 
 
-# -- lifecycle (DOMAIN 6) --------------------------------------------------------------------
+# -- lifecycle (docs/domain.md §6) -----------------------------------------------------------------
 
 LEGAL = {
     ("active", "acknowledge"): "acknowledged",

@@ -1,4 +1,4 @@
-"""Portfolio risk from open positions, and the portfolio columns it fills (DOMAIN 3)."""
+"""Portfolio risk from open positions, and the portfolio columns it fills (docs/domain.md §3)."""
 
 from __future__ import annotations
 

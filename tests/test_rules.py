@@ -1,4 +1,4 @@
-"""The twelve rules of DOMAIN 4 at their boundaries, one rule at a time."""
+"""The twelve rules of docs/domain.md §4 at their boundaries, one rule at a time."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ price a few million option legs a second.
 Units: ``spot`` and ``strike`` in the same currency, ``t`` in years (ACT/365), ``sigma`` and
 ``rate`` as annualised decimals (0.20 = 20 %), continuous compounding, no dividends. Greeks
 are per option on one unit of the underlying (a delta of 0.5 means half a share per option,
-before the usual x100 contract multiplier), which is DOMAIN 3's per-contract convention.
+before the usual x100 contract multiplier): the snapshot's per-contract convention.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ in-memory :class:`~alertkit.engine.AlertSink` with the live identity rules (a De
 snapshot would make a reference replay far too slow). Type, severity, title, message and
 metadata come from :func:`alertkit.mapping.decision_to_alert`, as for live alerts.
 
-Alert identity in a backtest, step by step (DOMAIN 6):
+Alert identity in a backtest, step by step (docs/domain.md §6):
 
 - The fingerprint is (trigger id, strategy_id, symbol). A firing with no open alert of its
   fingerprint opens one: status ``active``, ``created_at`` = ``last_seen_at`` = the snapshot's

@@ -11,7 +11,7 @@
     (:func:`~alertkit.rules.evaluate_frame`) and alert identity is computed on the frame
     (:mod:`alertkit.episodes`): a million snapshots in about a second.
 
-Alert identity is that of the live manager (DOMAIN 6): one alert per open fingerprint
+Alert identity is that of the live manager (docs/domain.md §6): one alert per open fingerprint
 (trigger id, strategy_id, symbol), later firings counted as its occurrences. Alerts stay open
 to the end of the history, unless ``quiet_period`` is given: an open alert is then resolved
 at the first snapshot of its position at least ``quiet_period`` after it last fired, and a
@@ -128,8 +128,8 @@ def run_backtest(
     Parameters
     ----------
     history
-        Snapshots (DOMAIN 3): a frame, or a Parquet, CSV or Delta path, checked and sorted by
-        :func:`~alertkit.backtest.load_history`.
+        Snapshots (``alertkit.SNAPSHOT_SCHEMA``): a frame, or a Parquet, CSV or Delta path,
+        checked and sorted by :func:`~alertkit.backtest.load_history`.
     rules
         :class:`~alertkit.rules.Rule` objects with distinct names; default
         :func:`~alertkit.rules.default_rules`.

@@ -1,4 +1,4 @@
-"""Seeded synthetic position histories in the snapshot schema (DOMAIN 3).
+"""Seeded synthetic position histories in the snapshot schema (docs/domain.md §3).
 
 :func:`synthetic_history` opens ``n_positions`` option positions on SPY, QQQ and IWM over a
 window of trading days, marks each one to market every bar with Black-Scholes until the
@@ -57,8 +57,8 @@ Exits
 
 The default history and the twelve rules
     With its defaults (160 positions over 480 trading days, seed 7: 45,872 rows) every rule
-    of DOMAIN 4 is the first match on some row; ``tests/test_synthetic_history.py`` pins the
-    counts. Most rules fire thousands of times, but two are rare by nature: ``gamma_risk``
+    (docs/domain.md §4) is the first match on some row; ``tests/test_synthetic_history.py``
+    pins the counts. Most rules fire thousands of times, but two are rare by nature: ``gamma_risk``
     needs ``|net_gamma| > 0.10`` per contract, which at these underlyings' prices (ATM gamma
     ``0.4 / (S * sigma * sqrt(t))``) happens only in the last day or two before expiry, near a
     strike, on a position whose P&L has not already triggered an earlier rule; and

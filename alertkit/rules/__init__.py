@@ -1,4 +1,4 @@
-"""The decision rules of DOMAIN 4, declared once for the engine and for frames.
+"""The decision rules of docs/domain.md §4, declared once for the engine and for frames.
 
 =====================  ========  ===============================================
 rule                   priority  trigger ids, in the order they are tried
@@ -74,7 +74,7 @@ __all__ = [
 
 
 def default_rules() -> list[Rule]:
-    """The twelve rules of DOMAIN 4 with their default thresholds, in evaluation order.
+    """The twelve rules of docs/domain.md §4 with their default thresholds, in evaluation order.
 
     ``dte_roll`` gives way to the very ``gamma_risk`` and ``time_exit`` objects in the list.
     To try a threshold, swap one rule: the engine's ``register_rule`` replaces by name, e.g.

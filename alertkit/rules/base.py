@@ -38,7 +38,7 @@ MAX_PRIORITY: Final = 12.0
 
 
 class RuleLike(Protocol):
-    """What the engine runs (DOMAIN 2): any object with these members, not only :class:`Rule`."""
+    """What the engine runs: any object with these members, not only :class:`Rule`."""
 
     @property
     def name(self) -> str: ...
@@ -105,8 +105,8 @@ class Rule:
     """An engine rule: a unique ``name``, a ``priority`` in [1, 12], ordered triggers.
 
     Subclasses are frozen dataclasses whose fields are the thresholds (keyword-only, with the
-    DOMAIN 4 defaults) and which build their triggers in :meth:`_build_triggers`. Float and int
-    fields are checked here: finite numbers, no bools.
+    defaults of docs/domain.md §4) and which build their triggers in :meth:`_build_triggers`.
+    Float and int fields are checked here: finite numbers, no bools.
     """
 
     name: str
@@ -174,7 +174,7 @@ class Rule:
     async def evaluate(
         self, snapshot: SnapshotLike, market_data: Mapping[str, Any] | None = None
     ) -> Decision | None:
-        """The engine interface (DOMAIN 2): :meth:`decide` on the snapshot with market data.
+        """The engine interface: :meth:`decide` on the snapshot with market data.
 
         The trailing stop reads ``peak_upl_pct`` from the snapshot; the engine fills it in.
         """

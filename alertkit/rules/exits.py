@@ -1,4 +1,4 @@
-"""The exit and lifecycle rules of DOMAIN 4: profit targets, trailing stop, IV, expiry."""
+"""The exit and lifecycle rules of docs/domain.md §4: profit targets, trailing stop, IV, expiry."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""The protective rules of DOMAIN 4: market shocks, volatility, losses, greeks.
+"""The protective rules of docs/domain.md §4: market shocks, volatility, losses, greeks.
 
-Comparisons are exactly as DOMAIN 4 writes them (strict vs inclusive); thresholds are fields
-with the DOMAIN defaults, so ``StopLoss(hard=-1.5)`` is a different experiment, not an edit.
+Comparisons are exactly as docs/domain.md §4 writes them (strict vs inclusive); thresholds are
+fields with its defaults, so ``StopLoss(hard=-1.5)`` is a different experiment, not an edit.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ _MATCH: Final = "__alertkit_match"
 
 
 def peak_upl_expr(order_by: str | Sequence[str] | None = "as_of") -> pl.Expr:
-    """The trailing-stop peak per row, as the engine keeps it (DOMAIN 4).
+    """The trailing-stop peak per row, as the engine keeps it (docs/domain.md §4).
 
     The running maximum of ``upl_pct`` per ``strategy_id`` in ``order_by`` order, up to and
     including the row; null ``upl_pct`` values are skipped (the peak carries over), and a row
