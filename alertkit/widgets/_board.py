@@ -329,8 +329,8 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         table = self.table
         grouped = "" if self.group_by is None else f", grouped by {self.group_by}"
         return (
-            f"TriageBoard({table.total} matching alerts, page {table.page + 1},"
-            f" {len(table.rows)} rows shown{grouped})"
+            f"TriageBoard({plural(table.total, 'matching alert')}, page {table.page + 1},"
+            f" {plural(len(table.rows), 'row')} shown{grouped})"
         )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
