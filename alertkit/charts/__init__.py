@@ -25,7 +25,8 @@ Examples
 {'type': 'bar'}
 """
 
-from alertkit.charts._aggregate import DEFAULT_AGE_EDGES, MAX_ROWS, SEVERITY_ORDER
+from alertkit.alerts import SEVERITY_ORDER
+from alertkit.charts._aggregate import DEFAULT_AGE_EDGES, MAX_ROWS
 from alertkit.charts._backtest import alert_changes, position_pnl, sweep_chart
 from alertkit.charts._board import (
     SELECTION_NAME,

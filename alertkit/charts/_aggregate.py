@@ -22,6 +22,7 @@ from typing import Final, Literal
 import polars as pl
 
 from alertkit._time import to_utc
+from alertkit.alerts import SEVERITY_ORDER
 from alertkit.errors import ValidationError
 
 Frame = pl.DataFrame | pl.LazyFrame
@@ -31,7 +32,6 @@ DurationUnit = Literal["minutes", "hours", "days"]
 MAX_ROWS: Final = 2_000
 """Most rows any chart embeds (altair's own limit is 5,000; this keeps outputs small)."""
 
-SEVERITY_ORDER: Final = ("immediate", "high", "normal", "low")
 METRICS: Final = ("acknowledge", "resolve")
 STATS: Final = ("p90", "median")  # drawing order: the longer p90 bar first, median on top
 SWEEP_COUNTS: Final = ("alerts", "positions_affected", "suppressed_repeats")

@@ -16,7 +16,7 @@ from typing import Any, Final, Literal, get_args
 
 import polars as pl
 
-from alertkit.alerts import AlertStatus, Transition, next_status
+from alertkit.alerts import AlertSeverity, AlertStatus, Transition, next_status
 from alertkit.errors import InvalidTransitionError, ValidationError
 from alertkit.schema import OPEN_STATUSES
 from alertkit.widgets._search import Search, parse_search
@@ -52,7 +52,7 @@ GROUPINGS: Final[tuple[str, ...]] = get_args(GroupBy)
 
 _RANKS: Final[dict[str, dict[str, int]]] = {
     # Sorting these alphabetically would put "high" above "immediate": sort by meaning.
-    "severity": {"low": 0, "normal": 1, "high": 2, "immediate": 3},
+    "severity": {s.value: s.rank for s in AlertSeverity},
     "type": {"info": 0, "warning": 1, "critical": 2},
     "status": {"active": 0, "acknowledged": 1, "resolved": 2, "dismissed": 3},
 }
