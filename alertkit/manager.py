@@ -250,6 +250,10 @@ class AlertManager:
         """The alerts as a LazyFrame (nothing is read until it is collected)."""
         return self.sync.scan_alerts(version)
 
+    async def commit_history(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The table's commits, newest first; see :meth:`SyncAlertManager.commit_history`."""
+        return await asyncio.to_thread(self.sync.commit_history, limit)
+
     async def maintain(self, *, vacuum_retention_hours: int | None = None) -> MaintenanceReport:
         """Compact, checkpoint and optionally vacuum the table."""
         return await asyncio.to_thread(

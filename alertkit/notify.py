@@ -17,13 +17,20 @@ import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
+from alertkit._json import dumps_metadata
 from alertkit.alerts import Alert, AlertSeverity, AlertType
 from alertkit.errors import NotificationError, ValidationError
-from alertkit.schema import alert_to_row
 
-__all__ = ["AlertHandler", "NotificationHub", "logging_handler", "webhook_handler"]
+__all__ = [
+    "PAYLOAD_SCHEMA",
+    "AlertHandler",
+    "NotificationHub",
+    "alert_payload",
+    "logging_handler",
+    "webhook_handler",
+]
 
 log = logging.getLogger(__name__)
 
@@ -131,15 +138,52 @@ def _call_blocking(handler: AlertHandler, alert: Alert) -> None:
         pool.submit(asyncio.run, wait()).result()
 
 
+PAYLOAD_SCHEMA: Final = "alertkit.alert/1"
+"""The ``schema`` key of every webhook payload; it changes only when the shape does."""
+
+
 def alert_payload(alert: Alert) -> dict[str, Any]:
-    """The alert as a JSON-ready dict: the table row, timestamps as ISO-8601 strings."""
-    row = alert_to_row(alert)
-    row["metadata"] = alert.metadata
-    row["history"] = alert.history
-    for key, value in row.items():
-        if hasattr(value, "isoformat"):
-            row[key] = value.isoformat()
-    return row
+    """The JSON object a webhook receives for a new alert.
+
+    Its own shape, not the table row, so a change to storage never changes what receivers
+    get. Shape ``alertkit.alert/1``:
+
+    ============  ==============================================================
+    key           value
+    ============  ==============================================================
+    schema        ``"alertkit.alert/1"``
+    alert_id      the alert's id (a UUIDv7 string)
+    type          ``"info"``, ``"warning"`` or ``"critical"``
+    severity      ``"immediate"``, ``"high"``, ``"normal"`` or ``"low"``
+    status        ``"active"`` for a new alert
+    title         e.g. ``"Close position: stop_loss_hard"``
+    message       the decision's reason
+    rule          the trigger id (``take_profit_full``)
+    engine_rule   the engine rule that fired (``take_profit``), or null
+    symbol        the underlying, or null
+    strategy_id   the position, or null
+    created_at    ISO-8601 with offset, UTC (``2026-01-05T15:00:00+00:00``)
+    occurrences   firings counted so far (1 for a new alert)
+    metadata      the decision's inputs and thresholds, a JSON object
+    ============  ==============================================================
+    """
+    return {
+        "schema": PAYLOAD_SCHEMA,
+        "alert_id": alert.alert_id,
+        "type": alert.type.value,
+        "severity": alert.severity.value,
+        "status": alert.status.value,
+        "title": alert.title,
+        "message": alert.message,
+        "rule": alert.rule,
+        "engine_rule": alert.engine_rule,
+        "symbol": alert.symbol,
+        "strategy_id": alert.strategy_id,
+        "created_at": alert.created_at.isoformat(),
+        "occurrences": alert.occurrences,
+        # datetimes, Decimals and numpy scalars encoded as the table encodes them
+        "metadata": json.loads(dumps_metadata(alert.metadata)),
+    }
 
 
 def logging_handler(

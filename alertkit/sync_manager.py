@@ -273,6 +273,29 @@ class SyncAlertManager:
         self._after_commit()
         return frame.height
 
+    def check_insert(self, alerts: pl.DataFrame) -> pl.DataFrame:
+        """Refuse what :meth:`insert_alerts` would refuse on the table as it is now, writing
+        nothing; returns the checked frame. A write in several commits checks the whole first.
+        """
+        frame = check_alert_frame(alerts)
+        refuse_clashes(self.store.table(), frame)
+        return frame
+
+    def overwrite_alerts(self, alerts: pl.DataFrame) -> int:
+        """Replace every alert in the table with ``alerts`` in one commit; returns its version.
+
+        For a backtest re-run into a lake of its own: the rows are checked as
+        :meth:`insert_alerts` checks them (not against the alerts they replace), and the
+        earlier contents stay readable by time travel until a vacuum.
+        """
+        frame = check_alert_frame(alerts)
+        meta = audit("backtest-overwrite", f"{frame.height} alerts", None)
+        version = self.store.retrying(
+            lambda: self.store.overwrite(frame, meta), f"overwrite {self.path}"
+        )
+        self._after_commit()
+        return version
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def acknowledge_alert(
@@ -435,6 +458,11 @@ class SyncAlertManager:
     def scan_alerts(self, version: TableVersion | None = None) -> pl.LazyFrame:
         """Every alert's current state (or as of ``version``) as a LazyFrame."""
         return self.store.scan(version)
+
+    def commit_history(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The table's commits, newest first: ``version``, ``timestamp``, ``operation`` and
+        alertkit's audit (``alertkit.operation``, ``alertkit.subject``, ``alertkit.by``)."""
+        return self.store.history(limit)
 
     def board(self, version: TableVersion | None = None) -> pl.DataFrame:
         """The board: every alert, newest first, as a polars DataFrame (time travel with

@@ -136,6 +136,22 @@ def test_overwrite_replaces_the_contents_in_one_commit(history: pl.DataFrame, la
     assert before.filter(pl.col("status") == "acknowledged").height == 1
 
 
+def test_the_public_manager_methods_the_lake_writes_with(history: pl.DataFrame, lake: str) -> None:
+    first = run_backtest(history, lake=lake, progress=False)
+    manager = SyncAlertManager(lake)
+    with pytest.raises(ValidationError, match="already open in the table"):
+        manager.check_insert(first.alerts)
+    version = manager.overwrite_alerts(first.alerts.head(3))
+    assert version == manager.version() == 2
+    assert manager.board().height == 3
+    history_rows = manager.commit_history()
+    assert [(e["operation"], e.get("alertkit.operation")) for e in history_rows] == list(
+        reversed(operations(lake))
+    )
+    assert history_rows[0]["alertkit.operation"] == "backtest-overwrite"
+    assert len(manager.commit_history(1)) == 1
+
+
 def test_overwrite_in_chunks_replaces_then_appends(history: pl.DataFrame, lake: str) -> None:
     run_backtest(history, lake=lake, progress=False)
     result = run_backtest(

@@ -84,6 +84,11 @@ def test_webhook_posts_each_new_alert_as_json(
         "created_at": "2026-01-05T15:00:00+00:00",
         "metadata": {"change": -0.04},
     }
+    assert set(body) == {
+        *("schema", "alert_id", "type", "severity", "status", "title", "message", "rule"),
+        *("engine_rule", "symbol", "strategy_id", "created_at", "occurrences", "metadata"),
+    }
+    assert body["schema"] == "alertkit.alert/1"
     assert sync_manager.notifications.delivered["hook"] == 1
 
 

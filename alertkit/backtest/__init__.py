@@ -6,15 +6,15 @@ a Delta table or a polars frame and validates it against that schema. :func:`run
 replays a history through the rules (vectorized, or snapshot by snapshot through the engine,
 with identical results) and returns a :class:`BacktestResult` of decisions, alerts and
 outcomes, optionally written to an alerts table; :func:`sweep` compares settings of one rule
-threshold; :func:`compare_alerts` and :func:`assert_alerts_equal` compare two rule
-configurations.
+threshold (:func:`with_threshold` builds the rule list for one setting);
+:func:`compare_alerts` and :func:`assert_alerts_equal` compare two rule configurations.
 """
 
 from alertkit.backtest.history import MissingColumnsWarning, load_history
 from alertkit.backtest.lake import write_alerts
 from alertkit.backtest.regression import assert_alerts_equal, compare_alerts, summarize_changes
 from alertkit.backtest.runner import BacktestResult, run_backtest
-from alertkit.backtest.sweep import sweep
+from alertkit.backtest.sweep import sweep, with_threshold
 from alertkit.backtest.synthetic import synthetic_history
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "summarize_changes",
     "sweep",
     "synthetic_history",
+    "with_threshold",
     "write_alerts",
 ]

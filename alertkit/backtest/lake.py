@@ -19,9 +19,7 @@ from typing import Final, Literal
 import polars as pl
 
 from alertkit.errors import AlertkitError, PartialWriteError, ValidationError
-from alertkit.firings import refuse_clashes
 from alertkit.schema import check_alert_frame
-from alertkit.store import audit
 from alertkit.sync_manager import ManagerLike, SyncAlertManager, sync_manager_of
 
 __all__ = ["MAX_CHUNK_ROWS", "LakeMode", "write_alerts"]
@@ -56,26 +54,23 @@ def write_alerts(
     else:
         manager = sync_manager_of(lake)
     manager.initialize()
-    alerts = check_alert_frame(alerts)
-    store = manager.store
-    if mode == "append" and resume:
-        stored = manager.scan_alerts().select("alert_id").collect()
-        alerts = alerts.join(stored, on="alert_id", how="anti", maintain_order="left")
-    chunks = [alerts.slice(start, chunk_rows) for start in range(0, alerts.height, chunk_rows)]
-    if mode == "overwrite":
-        first = chunks.pop(0) if chunks else alerts
-        meta = audit("backtest-overwrite", f"{alerts.height} alerts", None)
-        store.retrying(lambda: store.overwrite(first, meta), f"overwrite {store.uri}")
-        done = 1
-    else:
+    alerts = check_alert_frame(alerts)  # the whole frame, before any commit
+    if mode == "append":
+        if resume:
+            stored = manager.scan_alerts().select("alert_id").collect()
+            alerts = alerts.join(stored, on="alert_id", how="anti", maintain_order="left")
         try:
-            refuse_clashes(store.table(), alerts)  # the whole frame, before any chunk
+            manager.check_insert(alerts)
         except ValidationError as exc:
             raise ValidationError(
-                f"lake: {exc} in {store.uri}. To re-run a backtest into the same table pass"
+                f"lake: {exc} in {manager.path}. To re-run a backtest into the same table pass"
                 " lake_mode='overwrite' (replaces its contents), or write to another path"
             ) from exc
-        done = 0
+    chunks = [alerts.slice(start, chunk_rows) for start in range(0, alerts.height, chunk_rows)]
+    done = 0
+    if mode == "overwrite":
+        manager.overwrite_alerts(chunks.pop(0) if chunks else alerts)
+        done = 1
     total = done + len(chunks)
     for chunk in chunks:
         try:
@@ -91,4 +86,4 @@ def write_alerts(
                 total=total,
             ) from exc
         done += 1
-    return int(store.table().version())
+    return manager.version()
