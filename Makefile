@@ -23,6 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check alertkit tests bench conftest.py
 	$(BIN)/ruff format --check alertkit tests bench conftest.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The real-browser test drives Debian's chromium through Playwright (test tools cannot
 # download browsers here). Installed with apt when we are root; otherwise say how.

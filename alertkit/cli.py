@@ -20,6 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
+from alertkit._console import print_board
 from alertkit._text import check_free_text, check_unicode
 from alertkit.alerts import AlertQuery
 from alertkit.cycle import CycleResult
@@ -30,33 +31,6 @@ from alertkit.schema import alert_to_row
 from alertkit.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
 
 __all__ = ["main"]
-
-BOARD_COLUMNS = [
-    "created_at",
-    "alert_id",
-    "status",
-    "severity",
-    "type",
-    "symbol",
-    "strategy_id",
-    "rule",
-    "occurrences",
-    "title",
-]
-
-
-def print_board(frame: pl.DataFrame, *, rows: int = 40) -> None:
-    """Print alert rows as a readable table (the columns a trader scans first)."""
-    with pl.Config(
-        tbl_rows=rows,
-        tbl_cols=len(BOARD_COLUMNS),
-        fmt_str_lengths=48,
-        tbl_width_chars=240,
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-        tbl_formatting="ASCII_MARKDOWN",
-    ):
-        print(frame.select([c for c in BOARD_COLUMNS if c in frame.columns]))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -23,6 +23,7 @@ from typing import Final
 import polars as pl
 from deltalake import DeltaTable
 
+from alertkit._console import print_board
 from alertkit.alerts import Alert
 from alertkit.backtest import BacktestResult, run_backtest, synthetic_history
 from alertkit.backtest.lake import write_alerts
@@ -44,8 +45,6 @@ def run_demo(lake: str | Path = DEMO_LAKE_PATH) -> BacktestResult:
     ValidationError
         ``lake`` holds alerts this demo did not write (nothing is written).
     """
-    from alertkit.cli import print_board
-
     history = synthetic_history()
     result = run_backtest(history, quiet_period=QUIET_PERIOD)
     _refuse_foreign_alerts(lake, result.alerts)
