@@ -304,6 +304,11 @@ def assert_fits(page: Any) -> None:
             .map((n) => `${n.className}: ${n.scrollWidth} > ${n.clientWidth}`)"""
     )
     assert overflow == []
+    inner = page.evaluate(
+        """() => [...document.querySelectorAll('.alertkit-table-scroll')]
+            .filter((n) => n.scrollHeight > n.clientHeight + 1).length"""
+    )
+    assert inner == 0  # the table never scrolls inside the notebook's own scroll
     for selector in ("button.alertkit-acknowledge", ".alertkit-detail-panel", ".alertkit-pager"):
         box = page.locator(selector).first.bounding_box()
         assert box is not None

@@ -673,6 +673,8 @@ def test_interactive_mode_loads_no_javascript_from_the_network(alerts: pl.DataFr
     assert not {u for u in urls(esm) if re.search(r"esm\.sh|jsdelivr|unpkg|cdn", u)}
     jchart = interactive_chart(sweep_chart(sweep_frame(), rule="take_profit"))
     assert jchart.embed_options == {"renderer": "svg", "actions": False}
+    # width="container" needs a block to fill: vega-embed's inline block would collapse it.
+    assert ".vega-embed { display: block; width: 100%; }" in jchart._css
 
 
 def test_unknown_mode_is_refused() -> None:

@@ -687,6 +687,15 @@ def test_detail_panel_never_shows_an_alert_the_filters_hide(board: TriageBoard) 
     assert board.table.focused == ""
 
 
+def test_the_table_does_not_scroll_inside_the_notebook() -> None:
+    """A scroll area inside the notebook's own scroll traps the wheel; the page scrolls."""
+    css = (TABLE_JS.parent / "board.css").read_text()
+    rule = re.search(r"\.alertkit-table-scroll \{([^}]*)\}", css)
+    assert rule is not None
+    assert "max-height" not in rule.group(1) and "overflow-y" not in rule.group(1)
+    assert "table-layout: fixed" in css  # long text is cut and shown whole on hover
+
+
 def test_counts_of_one_and_none_read_as_english(board: TriageBoard) -> None:
     board.filters.strategy_id.value = "2"
     assert status(board) == (["1 alert matches"], [])

@@ -105,6 +105,26 @@ def _svg_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
     }
 
 
+INTERACTIVE_RENDERER: Final = "alertkit_interactive"
+
+
+class ContainerChart(alt.JupyterChart):
+    """An offline :class:`altair.JupyterChart` whose chart fills the output's width.
+
+    Charts here are ``width="container"``; vega-embed's element is an inline block, which
+    has no width of its own to give, so the chart would collapse to nothing.
+    """
+
+    _css = alt.JupyterChart._css + "\n.vega-embed { display: block; width: 100%; }\n"
+
+
+def _interactive_renderer(spec: dict[str, Any], **metadata: Any) -> Any:
+    # What altair's own "jupyter" renderer does, with the chart class that fills the width.
+    alt.JupyterChart.enable_offline()
+    chart = ContainerChart(alt.Chart.from_dict(spec), embed_options=EMBED_OPTIONS)
+    return chart._repr_mimebundle_()
+
+
 def enable_offline_rendering(mode: RenderMode = "svg") -> None:
     """Make every altair chart displayed from now on draw without internet access.
 
@@ -126,7 +146,8 @@ def enable_offline_rendering(mode: RenderMode = "svg") -> None:
         alt.renderers.register(SVG_RENDERER, _svg_renderer)
         alt.renderers.enable(SVG_RENDERER)
     elif mode == "interactive":
-        alt.renderers.enable("jupyter", offline=True, embed_options=EMBED_OPTIONS)
+        alt.renderers.register(INTERACTIVE_RENDERER, _interactive_renderer)
+        alt.renderers.enable(INTERACTIVE_RENDERER)
     else:
         raise ValidationError(f"mode: expected 'svg' or 'interactive', got {mode!r}")
 
@@ -149,4 +170,4 @@ def interactive_chart(chart: alt.TopLevelSpec, **kwargs: Any) -> alt.JupyterChar
     """
     alt.JupyterChart.enable_offline()
     kwargs.setdefault("embed_options", EMBED_OPTIONS)
-    return alt.JupyterChart(chart, **kwargs)
+    return ContainerChart(chart, **kwargs)
