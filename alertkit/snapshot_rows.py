@@ -331,7 +331,8 @@ def _unit_checks(only: Collection[str] | None = None) -> list[tuple[str, pl.Expr
         if only is not None and name not in only:
             continue
         inside = pl.col(name).is_between(low, high, closed="both" if inclusive else "none")
-        checks.append((name, pl.col(name).is_not_null() & ~inside, meaning))
+        unknown = pl.col(name).is_null() | pl.col(name).is_nan()  # NaN: "unknown", as null
+        checks.append((name, ~unknown & ~inside, meaning))
     return checks
 
 

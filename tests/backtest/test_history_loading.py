@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import polars as pl
@@ -209,6 +210,11 @@ def test_a_users_own_csv_with_a_0_100_percentile_has_one_problem(
     with pytest.warns(MissingColumnsWarning, match="no net_gamma, underlying_change_1h,"):
         loaded = load_history(path)
     assert loaded["portfolio_delta"].null_count() == 0
+
+
+def test_nan_is_unknown_not_a_wrong_unit(history: pl.DataFrame) -> None:
+    unknown = history.with_columns(pl.lit(math.nan).alias("iv_percentile"))
+    assert load_history(unknown)["iv_percentile"].is_nan().all()
 
 
 def test_what_cannot_be_made_up_is_refused_with_the_fix(history: pl.DataFrame) -> None:

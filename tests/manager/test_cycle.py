@@ -13,10 +13,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from _histories import QUIET, histories
 from deltalake import DeltaTable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_backtest_equivalence import QUIET, histories
 
 from alertkit import Alert, AlertManager, DecisionEngine, SyncAlertManager
 from alertkit.backtest import run_backtest, synthetic_history
