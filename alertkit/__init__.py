@@ -33,6 +33,7 @@ from alertkit.query import scan_alerts, scan_transitions
 from alertkit.rules import decision_from_row, default_rules, evaluate_frame
 from alertkit.snapshot import SNAPSHOT_SCHEMA, PositionSnapshot
 from alertkit.sync_manager import SyncAlertManager
+from alertkit.triage_stats import time_to_acknowledge, time_to_resolve
 
 __all__ = [
     "SNAPSHOT_SCHEMA",
@@ -70,5 +71,7 @@ __all__ = [
     "portfolio_risk",
     "scan_alerts",
     "scan_transitions",
+    "time_to_acknowledge",
+    "time_to_resolve",
     "with_portfolio_columns",
 ]
