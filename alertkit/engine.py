@@ -20,7 +20,6 @@ position in time order and one at a time.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections import Counter
@@ -32,6 +31,7 @@ from alertkit.alerts import Alert
 from alertkit.cycle import CycleInput, CycleResult
 from alertkit.decisions import Decision, DecisionAction
 from alertkit.errors import AlertWriteError, ValidationError
+from alertkit.manager import AlertManager
 from alertkit.peaks import PeakBook
 from alertkit.rules import Rule, RuleLike, bind_by_name, default_rules, in_order
 from alertkit.rules.base import check_priority
@@ -95,7 +95,9 @@ class DecisionEngine:
         alert_manager: AlertSink | object | None = None,
     ) -> None:
         self.alert_manager = alert_manager
-        self._sync = None if alert_manager is None else _sync_or_none(alert_manager)
+        sync = None if alert_manager is None else _sync_or_none(alert_manager)
+        # A real lake is written through the async adapter, whichever manager was given.
+        self._lake = None if sync is None else AlertManager.around(sync)
         self._rules: dict[str, RuleLike] = {}
         self._ordered: tuple[RuleLike, ...] = ()
         self._trigger_counts: Counter[str] = Counter()
@@ -184,7 +186,7 @@ class DecisionEngine:
         TypeError
             The engine has no AlertManager or SyncAlertManager attached.
         """
-        if self._sync is None:
+        if self._lake is None:
             raise TypeError(
                 "evaluate_many: the engine needs an alertkit.AlertManager or"
                 " SyncAlertManager as alert_manager"
@@ -195,28 +197,18 @@ class DecisionEngine:
                 "evaluate_many: every rule must be an alertkit.rules.Rule (declared conditions"
                 " run vectorized); use evaluate() for the others"
             )
-        result = await asyncio.to_thread(
-            self._sync.run_cycle,
-            snapshots,
-            at=at,
-            rules=declared,
-            quiet_period=quiet_period,
-            peaks=self.peaks,
-            notify=False,
+        result = await self._lake.run_cycle(
+            snapshots, at=at, rules=declared, quiet_period=quiet_period, peaks=self.peaks
         )
-        for alert in result.new_alerts:
-            await self._sync.notifications.adispatch(alert)
         for rule in result.decisions.get_column("engine_rule").drop_nulls():
             self._trigger_counts[rule] += 1
         return result
 
     async def _write(self, decision: Decision, row: SnapshotRow) -> None:
-        if self._sync is None:  # an in-memory sink
+        if self._lake is None:  # an in-memory sink
             await self.alert_manager.create_alert(decision, row)  # type: ignore[union-attr]
-            return
-        alert, is_new = await asyncio.to_thread(self._sync.create_or_repeat, decision, row)
-        if alert is not None and is_new:
-            await self._sync.notifications.adispatch(alert)
+        else:
+            await self._lake.create_alert(decision, row)
 
     async def _first_decision(self, row: SnapshotRow) -> Decision:
         for rule in self._ordered:

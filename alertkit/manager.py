@@ -80,6 +80,13 @@ class AlertManager:
             max_retries=max_retries,
         )
 
+    @classmethod
+    def around(cls, core: SyncAlertManager) -> AlertManager:
+        """The async adapter over an existing synchronous core (same table, handlers, peaks)."""
+        manager = cls.__new__(cls)
+        manager.sync = core
+        return manager
+
     @property
     def path(self) -> str:
         return self.sync.path
