@@ -3,12 +3,12 @@
 One function, :func:`commit_firings`, serves a single ``create_alert`` and a whole monitoring
 cycle alike. Each attempt reads the open alerts that the firings can touch from one table
 snapshot, applies the identity rules of :mod:`alertkit.episodes` to them, and commits every
-insert and update in one MERGE on that same snapshot whose read set is the open alerts of those rules and positions
-(:meth:`AlertStore.merge_alerts` with ``reads="open"``). A concurrent commit that opened,
-repeated or closed such an alert in between makes delta-rs refuse the MERGE, and the attempt is
-re-decided on the new table. So a fingerprint never has two open alerts, no firing is
-counted twice or lost, and a process killed at any point leaves either the whole commit or
-none of it: there is no intermediate state to repair.
+insert and update in one MERGE on that same snapshot, whose read set is the open alerts of
+those rules and positions (:meth:`AlertStore.merge_alerts` with ``reads="open"``). A
+concurrent commit that opened, repeated or closed such an alert in between makes delta-rs
+refuse the MERGE, and the attempt is re-decided on the new table. So a fingerprint never has
+two open alerts, no firing is counted twice or lost, and a process killed at any point leaves
+either the whole commit or none of it: there is no intermediate state to repair.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def commit_firings(
         outcome = store.merge_alerts(table, rows, reads="open", custom_metadata=meta)
         if (outcome.inserted, outcome.updated) != (new.height, continued.height):
             # Cannot happen: the MERGE ran on the snapshot we decided on, and delta-rs refuses
-            # it if a concurrent commit changed an open alert it read. Say so loudly if it ever does.
+            # it if a concurrent commit changed an open alert it read. Say so loudly if ever.
             raise StoreError(
                 f"{subject}: planned {new.height} inserts and {continued.height} updates on"
                 f" version {table.version()}, the MERGE did {outcome}"
