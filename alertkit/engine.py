@@ -85,7 +85,7 @@ class DecisionEngine:
     ...                                  "upl_pct": 0.6}, {"1h_change": -0.05}))
     >>> d.rule, d.engine_rule, d.priority, d.urgency.value
     ('catastrophe_drop', 'catastrophe_protection', 1.0, 'immediate')
-    >>> engine.trigger_counts["catastrophe_protection"], engine.peak(1)
+    >>> engine.rule_counts["catastrophe_protection"], engine.peak(1)
     (1, 0.6)
     """
 
@@ -100,7 +100,7 @@ class DecisionEngine:
         self._lake = None if sync is None else AlertManager.around(sync)
         self._rules: dict[str, RuleLike] = {}
         self._ordered: tuple[RuleLike, ...] = ()
-        self._trigger_counts: Counter[str] = Counter()
+        self._rule_counts: Counter[str] = Counter()
         self._error_counts: Counter[str] = Counter()
         self.peaks = PeakBook()
         for rule in default_rules() if rules is None else rules:
@@ -131,9 +131,18 @@ class DecisionEngine:
         return self._ordered
 
     @property
+    def rule_counts(self) -> dict[str, int]:
+        """Decisions won per engine rule name (every registered rule listed, zeros included).
+
+        Keyed by rule (``take_profit``), not by trigger id (``take_profit_partial``): see the
+        words of ``docs/domain.md``.
+        """
+        return {rule.name: self._rule_counts[rule.name] for rule in self._ordered}
+
+    @property
     def trigger_counts(self) -> dict[str, int]:
-        """Decisions won per rule name (every registered rule listed, zeros included)."""
-        return {rule.name: self._trigger_counts[rule.name] for rule in self._ordered}
+        """The original API's name of :attr:`rule_counts` (how often each rule triggered)."""
+        return self.rule_counts
 
     @property
     def error_counts(self) -> dict[str, int]:
@@ -201,7 +210,7 @@ class DecisionEngine:
             snapshots, at=at, rules=declared, quiet_period=quiet_period, peaks=self.peaks
         )
         for rule in result.decisions.get_column("engine_rule").drop_nulls():
-            self._trigger_counts[rule] += 1
+            self._rule_counts[rule] += 1
         return result
 
     async def _write(self, decision: Decision, row: SnapshotRow) -> None:
@@ -230,6 +239,6 @@ class DecisionEngine:
                     engine_rule=decision.engine_rule or rule.name,
                     priority=rule.priority if decision.priority is None else decision.priority,
                 )
-            self._trigger_counts[rule.name] += 1
+            self._rule_counts[rule.name] += 1
             return decision
         return Decision.hold()

@@ -120,7 +120,7 @@ def test_the_async_manager_and_the_engine_run_the_same_cycle(tmp_path: Path) -> 
         engine = DecisionEngine(alert_manager=SyncAlertManager(str(tmp_path / "b")))
         engine.alert_manager.initialize()  # type: ignore[union-attr]
         via_engine = await engine.evaluate_many(book(9))
-        assert engine.trigger_counts["vix_exit"] == 9
+        assert engine.rule_counts["vix_exit"] == 9
         assert [a.alert_id for a in handled] == [a.alert_id for a in via_manager.new_alerts]
         return list(via_manager.new_alerts), list(via_engine.new_alerts)
 
