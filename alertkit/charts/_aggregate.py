@@ -24,6 +24,7 @@ import polars as pl
 from alertkit._time import to_utc
 from alertkit.alerts import SEVERITY_ORDER
 from alertkit.errors import ValidationError
+from alertkit.lifecycle import acknowledged_at, is_open_at, resolution_at
 
 Frame = pl.DataFrame | pl.LazyFrame
 PnlValue = Literal["unrealized_pnl", "upl_pct"]
@@ -177,7 +178,7 @@ def auto_age_edges(alerts: Frame, now: datetime) -> tuple[timedelta, ...]:
     now = to_utc(now, "now")
     ages = (
         _columns(alerts, ("created_at", "resolved_at"), "alerts")
-        .filter(_open_at(now))
+        .filter(is_open_at(now))
         .select(age=(pl.lit(now) - pl.col("created_at")).dt.total_seconds())
         .select(pl.col("age").quantile(q, "higher").alias(str(q)) for q in (0.2, 0.4, 0.6, 0.8))
         .collect()
@@ -191,12 +192,6 @@ def auto_age_edges(alerts: Frame, now: datetime) -> tuple[timedelta, ...]:
         }
     )
     return tuple(edges) or DEFAULT_AGE_EDGES
-
-
-def _open_at(now: datetime) -> pl.Expr:
-    return (pl.col("created_at") <= now) & (
-        pl.col("resolved_at").is_null() | (pl.col("resolved_at") > now)
-    )
 
 
 def open_ages(
@@ -216,7 +211,7 @@ def open_ages(
     band = pl.sum_horizontal([(age >= e).cast(pl.Int64) for e in edges])
     out = (
         _columns(alerts, ("rule", "created_at", "resolved_at"), "alerts")
-        .filter(_open_at(now))
+        .filter(is_open_at(now))
         .group_by("rule", band=band)
         .agg(alerts=pl.len().cast(pl.Int64))
         .with_columns(age=pl.col("band").replace_strict(list(range(len(labels))), labels))
@@ -241,19 +236,17 @@ def response_stats(alerts: Frame, unit: DurationUnit) -> pl.DataFrame:
     scale = _UNIT_SECONDS[unit] * 1e6
     lazy = _columns(
         alerts, ("rule", "status", "created_at", "acknowledged_at", "resolved_at"), "alerts"
-    )
+    ).with_columns(pl.col("status").str.to_lowercase())  # frames from elsewhere may shout
 
-    def spans(metric: str, end: str, keep: pl.Expr) -> pl.LazyFrame:
-        span = (pl.col(end) - pl.col("created_at")).dt.total_microseconds() / scale
-        return lazy.filter(keep & pl.col(end).is_not_null()).select(
-            "rule", metric=pl.lit(metric), duration=span
-        )
+    def spans(metric: str, end: pl.Expr) -> pl.LazyFrame:
+        span = (end - pl.col("created_at")).dt.total_microseconds() / scale
+        return lazy.filter(end.is_not_null()).select("rule", metric=pl.lit(metric), duration=span)
 
     stats = (
         pl.concat(
             [
-                spans("acknowledge", "acknowledged_at", pl.lit(True)),
-                spans("resolve", "resolved_at", pl.col("status").str.to_lowercase() == "resolved"),
+                spans("acknowledge", acknowledged_at()),
+                spans("resolve", resolution_at()),
             ]
         )
         .group_by("rule", "metric")

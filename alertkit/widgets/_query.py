@@ -18,6 +18,7 @@ import polars as pl
 
 from alertkit.alerts import AlertSeverity, AlertStatus, Transition, next_status
 from alertkit.errors import InvalidTransitionError, ValidationError
+from alertkit.lifecycle import acknowledged_at, is_open_at, resolution_at, status_at
 from alertkit.schema import OPEN_STATUSES
 from alertkit.widgets._search import Search, parse_search
 
@@ -125,7 +126,8 @@ class BoardFilter:
     ``created_from``/``created_to`` are inclusive UTC dates (they prune the scan to the
     matching ``created_date`` partitions). ``text`` is the search box (see ``_search``): a
     ``status:`` term there replaces ``statuses``. ``picks`` are (rule, severity) pairs chosen
-    on a chart: a row matches any one of them.
+    on a chart: a row matches any one of them. ``as_of`` shows the table as it stood at that
+    instant (each alert's status then, see :mod:`alertkit.lifecycle`); None, the stored status.
     """
 
     statuses: tuple[str, ...] = OPEN_STATUSES
@@ -138,6 +140,7 @@ class BoardFilter:
     created_to: date | None = None
     text: str = ""
     picks: tuple[tuple[str, str], ...] = ()
+    as_of: datetime | None = None
 
     def __post_init__(self) -> None:
         self.search  # noqa: B018  # parse now, so a bad search is refused where it is typed
@@ -146,13 +149,19 @@ class BoardFilter:
     def search(self) -> Search:
         return parse_search(self.text)
 
+    def status(self) -> pl.Expr:
+        """Each alert's status as the board shows it (as of ``as_of``)."""
+        return status_at(self.as_of)
+
     def expr(self, *, with_status: bool = True) -> pl.Expr:
         """One boolean expression for every filter that is set."""
         parts: list[pl.Expr] = []
         search = self.search
         statuses = search.statuses or self.statuses
+        if self.as_of is not None:  # an alert created later did not exist yet
+            parts.append(self.status().is_not_null())
         if with_status and statuses:
-            parts.append(pl.col("status").is_in(list(statuses)))
+            parts.append(self.status().is_in(list(statuses)))
         for column in ("severity", "type", "symbol", "rule"):
             value = getattr(self, column)
             if value:
@@ -210,9 +219,11 @@ def page_query(
     if sort_by == "created_at":
         keys = keys[1:]
     condition = filt.expr() if where is None else filt.expr() & where
+    matching = scan.filter(condition)
+    if filt.as_of is not None:  # the status then, also for sorting; timestamps not yet set
+        matching = matching.with_columns(filt.status(), acknowledged_at(filt.as_of))
     return (
-        scan.filter(condition)
-        .sort(keys, descending=[descending] + [True] * (len(keys) - 1), nulls_last=True)
+        matching.sort(keys, descending=[descending] + [True] * (len(keys) - 1), nulls_last=True)
         .slice(page * page_size, page_size)
         .select(
             "alert_id",
@@ -263,7 +274,7 @@ def groups_query(
     oldest_active (created_at of the longest-unacknowledged alert, null if none), symbols and
     rules (how many distinct), symbol and rule (the first of each, for labels).
     """
-    status = pl.col("status")
+    status = filt.status()
     return (
         scan.filter(filt.expr())
         .group_by(key=group_key(group_by))
@@ -306,7 +317,7 @@ def group_ids_query(
         scan.filter(
             filt.expr()
             & group_key(group_by).is_in(list(keys))
-            & pl.col("status").is_in(list(statuses))
+            & filt.status().is_in(list(statuses))
         )
         .sort(["created_at", "alert_id"], descending=True)
         .select("alert_id")
@@ -328,25 +339,23 @@ def counts_query(scan: pl.LazyFrame, filt: BoardFilter, now: datetime) -> pl.Laz
     """The header counts in one aggregation (one row), over every filter except status.
 
     The counts are the status breakdown of what the other filters select, so the status
-    filter does not apply to them. "Today" is ``now``'s UTC date. "Open immediate" counts
-    open alerts of the highest severity (the one the table shows and sorts by).
+    filter does not apply to them (``filt.as_of`` does). "Today" is ``now``'s UTC date.
+    "Open immediate" counts open alerts of the highest severity (the one the table shows and
+    sorts by).
     """
     day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    status = pl.col("status")
+    status, resolved = filt.status(), resolution_at(filt.as_of)
     return scan.filter(filt.expr(with_status=False)).select(
         (status == "active").sum().alias("active"),
         (status == "acknowledged").sum().alias("acknowledged"),
-        (
-            (status == "resolved")
-            & (pl.col("resolved_at") >= day)
-            & (pl.col("resolved_at") < day + timedelta(days=1))
-        )
+        ((resolved >= day) & (resolved < day + timedelta(days=1)))
+        .fill_null(False)
         .sum()
         .alias("resolved_today"),
-        (status.is_in(OPEN_STATUSES) & (pl.col("severity") == "immediate"))
+        (is_open_at(filt.as_of) & (pl.col("severity") == "immediate"))
         .sum()
         .alias("open_immediate"),
-        (pl.col("acknowledged_at") - pl.col("created_at"))
+        (acknowledged_at(filt.as_of) - pl.col("created_at"))
         .dt.total_microseconds()
         .median()
         .alias("median_ack_us"),

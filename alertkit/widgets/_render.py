@@ -21,6 +21,7 @@ from typing import Any, Final
 import polars as pl
 
 from alertkit.alerts import Alert, AlertStatus
+from alertkit.lifecycle import dismissed_at
 from alertkit.widgets._query import Counts, GroupBy
 
 __all__ = [
@@ -229,10 +230,20 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], css: str) -> st
 
 
 def _field_name(alert: Alert, name: str) -> str:
-    # One resolved_at column holds when an alert was closed either way: say which it was.
-    if name == "resolved_at" and alert.status is AlertStatus.DISMISSED:
+    # One resolved_at column holds when an alert was closed either way: say which it was,
+    # as the lifecycle module decides it for the table.
+    if name == "resolved_at" and _dismissed_at(alert) is not None:
         return "dismissed_at"
     return name
+
+
+def _dismissed_at(alert: Alert) -> datetime | None:
+    row = pl.DataFrame(
+        {"status": [alert.status.value], "resolved_at": [alert.resolved_at]},
+        schema={"status": pl.String, "resolved_at": pl.Datetime("us", "UTC")},
+    )
+    value: datetime | None = row.select(dismissed_at()).item()
+    return value
 
 
 def detail_html(alert: Alert | None, now: datetime, *, missing: str | None = None) -> str:
