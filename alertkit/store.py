@@ -279,21 +279,6 @@ class AlertStore:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def append(
-        self,
-        rows: pl.DataFrame,
-        custom_metadata: dict[str, str],
-        *,
-        table: DeltaTable | None = None,
-    ) -> int:
-        """Blind-append ``rows`` in one commit; returns the latest version afterwards.
-
-        Given the snapshot ``table`` it was decided on (version v), a result of v + 1 proves
-        that no other commit landed between that read and this write.
-        """
-        target = table if table is not None else self.table()
-        return self._write(rows, custom_metadata, "append", target)
-
     def overwrite(self, rows: pl.DataFrame, custom_metadata: dict[str, str]) -> int:
         """Replace every row of the table with ``rows`` in one commit; returns its version.
 
@@ -301,20 +286,12 @@ class AlertStore:
         readable by time travel until a vacuum. Raises ``CommitFailedError`` when a
         concurrent commit wins (see :meth:`retrying`; an overwrite is safe to redo).
         """
-        return self._write(rows, custom_metadata, "overwrite", self.table())
-
-    def _write(
-        self,
-        rows: pl.DataFrame,
-        custom_metadata: dict[str, str],
-        mode: Literal["append", "overwrite"],
-        target: DeltaTable,
-    ) -> int:
-        with delta_errors(self.uri, f"{mode} of {self.uri} failed"):
+        target = self.table()
+        with delta_errors(self.uri, f"overwrite of {self.uri} failed"):
             write_deltalake(
                 target,
                 rows.select(list(ALERT_SCHEMA)).to_arrow(),
-                mode=mode,
+                mode="overwrite",
                 partition_by=[PARTITION_COLUMN],
                 storage_options=self.storage_options,
                 commit_properties=CommitProperties(custom_metadata=custom_metadata),

@@ -23,6 +23,7 @@ import polars as pl
 import pytest
 from _workers import check_plans, make_plan, run_plan
 from deltalake import DeltaTable
+from deltalake.exceptions import CommitFailedError
 
 from alertkit import AlertQuery, SyncAlertManager
 from alertkit.mapping import decision_to_alert
@@ -175,8 +176,9 @@ def test_the_server_honours_if_none_match(s3_server: tuple[dict[str, str], Any])
 
 
 def test_a_stale_writer_never_overwrites_a_commit(s3_lake: str, s3_options: dict[str, str]) -> None:
-    """Two writers decide on the same snapshot and both append: without conditional put the
-    second commit file would replace the first and its alert would vanish."""
+    """Two writers decide on the same snapshot and both write: without conditional put the
+    second commit file would replace the first and its alert would vanish. Here the second
+    is refused (its read set changed), and redone on the fresh table it lands as well."""
     manager = SyncAlertManager(s3_lake, storage_options=s3_options, maintain_every=0)
     manager.initialize()
     store = manager.store
@@ -184,10 +186,16 @@ def test_a_stale_writer_never_overwrites_a_commit(s3_lake: str, s3_options: dict
     stale_b = DeltaTable(s3_lake, storage_options=s3_options)
     alerts = [decision_to_alert(close_now(), position(s, 1), T0) for s in ("SPY", "QQQ")]
     assert alerts[0] is not None and alerts[1] is not None
-    rows = alerts_to_frame([a for a in alerts if a is not None])
+    rows = alerts_to_frame([a for a in alerts if a is not None]).with_columns(
+        expected_revision=pl.lit(None, pl.Int64)
+    )
     read = stale_a.version()
-    assert store.append(rows[0:1], {"test": "a"}, table=stale_a) == read + 1
-    assert store.append(rows[1:2], {"test": "b"}, table=stale_b) == read + 2
+    written = store.merge_alerts(stale_a, rows[0:1], reads="table", custom_metadata={"t": "a"})
+    assert written.version == read + 1
+    with pytest.raises(CommitFailedError):
+        store.merge_alerts(stale_b, rows[1:2], reads="table", custom_metadata={"t": "b"})
+    again = store.merge_alerts(store.table(), rows[1:2], reads="table", custom_metadata={"t": "b"})
+    assert again.version == read + 2
     board = pl.read_delta(s3_lake, storage_options=s3_options)
     assert sorted(board["symbol"]) == ["QQQ", "SPY"]
 
