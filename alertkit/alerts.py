@@ -105,6 +105,17 @@ class Transition(LowerStrEnum):
     RESOLVE = auto()
     DISMISS = auto()
 
+    @property
+    def past_tense(self) -> str:
+        """``acknowledged``, ``resolved``, ``dismissed``: how results and messages say it."""
+        return _PAST_TENSE[self]
+
+
+_PAST_TENSE: Final = {
+    Transition.ACKNOWLEDGE: "acknowledged",
+    Transition.RESOLVE: "resolved",
+    Transition.DISMISS: "dismissed",
+}
 
 _NEXT_STATUS: Final[dict[tuple[AlertStatus, Transition], AlertStatus]] = {
     (AlertStatus.ACTIVE, Transition.ACKNOWLEDGE): AlertStatus.ACKNOWLEDGED,

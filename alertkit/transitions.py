@@ -52,15 +52,8 @@ class BulkResult:
     def summary(self) -> str:
         """One line, e.g. ``acknowledged 3 of 4 alerts; 1 failed``."""
         total = len(self.changed) + len(self.failed)
-        text = f"{_PAST[self.action]} {len(self.changed)} of {total} alerts"
+        text = f"{self.action.past_tense} {len(self.changed)} of {total} alerts"
         return text + (f"; {len(self.failed)} failed" if self.failed else "")
-
-
-_PAST = {
-    Transition.ACKNOWLEDGE: "acknowledged",
-    Transition.RESOLVE: "resolved",
-    Transition.DISMISS: "dismissed",
-}
 
 
 def commit_transitions(

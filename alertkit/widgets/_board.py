@@ -55,11 +55,6 @@ from alertkit.widgets._table import NO_MATCH, AlertTable
 
 __all__ = ["TriageBoard"]
 
-_DONE: Final = {
-    Transition.ACKNOWLEDGE: "acknowledged",
-    Transition.RESOLVE: "resolved",
-    Transition.DISMISS: "dismissed",
-}
 _DOING: Final = {
     Transition.ACKNOWLEDGE: "acknowledging",
     Transition.RESOLVE: "resolving",
@@ -260,7 +255,7 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             try:
                 result = self.manager.transition_many(ids, action, by=by, note=note)
             except AlertkitError as exc:
-                self._say([], [f"nothing was {_DONE[action]}: {exc}"])
+                self._say([], [f"nothing was {action.past_tense}: {exc}"])
                 self._enable_buttons()
                 return
             failed = self._failure_lines(action, result.failed)
@@ -271,7 +266,7 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                     self.controls.note.value = ""
             self.refresh(announce=False)
             chosen = plural(len(ids), "selected alert")
-            summary = f"{_DONE[action]} {len(result.changed):,} of {chosen}"
+            summary = f"{action.past_tense} {len(result.changed):,} of {chosen}"
             self._say([summary], failed)
             self._enable_buttons()
 
