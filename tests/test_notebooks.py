@@ -9,6 +9,7 @@ numpy's best SIMD kernels switched off, as on a CPU other than the one that reco
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,7 @@ def test_a_changed_threshold_makes_the_backtest_notebook_fail(tmp_path: Path, si
     nbformat.write(book, folder / "01_changed.ipynb")
 
     env = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+    env["ALERTKIT_NOTEBOOK_LAKES"] = str(tmp_path / "notebook_lakes")
     if simd == "reduced":
         env["NPY_DISABLE_CPU_FEATURES"] = for_this_cpu()
     run = run_nbval(folder, "01_changed.ipynb", env)
@@ -76,3 +78,33 @@ def test_a_changed_threshold_makes_the_backtest_notebook_fail(tmp_path: Path, si
     failed = [line.split(" - ")[0] for line in run.stdout.splitlines() if line.startswith("FAILED")]
     assert failed == [f"FAILED 01_changed.ipynb::Cell {n}" for n in (3, 4, 5, 6, 7)]
     assert run.stdout.splitlines()[-1].startswith("===") and "5 failed, 7 passed" in run.stdout
+
+
+@pytest.mark.slow
+def test_triage_notebook_passes_beside_a_users_own_lake(tmp_path: Path) -> None:
+    """A user who ran the README's examples has alerts in data/lake/alerts: notebook 02 still
+    passes (its "your own lake" cell is skipped under test) and leaves that lake as it was."""
+    from alertkit import SyncAlertManager
+
+    checkout = tmp_path / "checkout"
+    folder = checkout / "notebooks"
+    folder.mkdir(parents=True)
+    shutil.copy(NOTEBOOKS / "sanitize.cfg", folder)
+    shutil.copy(NOTEBOOKS / "02_triage_alerts.ipynb", folder)
+    own = SyncAlertManager(checkout / "data" / "lake" / "alerts")
+    own.initialize()
+    own.run_cycle(
+        [{"strategy_id": 7, "symbol": "SPY", "strategy_type": "iron_condor", "upl_pct": 0.83}],
+        at=datetime(2026, 1, 5, 15, 30, tzinfo=UTC),
+    )
+    before = own.version()
+
+    env = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+    env["ALERTKIT_NOTEBOOK_LAKES"] = str(tmp_path / "notebook_lakes")
+    run = run_nbval(folder, "02_triage_alerts.ipynb", env)
+
+    assert run.returncode == 0, run.stdout[-3000:]
+    # The own-lake cell and the real-time live monitor did not run.
+    assert run.stdout.splitlines()[-1].startswith("===") and "2 skipped" in run.stdout
+    assert SyncAlertManager(checkout / "data" / "lake" / "alerts").version() == before
+    assert sorted(p.name for p in (checkout / "data" / "lake").iterdir()) == ["alerts"]

@@ -1,8 +1,9 @@
 """Notebook widgets for alertkit (needs the ``notebook`` extra: ipywidgets and anywidget).
 
+>>> import tempfile
 >>> from alertkit import SyncAlertManager
 >>> from alertkit.widgets import TriageBoard
->>> manager = SyncAlertManager("data/lake/alerts")
+>>> manager = SyncAlertManager(tempfile.mkdtemp() + "/alerts")  # your lake: "data/lake/alerts"
 >>> manager.initialize()
 >>> board = TriageBoard(manager)  # display it: the last expression of a notebook cell
 >>> board.table.total, board.table.rows
