@@ -9,10 +9,10 @@ numpy's best SIMD kernels switched off, as on a CPU other than the one that reco
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
