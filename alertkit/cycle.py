@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -40,13 +40,20 @@ class CycleResult:
     """Every snapshot, normalised, with the peak and the decision columns (``trigger`` null
     means HOLD), in time order."""
     new_alerts: tuple[Alert, ...]
-    """Alerts opened by this cycle (each notified once, after the commit)."""
+    """Alerts opened by this cycle (each notified once, after the commit), ordered by
+    (created_at, strategy_id, symbol, rule): the same order for the same input, whatever
+    the order of its rows and the (random) ids minted."""
     repeats: tuple[Alert, ...]
-    """Open alerts that fired again: their occurrences and ``last_seen_at`` moved."""
+    """Open alerts that fired again: their occurrences and ``last_seen_at`` moved (same
+    order as ``new_alerts``)."""
     resolved: tuple[Alert, ...]
-    """Alerts the quiet period resolved in this cycle."""
+    """Alerts the quiet period resolved in this cycle, or, with ``complete=True``, whose
+    position left the book (same order as ``new_alerts``)."""
     version: int | None
     """The table version of the cycle's commit; None when nothing fired or resolved."""
+    redated: int = 0
+    """Events of this cycle dated later than their snapshot because the alert's timeline
+    had already moved past it (a stale cycle; see :mod:`alertkit.firings`)."""
 
     def summary(self) -> str:
         """One line, e.g. ``200 snapshots: 12 new, 30 repeats, 4 resolved (version 17)``."""
@@ -54,6 +61,8 @@ class CycleResult:
             f"{self.decisions.height} snapshots: {len(self.new_alerts)} new,"
             f" {len(self.repeats)} repeats, {len(self.resolved)} resolved"
         )
+        if self.redated:
+            text += f", {self.redated} redated"
         return text + (f" (version {self.version})" if self.version is not None else "")
 
 
@@ -79,16 +88,34 @@ def cycle_decisions(
     return decided
 
 
+_ORDER: Final = ["created_at", "strategy_id", "symbol", "rule", "alert_id"]
+
+
 def cycle_result(decisions: pl.DataFrame, commit: FiringsCommit) -> CycleResult:
-    """The :class:`CycleResult` of a committed cycle."""
-    new = [alert_from_row(r) for r in commit.new.iter_rows(named=True)]
-    continued = [alert_from_row(r) for r in commit.continued.iter_rows(named=True)]
+    """The :class:`CycleResult` of a committed cycle (alerts in a deterministic order)."""
+    new = [alert_from_row(r) for r in commit.new.sort(_ORDER).iter_rows(named=True)]
+    continued = [alert_from_row(r) for r in commit.continued.sort(_ORDER).iter_rows(named=True)]
+    resolved = sorted(
+        (a for a in new + continued if a.status is AlertStatus.RESOLVED), key=_sort_key
+    )
     return CycleResult(
         decisions=decisions,
         new_alerts=tuple(new),
         repeats=tuple(a for a in continued if a.alert_id in commit.repeated),
-        resolved=tuple(a for a in new + continued if a.status is AlertStatus.RESOLVED),
+        resolved=tuple(resolved),
         version=commit.version,
+        redated=commit.redated,
+    )
+
+
+def _sort_key(alert: Alert) -> tuple[Any, ...]:
+    # Nulls first, as polars sorts them (strategy_id and symbol may be unknown).
+    return (
+        alert.created_at,
+        (alert.strategy_id is not None, alert.strategy_id or 0),
+        (alert.symbol is not None, alert.symbol or ""),
+        alert.rule,
+        alert.alert_id,
     )
 
 

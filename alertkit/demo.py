@@ -2,11 +2,12 @@
 
 1. :func:`~alertkit.backtest.synthetic_history` with its defaults (160 positions, seed 7);
 2. :func:`~alertkit.backtest.run_backtest`, vectorized, alerts auto-resolved after a quiet
-   day, written to the demo's own lake (:data:`DEMO_LAKE_PATH`, not the ``data/lake/alerts``
-   that the managers, the CLI and the board default to), replacing its contents so that a
-   re-run starts afresh. A table holding any alert the demo did not write is refused, so
-   ``--lake`` pointed at real alerts cannot replace them with synthetic ones;
-3. three of the newest open alerts walked through their lifecycle by the
+   day or when their position left the history, written to the demo's own lake
+   (:data:`DEMO_LAKE_PATH`, not the ``data/lake/alerts`` that the managers, the CLI and
+   the board default to), replacing its contents so that a re-run starts afresh. A table
+   holding any alert the demo did not write is refused, so ``--lake`` pointed at real
+   alerts cannot replace them with synthetic ones;
+3. up to three of the newest open alerts walked through their lifecycle by the
    :class:`~alertkit.SyncAlertManager` (acknowledged, resolved with a note, dismissed), at
    fixed instants after the history's end, so the output is the same on every run;
 4. the per-trigger summary and the board printed.
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +29,7 @@ from alertkit._console import print_board
 from alertkit.alerts import Alert
 from alertkit.backtest import BacktestResult, run_backtest, synthetic_history
 from alertkit.backtest.lake import write_alerts
+from alertkit.episodes import GONE_NOTE
 from alertkit.errors import ValidationError
 from alertkit.sync_manager import SyncAlertManager
 
@@ -52,6 +55,7 @@ def run_demo(lake: str | Path = DEMO_LAKE_PATH) -> BacktestResult:
     result = dataclasses.replace(result, lake_version=version)
     alerts = result.alerts
     resolved = alerts.filter(pl.col("status") == "resolved").height
+    gone = alerts.filter(pl.col("history").str.contains(json.dumps(GONE_NOTE), literal=True)).height
     first: datetime
     last: datetime
     first, last = history.select(first=pl.col("as_of").min(), last=pl.col("as_of").max()).row(0)
@@ -61,7 +65,8 @@ def run_demo(lake: str | Path = DEMO_LAKE_PATH) -> BacktestResult:
     )
     print(
         f"backtest: {alerts.height:,} alerts ({alerts.height - resolved:,} open,"
-        f" {resolved:,} resolved after a quiet {QUIET_PERIOD.days} day)"
+        f" {resolved:,} resolved: {resolved - gone:,} after a quiet {QUIET_PERIOD.days} day,"
+        f" {gone:,} as their position left the history)"
         f" from {int(alerts['occurrences'].sum()):,} firings"
     )
     with pl.Config(

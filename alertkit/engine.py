@@ -186,9 +186,11 @@ class DecisionEngine:
         *,
         at: datetime | None = None,
         quiet_period: timedelta | None = None,
+        complete: bool = False,
     ) -> CycleResult:
         """Run one monitoring cycle over ``snapshots`` with this engine's rules and peaks: a
-        vectorized :meth:`SyncAlertManager.run_cycle`, committed in one Delta commit.
+        vectorized :meth:`SyncAlertManager.run_cycle`, committed in one Delta commit
+        (``complete=True``: the snapshots carry the whole book; see there).
 
         Raises
         ------
@@ -207,7 +209,12 @@ class DecisionEngine:
                 " run vectorized); use evaluate() for the others"
             )
         result = await self._lake.run_cycle(
-            snapshots, at=at, rules=declared, quiet_period=quiet_period, peaks=self.peaks
+            snapshots,
+            at=at,
+            rules=declared,
+            quiet_period=quiet_period,
+            peaks=self.peaks,
+            complete=complete,
         )
         for rule in result.decisions.get_column("engine_rule").drop_nulls():
             self._rule_counts[rule] += 1

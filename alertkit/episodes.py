@@ -16,7 +16,11 @@ The step-by-step definition is :class:`alertkit.backtest.replay.BacktestAlertSin
   position's snapshot just before t (in this frame) is at or after t0 + Q: the alert was
   resolved at s, as nothing fired it in between;
 - an alert's ``resolved_at`` is the first snapshot of its position at or after
-  last_seen_at + Q (null when the frame ends first).
+  last_seen_at + Q (null when the frame ends first);
+- with ``left_before`` = E (the end of a backtest's history, or of a live cycle that
+  carries the whole book), an alert still open at the last snapshot s of its position with
+  s < E (the position left the history) resolves at s (``gone``), with the note
+  :data:`GONE_NOTE`. Positions present at E, and alerts without a strategy_id, stay open.
 
 An open alert of the lake enters as a firing at its ``last_seen_at`` placed before every row
 of the frame, so a row of the frame continues it rather than opening a new one, even if the
@@ -37,6 +41,7 @@ import polars as pl
 from alertkit._events import EVENT_TIME_FORMAT_POLARS
 from alertkit._ids import deterministic_alert_ids, new_alert_ids
 from alertkit._json import dumps_metadata
+from alertkit._time import to_utc
 from alertkit.alerts import AlertStatus
 from alertkit.mapping import decision_to_alert
 from alertkit.rules import Rule, decision_from_row
@@ -46,6 +51,7 @@ from alertkit.snapshot_rows import SnapshotRow
 __all__ = [
     "EPISODE_SCHEMA",
     "FINGERPRINT",
+    "GONE_NOTE",
     "OPEN_ALERT_COLUMNS",
     "QUIET_RESOLVER",
     "alert_episodes",
@@ -67,10 +73,12 @@ EPISODE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "resolved_at": _TS,
     "opening_row": pl.UInt32(),
     "alert_id": pl.String(),
+    "gone": pl.Boolean(),
 }
 """One row per alert touched. ``opening_row`` is the index of a new alert's first firing in
 the decisions; ``alert_id`` is set instead for an open alert of the lake that continues (its
-``occurrences`` is then its total, the earlier ones included)."""
+``occurrences`` is then its total, the earlier ones included). ``gone``: resolved because
+its position left the history (else a set ``resolved_at`` is the quiet period's)."""
 
 OPEN_ALERT_COLUMNS: Final = (
     "alert_id",
@@ -84,7 +92,12 @@ OPEN_ALERT_COLUMNS: Final = (
 """What :func:`alert_episodes` needs of each open alert of the lake."""
 
 QUIET_RESOLVER: Final = "backtest"
-"""The ``by`` of a quiet-period resolution written by a backtest."""
+"""The ``by`` of a quiet-period (or position-gone) resolution written by a backtest."""
+
+GONE_NOTE: Final = "position left the history"
+"""The note on the resolution of an alert whose position left the history: no later
+snapshot of it came (a backtest's history ended after it; a live cycle that carries the
+whole book no longer held it)."""
 
 IdMode = Literal["deterministic", "random"]
 
@@ -100,12 +113,17 @@ def quiet_note(quiet_period: timedelta) -> str:
 
 
 def resolve_event(
-    at: datetime, from_status: str, quiet_period: timedelta, by: str
+    at: datetime,
+    from_status: str,
+    quiet_period: timedelta | None,
+    by: str,
+    *,
+    gone: bool = False,
 ) -> dict[str, Any]:
-    """The history event of a quiet-period resolution."""
-    return history_event(
-        at, "resolve", from_status, AlertStatus.RESOLVED, by, quiet_note(quiet_period)
-    )
+    """The history event of a quiet-period resolution, or with ``gone`` of the resolution of
+    an alert whose position left the history (note :data:`GONE_NOTE`)."""
+    note = GONE_NOTE if gone or quiet_period is None else quiet_note(quiet_period)
+    return history_event(at, "resolve", from_status, AlertStatus.RESOLVED, by, note)
 
 
 def alert_episodes(
@@ -113,11 +131,14 @@ def alert_episodes(
     quiet_period: timedelta | None = None,
     *,
     open_alerts: pl.DataFrame | None = None,
+    left_before: datetime | None = None,
 ) -> pl.DataFrame:
     """The alerts ``decisions`` (in time order) open, repeat or resolve, one row each
     (:data:`EPISODE_SCHEMA`):
     new alerts in order of their first firing, then the continued ``open_alerts`` (columns
-    :data:`OPEN_ALERT_COLUMNS`) that the frame repeated or resolved. See the module docstring.
+    :data:`OPEN_ALERT_COLUMNS`) that the frame repeated or resolved. With ``left_before``,
+    alerts of positions whose last snapshot in ``decisions`` is earlier resolve there
+    (``gone``). See the module docstring.
     """
     rows = decisions.lazy().select("as_of", *FINGERPRINT).with_row_index(_ROW)
     if quiet_period is not None:
@@ -187,6 +208,30 @@ def alert_episodes(
                 by="strategy_id",
                 strategy="forward",
                 check_sortedness=False,  # decisions are in time order; the left side is sorted
+            )
+        )
+    if left_before is None:
+        episodes = episodes.with_columns(gone=pl.lit(False))
+    else:
+        last = (
+            decisions.lazy()
+            .filter(pl.col("strategy_id").is_not_null())
+            .group_by("strategy_id")
+            .agg(last_snapshot=pl.col("as_of").max())
+        )
+        gone = (
+            pl.col("resolved_at").is_null()
+            & (pl.col("last_snapshot") < to_utc(left_before, "left_before"))
+        ).fill_null(False)
+        episodes = (
+            episodes.join(last, on="strategy_id", how="left")
+            .with_columns(gone=gone)
+            .with_columns(
+                # A lake alert may have been seen later than this frame's rows (by another
+                # process): never resolve it before it last fired.
+                resolved_at=pl.when(pl.col("gone"))
+                .then(pl.max_horizontal("last_snapshot", "last_seen_at"))
+                .otherwise("resolved_at")
             )
         )
     touched = pl.col("fired") | pl.col("resolved_at").is_not_null()
@@ -263,18 +308,19 @@ def episode_alerts(
 
 
 def _history_json(quiet_period: timedelta | None, resolved_by: str) -> pl.Expr:
-    """The history column: the create event, then the resolve event where resolved, in the
-    live manager's JSON (the event dicts come from the same function)."""
+    """The history column: the create event, then the resolve event where resolved (by the
+    quiet period, or because the position left), in the live manager's JSON (the event
+    dicts come from the same function)."""
     create = _event_parts(history_event(_MARK, "create", None, AlertStatus.ACTIVE, None, None))
     events = pl.concat_str(pl.lit("["), *_at(create, "created_at"))
-    if quiet_period is None:
-        return pl.concat_str(events, pl.lit("]"))
-    resolve = _event_parts(
-        resolve_event(_MARK, AlertStatus.ACTIVE.value, quiet_period, resolved_by)
-    )
+    active = AlertStatus.ACTIVE.value
+    quiet = _event_parts(resolve_event(_MARK, active, quiet_period, resolved_by))
+    gone = _event_parts(resolve_event(_MARK, active, quiet_period, resolved_by, gone=True))
     return (
-        pl.when(pl.col("resolved_at").is_not_null())
-        .then(pl.concat_str(events, pl.lit(","), *_at(resolve, "resolved_at"), pl.lit("]")))
+        pl.when(pl.col("gone"))
+        .then(pl.concat_str(events, pl.lit(","), *_at(gone, "resolved_at"), pl.lit("]")))
+        .when(pl.col("resolved_at").is_not_null())
+        .then(pl.concat_str(events, pl.lit(","), *_at(quiet, "resolved_at"), pl.lit("]")))
         .otherwise(pl.concat_str(events, pl.lit("]")))
     )
 

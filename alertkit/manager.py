@@ -115,9 +115,11 @@ class AlertManager:
         rules: Iterable[Rule] | None = None,
         quiet_period: timedelta | None = None,
         peaks: PeakBook | None = None,
+        complete: bool = False,
     ) -> CycleResult:
         """Decide a portfolio's snapshots and commit every alert they raise, in one commit;
-        see :meth:`SyncAlertManager.run_cycle`. Handlers run afterwards, once per new alert."""
+        see :meth:`SyncAlertManager.run_cycle` (``complete=True``: the snapshots carry the
+        whole book). Handlers run afterwards, once per new alert."""
         result = await asyncio.to_thread(
             self.sync.run_cycle,
             snapshots,
@@ -126,6 +128,7 @@ class AlertManager:
             quiet_period=quiet_period,
             peaks=peaks,
             notify=False,
+            complete=complete,
         )
         for alert in result.new_alerts:  # handlers run on the caller's loop
             await self.sync.notifications.adispatch(alert)

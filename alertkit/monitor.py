@@ -114,6 +114,11 @@ class Monitor:
         Passed to every :meth:`~alertkit.SyncAlertManager.run_cycle`.
     on_cycle
         Called with each :class:`~alertkit.cycle.CycleResult` after its commit.
+    complete
+        Each tick carries the whole book (``run_cycle(complete=True)``: alerts of positions
+        that left it resolve). Default: True for a file or Delta source and a
+        :class:`HistoryReplay` (then live equals a backtest of the history), False for
+        other callables (they may return part of the book).
     """
 
     def __init__(
@@ -125,6 +130,7 @@ class Monitor:
         rules: Iterable[Rule] | None = None,
         quiet_period: timedelta | None = None,
         on_cycle: Callable[[CycleResult], Any] | None = None,
+        complete: bool | None = None,
     ) -> None:
         self.manager = sync_manager_of(manager)
         self._read = _reader(source)
@@ -135,6 +141,9 @@ class Monitor:
         self.rules = None if rules is None else list(rules)
         self.quiet_period = quiet_period
         self.on_cycle = on_cycle
+        if complete is None:
+            complete = not callable(source) or isinstance(source, HistoryReplay)
+        self.complete = complete
         self.stats = MonitorStats()
         self.last_result: CycleResult | None = None
         self._stop = threading.Event()
@@ -149,7 +158,7 @@ class Monitor:
                 self._stop.set()
                 return None
             result = self.manager.run_cycle(
-                snapshots, rules=self.rules, quiet_period=self.quiet_period
+                snapshots, rules=self.rules, quiet_period=self.quiet_period, complete=self.complete
             )
         except Exception as exc:  # a bad tick must not end live monitoring
             self.stats.ticks += 1

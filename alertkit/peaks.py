@@ -4,11 +4,16 @@ The engine (one snapshot at a time) and the monitoring cycle (a frame at a time)
 their peaks in a :class:`PeakBook`, so evaluating a position's snapshots one by one, in
 frames, or mixed gives the same peaks as a replay of its whole history
 (:func:`alertkit.rules.peak_upl_expr`).
+
+Beside each peak the book keeps the instant of the position's latest snapshot seen in a
+frame, so a cycle that carries the whole book can date the resolution of a position that
+left it at that position's last snapshot, as a backtest does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 import polars as pl
 
@@ -24,10 +29,11 @@ class PeakBook:
     open): call :meth:`reset` when a position really closes.
     """
 
-    __slots__ = ("_peaks",)
+    __slots__ = ("_last", "_peaks")
 
     def __init__(self) -> None:
         self._peaks: dict[int, float] = {}
+        self._last: dict[int, datetime] = {}
 
     def get(self, strategy_id: int) -> float | None:
         return self._peaks.get(strategy_id)
@@ -45,8 +51,22 @@ class PeakBook:
         """The peaks held now, to seed a frame's running maximum."""
         return dict(self._peaks)
 
+    def last_snapshots(self) -> Mapping[int, datetime]:
+        """``strategy_id -> as_of`` of each position's latest snapshot seen in a frame."""
+        return dict(self._last)
+
     def observe_frame(self, decided: pl.DataFrame) -> None:
-        """Keep each position's last peak of an evaluated frame (time order)."""
+        """Keep each position's last peak of an evaluated frame (time order), and the instant
+        of its latest snapshot."""
+        seen = (
+            decided.filter(pl.col("strategy_id").is_not_null())
+            .group_by("strategy_id")
+            .agg(pl.col("as_of").max())
+        )
+        for strategy_id, as_of in seen.iter_rows():
+            before = self._last.get(strategy_id)
+            if as_of is not None and (before is None or as_of > before):
+                self._last[strategy_id] = as_of
         last = (
             decided.filter(pl.col("strategy_id").is_not_null() & pl.col(PEAK_COLUMN).is_not_null())
             .group_by("strategy_id")
@@ -59,5 +79,7 @@ class PeakBook:
         """Forget the peak of one position (call it when the position closes), or of all."""
         if strategy_id is None:
             self._peaks.clear()
+            self._last.clear()
         else:
             self._peaks.pop(strategy_id, None)
+            self._last.pop(strategy_id, None)

@@ -173,11 +173,25 @@ class SyncAlertManager:
             },
             schema=_FIRING_SCHEMA,
         )
+
+        def new_row(opened: pl.DataFrame) -> pl.DataFrame:
+            at = opened.get_column("created_at")[0]
+            if at == when:
+                return row
+            # Redated after a later close of its fingerprint (see alertkit.firings): mint
+            # the alert at its new instant, so its id names its partition.
+            later = decision_to_alert(decision, snapshot, at)
+            assert later is not None  # the same decision, not HOLD
+            later.history = [history_event(at, "create", None, AlertStatus.ACTIVE, None, None)]
+            return pl.DataFrame([alert_to_row(later)], schema=ALERT_SCHEMA)
+
         commit = commit_firings(
-            self.store, firing, lambda _opened: row, operation="create", subject=alert.alert_id
+            self.store, firing, new_row, operation="create", subject=alert.alert_id
         )
         self._after_commit()
         if not commit.new.is_empty():
+            if commit.redated:
+                return alert_from_row(commit.new.row(0, named=True)), True
             return alert, True
         return alert_from_row(commit.continued.row(0, named=True)), False
 
@@ -190,6 +204,7 @@ class SyncAlertManager:
         quiet_period: timedelta | None = None,
         peaks: PeakBook | None = None,
         notify: bool = True,
+        complete: bool = False,
     ) -> CycleResult:
         """Decide a portfolio's snapshots and commit every alert they raise, at once.
 
@@ -210,6 +225,15 @@ class SyncAlertManager:
         notify
             Run the notification handlers for each new alert after the commit (the async
             manager passes False and runs them on its own loop).
+        complete
+            The snapshots carry the whole book: every open alert of a position absent from
+            their latest instant resolves, with the note "position left the history", at
+            that position's last snapshot, as a backtest resolves an alert whose position
+            left its history. The last snapshot is the position's latest row in this cycle,
+            else the latest one ``peaks`` saw in an earlier cycle of this process, else
+            (a new process) the alert's ``last_seen_at``. Alerts without a strategy_id stay
+            open. False (default): a cycle may hold part of the book; absent positions are
+            left alone.
 
         Returns
         -------
@@ -217,12 +241,23 @@ class SyncAlertManager:
             The decisions, and the alerts opened, repeated and resolved, as committed in
             one Delta commit (none when nothing fired or resolved). Each new alert is
             notified once, after the commit.
+
+        Notes
+        -----
+        A cycle dated before events already in the lake is not refused: its events are
+        dated no earlier than their alert's (and fingerprint's) latest event, so a
+        resolution never precedes an acknowledgement and a fingerprint never has two alerts
+        open at one instant; ``CycleResult.redated`` counts such events
+        (:mod:`alertkit.firings`).
         """
         rule_list = default_rules() if rules is None else list(rules)
         quiet_period = _check_quiet_period(quiet_period)
-        decisions = cycle_decisions(
-            snapshots, at=at, rules=rule_list, peaks=peaks or self.peaks, now=self.clock()
-        )
+        if not isinstance(complete, bool):
+            raise ValidationError(f"complete: expected True or False, got {complete!r}")
+        book = peaks or self.peaks
+        # The positions' last snapshots before this cycle (for those that left it).
+        seen_before = book.last_snapshots() if complete else None
+        decisions = cycle_decisions(snapshots, at=at, rules=rule_list, peaks=book, now=self.clock())
         commit = commit_firings(
             self.store,
             decisions,
@@ -231,6 +266,8 @@ class SyncAlertManager:
             ),
             quiet_period=quiet_period,
             resolved_by=_LIVE,
+            complete=complete,
+            last_snapshots=seen_before,
             operation="cycle",
             subject=f"{decisions.height} snapshots",
         )

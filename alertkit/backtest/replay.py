@@ -14,7 +14,10 @@ Alert identity in a backtest, step by step (docs/domain.md §6):
   ``as_of``, id :func:`~alertkit._ids.deterministic_alert_id` of (created_at, fingerprint).
 - A firing while its fingerprint is open is an occurrence of the open alert: ``occurrences``
   goes up by one and ``last_seen_at`` moves to the snapshot's ``as_of``.
-- Without a quiet period an alert stays open to the end of the history.
+- Without a quiet period an alert stays open to the end of the history, unless its position
+  left the history: an alert still open at its position's last snapshot, when that is
+  before the history's last instant, is resolved there (``resolve`` by ``"backtest"``, note
+  :data:`~alertkit.episodes.GONE_NOTE`). Positions without a strategy_id never leave.
 - With ``quiet_period``: at each snapshot of a position (``strategy_id``), after the decision,
   every open alert of that position whose trigger did not fire on this snapshot and with
   ``as_of - last_seen_at >= quiet_period`` is resolved, ``resolved_at`` = that ``as_of``, with
@@ -27,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections import defaultdict
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
@@ -131,6 +134,23 @@ class BacktestAlertSink:
                 alert.resolved_at = at
                 del position[fingerprint]
 
+    def resolve_gone(self, last_snapshots: Mapping[int, datetime], end: datetime) -> None:
+        """Resolve the open alerts of every position whose last snapshot (``last_snapshots``)
+        is before ``end``, the history's last instant, at that last snapshot."""
+        for strategy_id, position in self._open.items():
+            last = None if strategy_id is None else last_snapshots.get(strategy_id)
+            if last is None or last >= end:
+                continue
+            for alert in position.values():
+                alert.history.append(
+                    resolve_event(
+                        last, alert.status.value, self.quiet_period, QUIET_RESOLVER, gone=True
+                    )
+                )
+                alert.status = AlertStatus.RESOLVED
+                alert.resolved_at = last
+            position.clear()
+
     def frame(self) -> pl.DataFrame:
         """The alerts as table rows (``ALERT_SCHEMA``), sorted by (created_at, alert_id)."""
         if not self._alerts:
@@ -178,6 +198,9 @@ def replay(
     with Progress(enabled, snapshots.height, "backtest (engine)", "snapshot") as bar:
         rows = _run_coroutine(run(bar))
     decisions = pl.DataFrame(rows, schema=DECISIONS_SCHEMA, orient="row")
+    if decisions.height:
+        last = decisions.group_by("strategy_id").agg(pl.col("as_of").max()).rows()
+        sink.resolve_gone(dict(last), decisions.get_column("as_of").max())  # type: ignore[arg-type]
     return decisions, sink.frame()
 
 

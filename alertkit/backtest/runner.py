@@ -12,10 +12,13 @@
     (:mod:`alertkit.episodes`): a million snapshots in about a second.
 
 Alert identity is that of the live manager (docs/domain.md §6): one alert per open fingerprint
-(trigger id, strategy_id, symbol), later firings counted as its occurrences. Alerts stay open
-to the end of the history, unless ``quiet_period`` is given: an open alert is then resolved
-at the first snapshot of its position at least ``quiet_period`` after it last fired, and a
-later firing opens a new alert (so the alert count per position measures flapping). Alert
+(trigger id, strategy_id, symbol), later firings counted as its occurrences. With
+``quiet_period``, an open alert is resolved at the first snapshot of its position at least
+``quiet_period`` after it last fired, and a later firing opens a new alert (so the alert
+count per position measures flapping). An alert still open when its position has left the
+history (the position's last snapshot is before the history's last instant) resolves at that
+last snapshot, with the note "position left the history"; alerts of positions present at
+the history's last instant stay open. Alert
 ids are deterministic UUIDv7 (:func:`~alertkit._ids.deterministic_alert_id`), so repeated runs
 and both modes give byte-identical frames.
 
@@ -200,7 +203,8 @@ def _vectorized(
         decisions = evaluate_frame(snapshots, rules, order_by=None).select(list(DECISIONS_SCHEMA))
         bar.update()
         bar.stage("alert identity")
-        episodes = alert_episodes(decisions, quiet_period)
+        end = decisions.get_column("as_of").max() if decisions.height else None
+        episodes = alert_episodes(decisions, quiet_period, left_before=end)  # type: ignore[arg-type]
         bar.update()
         bar.stage("alert rows")
         alerts = episode_alerts(decisions, episodes, rules, quiet_period)

@@ -18,6 +18,9 @@ alert (17:30) resolves at 18:30. vix_level of position 2 fires again at 17:00, t
 15:00, but the position's snapshot before that is 15:30, less than an hour after 15:00: the
 alert is never resolved in between, so it is one alert with two occurrences; vix_change
 (15:30) resolves at 17:00, the position's next snapshot.
+
+Positions 2 and 3 leave the history at 17:00 (its last instant is 18:30): their alerts still
+open then resolve at 17:00, "position left the history"; position 1's stay open.
 """
 
 from __future__ import annotations
@@ -87,9 +90,9 @@ VIX = "warning", "high"
 # (rule, strategy_id, symbol, created_at, last_seen_at, occurrences, status, resolved_at,
 #  type, severity, title, message)
 QUIET_HOUR = [
-    ("vix_level", 2, "QQQ", "15:00", "17:00", 2, "active", None,
+    ("vix_level", 2, "QQQ", "15:00", "17:00", 2, "resolved", "17:00",
      *VIX, "Close position: vix_level", "VIX 36.00 above 35.00"),
-    ("take_profit_partial", 3, "SPY", "15:00", "16:30", 2, "active", None,
+    ("take_profit_partial", 3, "SPY", "15:00", "16:30", 2, "resolved", "17:00",
      *PARTIAL, "Partial take profit: P&L 55.0% reached 50%; close 50%"),
     ("take_profit_partial", 1, "SPY", "15:30", "17:00", 3, "resolved", "18:00",
      *PARTIAL, "Partial take profit: P&L 55.0% reached 50%; close 50%"),
@@ -104,13 +107,13 @@ QUIET_HOUR = [
 ]  # fmt: skip
 
 NO_QUIET = [
-    ("vix_level", 2, "QQQ", "15:00", "17:00", 2, "active", None,
+    ("vix_level", 2, "QQQ", "15:00", "17:00", 2, "resolved", "17:00",
      *VIX, "Close position: vix_level", "VIX 36.00 above 35.00"),
-    ("take_profit_partial", 3, "SPY", "15:00", "16:30", 2, "active", None,
+    ("take_profit_partial", 3, "SPY", "15:00", "16:30", 2, "resolved", "17:00",
      *PARTIAL, "Partial take profit: P&L 55.0% reached 50%; close 50%"),
     ("take_profit_partial", 1, "SPY", "15:30", "18:30", 4, "active", None,
      *PARTIAL, "Partial take profit: P&L 55.0% reached 50%; close 50%"),
-    ("vix_change", 2, "QQQ", "15:30", "15:30", 1, "active", None,
+    ("vix_change", 2, "QQQ", "15:30", "15:30", 1, "resolved", "17:00",
      *VIX, "Close position: vix_change", "VIX rose +10.00 points since entry (above 5.00)"),
     ("take_profit_full", 1, "SPY", "17:30", "17:30", 1, "active", None,
      *FULL, "Take profit: P&L 85.0% reached the 80% target"),
@@ -153,7 +156,9 @@ def test_alerts_with_a_one_hour_quiet_period(mode: BacktestMode) -> None:
 
 
 @pytest.mark.parametrize("mode", ["vectorized", "engine"])
-def test_alerts_without_a_quiet_period_stay_open(mode: BacktestMode) -> None:
+def test_alerts_without_a_quiet_period_stay_open_while_their_position_does(
+    mode: BacktestMode,
+) -> None:
     result = run_backtest(HISTORY, mode=mode, progress=False)
     assert observed(result.alerts) == sorted(expected(NO_QUIET), key=lambda r: (r[3], r[1], r[0]))
 

@@ -1,13 +1,16 @@
 """The monitoring cycle: a portfolio in, its alerts committed at once, exactly as a replay.
 
 Live equals replay: running the cycle over a history one instant at a time into an empty
-lake must leave the alerts ``run_backtest`` computes for that history (fingerprint,
-created_at, occurrences, last_seen_at, resolved_at, status), with and without a quiet period.
+lake, each cycle carrying the whole book (``complete=True``), must leave the alerts
+``run_backtest`` computes for that history (fingerprint, created_at, occurrences,
+last_seen_at, resolved_at, status, and each history event's action, time and note), with
+and without a quiet period.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -141,20 +144,33 @@ def test_a_sequence_of_snapshot_dicts_is_a_cycle_too(lake: str) -> None:
 # -- live equals replay ---------------------------------------------------------------------
 
 
+def events(alerts: pl.DataFrame) -> pl.DataFrame:
+    """The compared columns plus each history event's (action, at, note); ``by`` differs on
+    purpose (a backtest resolves by "backtest", a live cycle by "alertkit")."""
+    timeline = [
+        json.dumps([[e["action"], e["at"], e["note"]] for e in json.loads(h)])
+        for h in alerts["history"]
+    ]
+    return alerts.with_columns(events=pl.Series(timeline, dtype=pl.String)).select(
+        *COMPARED, "events"
+    )
+
+
 def live(history: pl.DataFrame, lake: str, quiet: timedelta | None) -> pl.DataFrame:
-    """The history run through the live cycle, one instant at a time, into an empty lake."""
+    """The history run through the live cycle, one instant at a time, into an empty lake;
+    each cycle carries the whole book."""
     manager = SyncAlertManager(lake, maintain_every=0)
     manager.initialize()
     for _, instant in history.sort("as_of", maintain_order=True).group_by(
         "as_of", maintain_order=True
     ):
-        manager.run_cycle(instant, quiet_period=quiet)
-    return manager.board().sort(COMPARED[:4]).select(COMPARED)
+        manager.run_cycle(instant, quiet_period=quiet, complete=True)
+    return events(manager.board().sort(COMPARED[:4]))
 
 
 def replayed(history: pl.DataFrame, quiet: timedelta | None) -> pl.DataFrame:
     alerts = run_backtest(history, quiet_period=quiet, progress=False).alerts
-    return alerts.sort(COMPARED[:4]).select(COMPARED)
+    return events(alerts.sort(COMPARED[:4]))
 
 
 @pytest.mark.parametrize("quiet", [None, timedelta(hours=4), timedelta(days=1)])
