@@ -193,6 +193,7 @@ def snapshot_row(
 
 # Snapshot columns a misspelling is looked for (the peak is the engine's, never an input).
 _TYPO_TARGETS: Final = tuple(SNAPSHOT_SCHEMA)
+_ROW_COLUMNS: Final = frozenset(ROW_SCHEMA)
 
 
 def _squashed(name: str) -> str:
@@ -239,11 +240,13 @@ def check_columns(names: Iterable[object]) -> None:
     misspelt columns? 'strategyid' (strategy_id?), 'sym' (symbol?), 'upl' (upl_pct?)
     """
     given = [name for name in names if isinstance(name, str)]
-    missing = [known for known in _TYPO_TARGETS if known not in given]
+    extras = [name for name in given if name not in _ROW_COLUMNS]
+    if not extras:  # the usual case, once per snapshot in the engine: keep it cheap
+        return
+    present = set(given)
+    missing = [known for known in _TYPO_TARGETS if known not in present]
     found: list[tuple[str, str]] = []
-    for name in given:
-        if name in ROW_SCHEMA:
-            continue
+    for name in extras:
         like = [known for known in missing if _resembles(name, known)]
         if like:  # the closest ones: "sym" is symbol misspelt, not symbol_delta
             best = max(_closeness(name, known) for known in like)
