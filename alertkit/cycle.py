@@ -10,7 +10,7 @@ decisions frame and the commit into a :class:`CycleResult`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -24,12 +24,21 @@ from alertkit.firings import FiringsCommit
 from alertkit.peaks import PeakBook
 from alertkit.rules import Rule, evaluate_frame
 from alertkit.schema import alert_from_row
-from alertkit.snapshot_rows import ROW_SCHEMA, SnapshotLike, snapshot_row
+from alertkit.snapshot import PositionSnapshot
+from alertkit.snapshot_rows import (
+    ROW_SCHEMA,
+    SnapshotLike,
+    as_polars,
+    normalize_frame,
+    refuse_duplicates,
+    snapshot_row,
+)
 
 __all__ = ["CycleInput", "CycleResult", "cycle_decisions", "cycle_result"]
 
 CycleInput = pl.DataFrame | pl.LazyFrame | Sequence[SnapshotLike]
-"""Snapshots of one or more instants: a polars frame, or a sequence of snapshots or dicts."""
+"""Snapshots of one or more instants: a polars frame, or a sequence of snapshots or dicts.
+A pandas DataFrame is accepted too (converted with ``pl.from_pandas``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,19 +128,44 @@ def _sort_key(alert: Alert) -> tuple[Any, ...]:
     )
 
 
+# An alert is keyed by (trigger, strategy_id, symbol): a snapshot without them cannot raise
+# one, so a cycle refuses it rather than reading a broken feed as a calm book.
+_REQUIRED = ("strategy_id", "symbol")
+
+
 def _as_frame(snapshots: CycleInput) -> pl.DataFrame:
-    if isinstance(snapshots, pl.LazyFrame):
-        snapshots = snapshots.collect()
-    if isinstance(snapshots, pl.DataFrame):
-        frame = snapshots
+    """The cycle's snapshots as one normalised frame: a frame (polars, or pandas via
+    ``pl.from_pandas``) and a sequence of dicts go through the same normaliser
+    (:mod:`alertkit.snapshot_rows`) and are refused with the same messages; so are
+    snapshots without strategy_id or symbol and two of one position at one instant."""
+    given = as_polars(snapshots)
+    if given is not None:
+        frame = normalize_frame(given).collect()
+        present = set(given.lazy().collect_schema().names())
     elif isinstance(snapshots, Sequence) and not isinstance(snapshots, str | bytes):
         rows: list[dict[str, Any]] = [dict(snapshot_row(s)) for s in snapshots]
         frame = pl.DataFrame(rows, schema=dict(ROW_SCHEMA))
+        present = (
+            set(ROW_SCHEMA) if any(isinstance(s, PositionSnapshot) for s in snapshots) else set()
+        )
+        present |= {key for s in snapshots if isinstance(s, Mapping) for key in s}
     else:
         raise ValidationError(
-            "snapshots: expected a polars DataFrame or LazyFrame, or a sequence of snapshots"
-            f" or dicts, got {type(snapshots).__name__}"
+            "snapshots: expected a polars (or pandas) DataFrame or LazyFrame, or a sequence of"
+            f" snapshots or dicts, got {type(snapshots).__name__}"
         )
-    if "as_of" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, ROW_SCHEMA["as_of"]).alias("as_of"))
+    missing = [name for name in _REQUIRED if name not in present]
+    if missing and frame.height:
+        raise ValidationError(
+            f"snapshots: missing required column{'s' if len(missing) != 1 else ''}"
+            f" {', '.join(missing)} (an alert is keyed by strategy_id and symbol)"
+        )
+    for name in _REQUIRED:
+        nulls = frame.get_column(name).null_count()
+        if nulls:
+            raise ValidationError(
+                f"{name}: expected a value in every snapshot (an alert is keyed by strategy_id"
+                f" and symbol), got None in {nulls} of {frame.height}"
+            )
+    refuse_duplicates(frame)
     return frame

@@ -46,6 +46,7 @@ import polars as pl
 from alertkit.cycle import CycleInput, CycleResult
 from alertkit.errors import ValidationError
 from alertkit.rules import Rule
+from alertkit.snapshot_files import read_snapshot_file
 from alertkit.sync_manager import sync_manager_of
 
 __all__ = ["HistoryReplay", "Monitor", "MonitorStats"]
@@ -113,7 +114,9 @@ class Monitor:
     rules, quiet_period
         Passed to every :meth:`~alertkit.SyncAlertManager.run_cycle`.
     on_cycle
-        Called with each :class:`~alertkit.cycle.CycleResult` after its commit.
+        Called with each :class:`~alertkit.cycle.CycleResult` after its commit. One that
+        raises is logged and counted as a failure (``stats.failures``, ``stats.last_error``)
+        and the run goes on; the tick still returns its committed result.
     complete
         Each tick carries the whole book (``run_cycle(complete=True)``: alerts of positions
         that left it resolve). Default: True for a file or Delta source and a
@@ -172,7 +175,12 @@ class Monitor:
         self.stats.resolved += len(result.resolved)
         self.last_result = result
         if self.on_cycle is not None:
-            self.on_cycle(result)
+            try:
+                self.on_cycle(result)
+            except Exception as exc:  # the cycle is committed; a failing callback is a bad tick
+                self.stats.failures += 1
+                self.stats.last_error = f"on_cycle: {type(exc).__name__}: {exc}"
+                log.exception("monitor on_cycle callback failed; the cycle is committed")
         return result
 
     def run(self, *, cycles: int | None = None) -> None:
@@ -246,14 +254,9 @@ def _reader(source: Source) -> Callable[[], CycleInput | None]:
     path = Path(source)
 
     def read() -> pl.DataFrame:
-        if (path / "_delta_log").is_dir():
-            frame = pl.read_delta(str(path))
-        elif path.suffix.lower() == ".csv":
-            frame = pl.read_csv(path, try_parse_dates=True)
-        elif path.suffix.lower() in (".parquet", ".pq"):
-            frame = pl.read_parquet(path)
-        else:
-            raise ValidationError(f"source: {path} is not a Delta table, a .parquet or a .csv file")
+        # The backtest's reader (load_history's): a file reads the same way live and in a
+        # replay, its CSV separator detected the same way.
+        frame = read_snapshot_file(path)
         if "as_of" in frame.columns and frame.height:
             frame = frame.filter(pl.col("as_of") == pl.col("as_of").max())  # the latest instant
         return frame

@@ -8,6 +8,7 @@ Normalising any input into a row is :mod:`alertkit.snapshot_rows`' job, the mode
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -22,9 +23,12 @@ __all__ = [
     "FLOAT_COLUMNS",
     "SNAPSHOT_SCHEMA",
     "STRATEGY_TYPES",
+    "SUSPECT_UNITS",
     "UNIT_RANGES",
     "PositionSnapshot",
+    "SuspectUnitsWarning",
     "check_units",
+    "suspect_units_message",
 ]
 
 SNAPSHOT_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -70,10 +74,44 @@ FLOAT_COLUMNS: Final = tuple(
 
 # Valid ranges, inclusive flags, and what a value outside them most likely means. One table
 # for the model, the engine's row check and the frame check, so all refuse the same values.
+# upl_pct: a credit position can lose many times its premium (-3.0 is a -300 % loss on a
+# spread, a far out-of-the-money one can reach -40) and a long option can make 10x, but no
+# position moves 100x its premium: beyond that the source is in percent. VIX has never closed
+# below 9 index points, so a value below 1 is a fraction (0.185 for 18.5).
 UNIT_RANGES: Final = (
     ("iv_percentile", 0.0, 1.0, True, "a fraction 0-1 (divide 0-100 sources by 100)"),
     ("underlying_change_1h", -1.0, 1.0, False, "a fraction with |x| < 1 (-0.03 = -3 %)"),
+    (
+        "upl_pct",
+        -100.0,
+        100.0,
+        True,
+        "a fraction of the premium with |x| <= 100 (0.553 = 55.3 %; divide percent sources by 100)",
+    ),
+    ("vix", 1.0, math.inf, True, "index points >= 1 (18.5, not the fraction 0.185)"),
+    ("vix_at_entry", 1.0, math.inf, True, "index points >= 1 (18.5, not the fraction 0.185)"),
 )
+
+# Columns whose values can be right one by one but, taken together, look like a wrong unit:
+# (column, median |x| above which, largest |x| above which, the likely unit). A book in
+# percent has most values beyond +-1 and some beyond +-10; a book in fractions has its median
+# well below 1 even when long options have made 10x (the synthetic history's largest is 16).
+# One snapshot is its own median and largest, so it is suspect beyond +-10.
+SUSPECT_UNITS: Final = (("upl_pct", 1.0, 10.0, "percent"),)
+
+
+class SuspectUnitsWarning(UserWarning):
+    """A snapshot column's values look like a wrong unit (e.g. ``upl_pct`` in percent)."""
+
+
+def suspect_units_message(name: str) -> str:
+    """The one warning text for a column of :data:`SUSPECT_UNITS` (no values in it, so the
+    warning registry shows it once per place, not once per snapshot)."""
+    _, median, largest, unit = next(entry for entry in SUSPECT_UNITS if entry[0] == name)
+    return (
+        f"{name}: values look like {unit} (median |{name}| above {median:g}, largest above"
+        f" {largest:g}); expected a fraction (0.553 = 55.3 %): divide percent sources by 100"
+    )
 
 
 FINITE: Final = "a finite number or None (an infinity is never a real input)"
@@ -83,7 +121,8 @@ fire rules at once and, kept as a trailing-stop peak, fire one on every later sn
 
 def check_units(values: dict[str, Any]) -> None:
     """Raise ValidationError for an infinite float in ``values`` or a value in a detectably
-    wrong unit (see UNIT_RANGES)."""
+    wrong unit (see UNIT_RANGES); warn (:class:`SuspectUnitsWarning`) for a value that looks
+    like one (see SUSPECT_UNITS)."""
     for name, value in values.items():
         if isinstance(value, float) and math.isinf(value):
             raise ValidationError(f"{name}: expected {FINITE}, got {value!r}")
@@ -94,6 +133,10 @@ def check_units(values: dict[str, Any]) -> None:
         inside = low <= value <= high if inclusive else low < value < high
         if not inside:
             raise ValidationError(f"{name}: expected {meaning}, got {value!r}")
+    for name, median, largest, _ in SUSPECT_UNITS:
+        value = values.get(name)
+        if value is not None and abs(value) > max(median, largest):
+            warnings.warn(suspect_units_message(name), SuspectUnitsWarning, stacklevel=3)
 
 
 @dataclass(slots=True)

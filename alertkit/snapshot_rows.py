@@ -13,9 +13,22 @@ identical values:
 - ``upl_pct`` is derived as ``unrealized_pnl / entry_price`` when null and ``entry_price > 0``;
   ``dte`` is derived from ``expiry`` and the UTC date of ``as_of`` when null;
 - values in a detectably wrong unit are refused with :class:`ValidationError`:
-  ``iv_percentile`` outside [0, 1] (a 0-100 source not converted) and
-  ``|underlying_change_1h| >= 1`` (a percent, not a fraction); so is an unknown
+  ``iv_percentile`` outside [0, 1] (a 0-100 source not converted),
+  ``|underlying_change_1h| >= 1`` and ``|upl_pct| > 100`` (percent, not a fraction), a
+  ``vix`` or ``vix_at_entry`` below 1 (a fraction, not index points); so is an unknown
   ``strategy_type``, which would otherwise silently disable the type-specific rules;
+- a frame is held to exactly the rules of a dict: a column is accepted when the values a
+  polars row gives for it would be (a ``symbol`` of integers, a ``vix`` of booleans or an
+  ``as_of`` of strings is refused with the message the dict gets for its first value), and a
+  naive ``as_of`` is local time converted to UTC, as a naive ``datetime`` is;
+- a key or column that is not a snapshot column is ignored, unless it looks like a misspelt
+  snapshot column that is missing (``strategyid``, ``sym``, ``upl``): that is refused, naming
+  both (:func:`check_columns`), since the misspelt column would silently read as unknown;
+- two snapshots of one ``strategy_id`` at one ``as_of`` are refused in a cycle and a history
+  (:func:`refuse_duplicates`: which one counts would depend on row order);
+- values that are each possible but together look like percent (``upl_pct``, see
+  ``alertkit.snapshot.SUSPECT_UNITS``) raise one :class:`~alertkit.snapshot.SuspectUnitsWarning`
+  naming the column;
 - an infinite float anywhere (``upl_pct=inf`` would fire the trailing stop at once and, as
   the position's peak, on every later snapshot) is refused the same way, and so is text
   holding a lone surrogate (not UTF-8, so no alert could carry it).
@@ -36,8 +49,11 @@ snapshot's column; a key given ``None`` leaves the snapshot's value in place.
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Collection, Mapping
+import re
+import warnings
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime
 from numbers import Integral, Real
 from types import MappingProxyType
@@ -53,9 +69,12 @@ from alertkit.snapshot import (
     FLOAT_COLUMNS,
     SNAPSHOT_SCHEMA,
     STRATEGY_TYPES,
+    SUSPECT_UNITS,
     UNIT_RANGES,
     PositionSnapshot,
+    SuspectUnitsWarning,
     check_units,
+    suspect_units_message,
 )
 
 __all__ = [
@@ -65,10 +84,15 @@ __all__ = [
     "ROW_SCHEMA",
     "SnapshotLike",
     "SnapshotRow",
+    "as_polars",
+    "check_columns",
     "derived_dte",
     "derived_upl_pct",
+    "local_to_utc",
     "normalize_frame",
+    "refuse_duplicates",
     "snapshot_row",
+    "suspect_columns",
     "unit_problems",
     "validate_frame",
 ]
@@ -129,15 +153,16 @@ def snapshot_row(
     ----------
     snapshot
         A :class:`PositionSnapshot`, a dict, or a polars named row. Keys outside
-        ``ROW_SCHEMA`` are ignored; missing keys are null.
+        ``ROW_SCHEMA`` are ignored (unless misspelt, see :func:`check_columns`); missing keys
+        are null.
     market_data
         Market values keyed as in the module docstring.
 
     Raises
     ------
     ValidationError
-        A value of the wrong type, an unknown ``market_data`` key or ``strategy_type``, or a
-        value in a detectably wrong unit.
+        A value of the wrong type, a misspelt key, an unknown ``market_data`` key or
+        ``strategy_type``, or a value in a detectably wrong unit.
 
     Examples
     --------
@@ -152,6 +177,7 @@ def snapshot_row(
         source: Mapping[str, Any] = {name: getattr(snapshot, name) for name in SNAPSHOT_SCHEMA}
     elif isinstance(snapshot, Mapping):
         source = snapshot
+        check_columns(source.keys())
     else:
         raise ValidationError(
             "snapshot: expected a PositionSnapshot, a dict or a polars named row,"
@@ -163,6 +189,92 @@ def snapshot_row(
     _derive(row)
     _check_row(row)
     return row
+
+
+# Snapshot columns a misspelling is looked for (the peak is the engine's, never an input).
+_TYPO_TARGETS: Final = tuple(SNAPSHOT_SCHEMA)
+_ROW_COLUMNS: Final = frozenset(ROW_SCHEMA)
+
+
+def _squashed(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def _resembles(unknown: str, known: str) -> bool:
+    """``unknown`` reads as ``known`` misspelt: the same letters (``strategyid``, ``Symbol``),
+    a prefix or extension of at least three letters (``sym``, ``upl``, ``symbols``), or a
+    typo (``straetgy_id``)."""
+    a, b = _squashed(unknown), _squashed(known)
+    if not a:
+        return False
+    if a == b or (len(a) >= 3 and (b.startswith(a) or a.startswith(b))):
+        return True
+    return _closeness(unknown, known) >= 0.8
+
+
+def _closeness(unknown: str, known: str) -> float:
+    return difflib.SequenceMatcher(None, _squashed(unknown), _squashed(known)).ratio()
+
+
+def check_columns(names: Iterable[object]) -> None:
+    """Refuse keys or columns that look like misspelt snapshot columns.
+
+    A name outside ``ROW_SCHEMA`` is ignored (a feed may carry its own columns), unless it
+    resembles a snapshot column that is *missing* (``strategyid`` without ``strategy_id``):
+    read as given, the snapshot column would be null, every rule reading it would stay silent
+    and a broken feed would look like a calm book. The same check runs on a dict's keys and a
+    frame's columns.
+
+    Raises
+    ------
+    ValidationError
+        Naming each such name and the column it resembles.
+
+    Examples
+    --------
+    >>> check_columns(["strategy_id", "symbol", "account"])  # an unrelated extra: ignored
+    >>> try:
+    ...     check_columns(["strategyid", "sym", "upl"])
+    ... except ValidationError as error:
+    ...     print(str(error).split(":")[0])
+    misspelt columns? 'strategyid' (strategy_id?), 'sym' (symbol?), 'upl' (upl_pct?)
+    """
+    given = [name for name in names if isinstance(name, str)]
+    extras = [name for name in given if name not in _ROW_COLUMNS]
+    if not extras:  # the usual case, once per snapshot in the engine: keep it cheap
+        return
+    present = set(given)
+    missing = [known for known in _TYPO_TARGETS if known not in present]
+    found: list[tuple[str, str]] = []
+    for name in extras:
+        like = [known for known in missing if _resembles(name, known)]
+        if like:  # the closest ones: "sym" is symbol misspelt, not symbol_delta
+            best = max(_closeness(name, known) for known in like)
+            found.append((name, " or ".join(k for k in like if _closeness(name, k) == best)))
+    if found:
+        raise ValidationError(
+            "misspelt columns? "
+            + ", ".join(f"{name!r} ({like}?)" for name, like in found)
+            + ": not snapshot columns, and those are missing; rename them"
+            " (see alertkit.SNAPSHOT_SCHEMA)"
+        )
+
+
+def as_polars(frame: object) -> pl.DataFrame | pl.LazyFrame | None:
+    """``frame`` as a polars frame if it is one, or a pandas DataFrame (converted with
+    ``pl.from_pandas``); None for anything else. pandas is never imported here: a pandas
+    frame is recognised by its type's module, so alertkit works where pandas is absent."""
+    if isinstance(frame, pl.DataFrame | pl.LazyFrame):
+        return frame
+    kind = type(frame)
+    if kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas":
+        try:
+            return pl.from_pandas(frame)
+        except Exception as exc:  # a column polars cannot hold (objects of mixed types)
+            raise ValidationError(
+                f"snapshots: a pandas DataFrame that pl.from_pandas(df) could not convert: {exc}"
+            ) from exc
+    return None
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -250,27 +362,43 @@ def normalize_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     Missing columns are added as nulls, NaN becomes null, ``upl_pct`` and ``dte`` are derived
     where null. Other columns are kept. Units are not checked here: see :func:`validate_frame`.
 
+    A column is accepted exactly when :func:`snapshot_row` accepts the values a polars row
+    gives for it: floats from any numeric column but Boolean or Decimal, ints from integer
+    columns, strings from String, Categorical or Enum, ``expiry`` from Date or Datetime,
+    ``as_of`` from Datetime (a naive one is local time, converted to UTC as a naive
+    ``datetime`` is), and any column with no value at all. A ``LazyFrame`` is collected for
+    the first value of a refused column, and for the distinct instants of a naive ``as_of``.
+
     Raises
     ------
     ValidationError
-        ``as_of`` without a time zone (a naive instant cannot be placed in UTC the way a naive
-        ``datetime`` is, as local time), or a float column where an integer one belongs.
+        A misspelt column (:func:`check_columns`), or a column of a type a row would refuse,
+        with the row's message for its first value.
     """
     lf = frame.lazy()
     schema = lf.collect_schema()
+    check_columns(schema.names())
     exprs: list[pl.Expr] = []
     for name, dtype in SNAPSHOT_SCHEMA.items():
         if name not in schema or schema[name] == pl.Null():
             exprs.append(pl.lit(None, dtype=dtype).alias(name))
             continue
         given = schema[name]
-        if name == "as_of" and isinstance(given, pl.Datetime) and given.time_zone is None:
-            raise ValidationError("as_of: expected a time-zone-aware Datetime column, got naive")
-        if name in _INTS and not given.is_integer():
-            raise ValidationError(f"{name}: expected an integer column, got {given}")
+        if not _row_accepts(name, given):
+            first = lf.select(pl.col(name).drop_nulls().first()).collect().item()
+            if first is None:  # no value at all: null, as an all-empty CSV column is
+                exprs.append(pl.lit(None, dtype=dtype).alias(name))
+                continue
+            _coerce(name, first)  # raises the dict path's message for this value
+            raise ValidationError(f"{name}: expected {dtype}, got a {given} column")
         expr = pl.col(name).cast(dtype)
         if name == "as_of":
-            expr = pl.col(name).dt.convert_time_zone("UTC").cast(dtype)
+            if isinstance(given, pl.Datetime) and given.time_zone is None:
+                expr = local_to_utc(lf, name)
+            else:
+                expr = pl.col(name).dt.convert_time_zone("UTC").cast(dtype)
+        elif name == "expiry" and isinstance(given, pl.Datetime):
+            expr = pl.col(name).dt.date()
         if dtype == pl.Float64():
             expr = expr.fill_nan(None)
         exprs.append(expr.alias(name))
@@ -278,6 +406,31 @@ def normalize_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
         upl_pct=pl.coalesce(pl.col("upl_pct"), derived_upl_pct()),
         dte=pl.coalesce(pl.col("dte"), derived_dte()),
     )
+
+
+def _row_accepts(name: str, dtype: pl.DataType) -> bool:
+    """Whether :func:`_coerce` accepts every value a polars row gives from a ``dtype`` column."""
+    if name in _FLOATS:
+        return dtype.is_float() or dtype.is_integer()
+    if name in _INTS:
+        return dtype.is_integer()
+    if name in _STRINGS:
+        return dtype == pl.String() or isinstance(dtype, pl.Categorical | pl.Enum)
+    if name == "as_of":
+        return isinstance(dtype, pl.Datetime)
+    if name == "expiry":
+        return dtype == pl.Date() or isinstance(dtype, pl.Datetime)
+    raise AssertionError(f"unhandled column {name}")  # pragma: no cover
+
+
+def local_to_utc(lf: pl.LazyFrame, name: str) -> pl.Expr:
+    """A naive Datetime column's values as UTC instants, each converted as :func:`to_utc`
+    converts a naive ``datetime`` (local time), so a frame and a dict of the same wall-clock
+    times give the same instants. Converted once per distinct instant (a book has one per
+    cycle), which is far cheaper than per row and exactly the dict path's arithmetic."""
+    naive = lf.select(pl.col(name).unique().drop_nulls()).collect().to_series()
+    aware = pl.Series([to_utc(value, name) for value in naive], dtype=SNAPSHOT_SCHEMA[name])
+    return pl.col(name).replace_strict(naive, aware, return_dtype=SNAPSHOT_SCHEMA[name])
 
 
 def derived_upl_pct() -> pl.Expr:
@@ -299,7 +452,12 @@ def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> None:
     Raises
     ------
     ValidationError
-        Naming the column, how many rows are wrong, and the first wrong value.
+        Naming the column and the first wrong value (and how many rows are wrong).
+
+    Warns
+    -----
+    SuspectUnitsWarning
+        Once per column whose values look like a wrong unit (see :func:`suspect_columns`).
     """
     kind = pl.col("strategy_type")
     # (column, rows that break the rule, what was expected), reported in this order.
@@ -314,6 +472,60 @@ def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> None:
     problems = _problems(frame, [*checks, *_unit_checks()])
     if problems:
         raise ValidationError(problems[0])
+    for name in suspect_columns(frame):
+        warnings.warn(suspect_units_message(name), SuspectUnitsWarning, stacklevel=3)
+
+
+def suspect_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """The columns of ``alertkit.snapshot.SUSPECT_UNITS`` whose values look like a wrong unit:
+    median ``|x|`` and largest ``|x|`` both beyond the column's bounds."""
+    if not SUSPECT_UNITS:  # pragma: no cover
+        return []
+    found = (
+        frame.lazy()
+        .select(
+            *(
+                (
+                    (pl.col(name).abs().median() > median) & (pl.col(name).abs().max() > largest)
+                ).alias(name)
+                for name, median, largest, _ in SUSPECT_UNITS
+            )
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    return [name for name, suspect in found.items() if suspect]
+
+
+def refuse_duplicates(frame: pl.DataFrame | pl.LazyFrame) -> None:
+    """Refuse two snapshots of one ``strategy_id`` at one ``as_of``: which one would count
+    depends on row order (the first sets the peak, the last the decision), so neither is
+    taken. A null ``as_of`` is one instant (a cycle dates those snapshots ``at``).
+
+    Raises
+    ------
+    ValidationError
+        Naming the first such ``strategy_id`` and instant, and how many pairs repeat.
+    """
+    keys = ["strategy_id", "as_of"]
+    repeated = (
+        frame.lazy()
+        .select(keys)
+        .filter(pl.col("strategy_id").is_not_null())
+        .group_by(keys)
+        .agg(pl.len().alias("n"))
+        .filter(pl.col("n") > 1)
+        .sort(keys, nulls_last=False)
+        .collect()
+    )
+    if repeated.height:
+        sid, when, n = repeated.row(0)
+        instant = "the cycle's instant (no as_of)" if when is None else when.isoformat()
+        more = f" ({repeated.height - 1} more such pairs)" if repeated.height > 1 else ""
+        raise ValidationError(
+            f"strategy_id {sid}: {n} snapshots at {instant}{more}; expected one snapshot per"
+            " position and instant (which one counts would depend on row order)"
+        )
 
 
 def unit_problems(
@@ -332,14 +544,19 @@ def _unit_checks(only: Collection[str] | None = None) -> list[tuple[str, pl.Expr
             continue
         inside = pl.col(name).is_between(low, high, closed="both" if inclusive else "none")
         unknown = pl.col(name).is_null() | pl.col(name).is_nan()  # NaN: "unknown", as null
-        checks.append((name, ~unknown & ~inside, meaning))
+        # An infinity is no unit mistake: the FINITE check names it, as check_units does first.
+        checks.append((name, ~unknown & ~inside & ~pl.col(name).is_infinite(), meaning))
     return checks
 
 
 def _problems(
     frame: pl.DataFrame | pl.LazyFrame, checks: list[tuple[str, pl.Expr, str]]
 ) -> list[str]:
-    """``checks`` run in one pass: (column, rows that break the rule, what was expected)."""
+    """``checks`` run in one pass: (column, rows that break the rule, what was expected).
+
+    A problem of one row reads exactly as :func:`snapshot_row`'s message for it."""
+    if not checks:
+        return []
     found = (
         frame.lazy()
         .select(
@@ -353,7 +570,8 @@ def _problems(
         .row(0, named=True)
     )
     return [
-        f"{name}: expected {meaning}, got {found[f'{i}.first']!r} (in {count} rows)"
+        f"{name}: expected {meaning}, got {found[f'{i}.first']!r}"
+        + (f" (in {count} rows)" if count > 1 else "")
         for i, (name, _, meaning) in enumerate(checks)
         if (count := found[f"{i}.count"])
     ]

@@ -1,6 +1,7 @@
 """Load a recorded position history and check it against ``alertkit.SNAPSHOT_SCHEMA``.
 
-:func:`load_history` reads Parquet, CSV or a Delta table (or takes a polars frame) and
+:func:`load_history` reads Parquet, CSV (any common separator, see
+:mod:`alertkit.snapshot_files`) or a Delta table (or takes a polars or pandas frame) and
 returns the columns of ``SNAPSHOT_SCHEMA`` with their exact dtypes, sorted by
 ``(as_of, strategy_id)``, followed by any extra columns unchanged. Problems are reported
 together, in one :class:`~alertkit.errors.ValidationError` that names every missing column
@@ -22,11 +23,12 @@ Accepted dtypes (cast without losing information, or checked so that the cast is
 expected               also accepted
 =====================  =======================================================================
 Datetime(us, UTC)      Datetime in ms, us or ns with any time zone (converted to UTC; ns is
-                       truncated to us). A naive Datetime is refused: its time zone is unknown.
+                       truncated to us). A naive Datetime is local time, converted to UTC as
+                       a naive ``datetime`` is everywhere in alertkit.
 Int64 (strategy_id)    every integer type (UInt64 only when the values fit)
 Int32 (dte)            every integer type, when the values fit in Int32
 Float64                Float32 and every integer type
-Date (expiry)          -
+Date (expiry)          Datetime (its date, as a row takes it; pandas gives dates so)
 String                 Categorical, Enum
 any                    a column that is entirely null, whatever its dtype (as CSV gives it)
 =====================  =======================================================================
@@ -34,7 +36,9 @@ any                    a column that is entirely null, whatever its dtype (as CS
 Value checks: ``as_of``, ``strategy_id``, ``symbol`` and ``strategy_type`` must not be null,
 ``strategy_type`` must be one of ``alertkit.snapshot.STRATEGY_TYPES``, values must be in the
 units of ``alertkit.snapshot.UNIT_RANGES`` (an ``iv_percentile`` on a 0-100 scale is refused
-with a hint rather than silently divided), and no ``(as_of, strategy_id)`` pair may repeat.
+with a hint rather than silently divided; a ``upl_pct`` in percent beyond 100, a ``vix`` as a
+fraction), no ``(as_of, strategy_id)`` pair may repeat, and no column may look like a
+misspelt snapshot column (:func:`alertkit.snapshot_rows.check_columns`).
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Final, Literal
 
 import polars as pl
@@ -50,7 +53,15 @@ import polars as pl
 from alertkit.errors import ValidationError
 from alertkit.portfolio import portfolio_columns
 from alertkit.snapshot import SNAPSHOT_SCHEMA, STRATEGY_TYPES
-from alertkit.snapshot_rows import derived_dte, derived_upl_pct, unit_problems
+from alertkit.snapshot_files import read_snapshot_file
+from alertkit.snapshot_rows import (
+    as_polars,
+    check_columns,
+    derived_dte,
+    derived_upl_pct,
+    local_to_utc,
+    unit_problems,
+)
 
 __all__ = ["HistorySource", "MissingColumnsWarning", "load_history", "validate_history"]
 
@@ -91,16 +102,26 @@ class MissingColumnsWarning(UserWarning):
     """A history lacked snapshot columns that :func:`load_history` took as unknown."""
 
 
-def load_history(source: HistorySource, *, format: HistoryFormat = "auto") -> pl.DataFrame:
+def load_history(
+    source: HistorySource | object,
+    *,
+    format: HistoryFormat = "auto",
+    separator: str | None = None,
+) -> pl.DataFrame:
     """Read a position history and validate it against ``SNAPSHOT_SCHEMA``.
 
     Parameters
     ----------
-    source : str, os.PathLike, polars.DataFrame or polars.LazyFrame
-        A Parquet file, a CSV file, a Delta table directory, or a frame.
+    source : str, os.PathLike, polars.DataFrame, polars.LazyFrame or pandas.DataFrame
+        A Parquet file, a CSV file, a Delta table directory, or a frame (a pandas one is
+        converted with ``pl.from_pandas``).
     format : {"auto", "parquet", "csv", "delta"}, default "auto"
         How to read a path. ``"auto"``: a directory with a ``_delta_log`` is a Delta table,
         otherwise the suffix decides (``.parquet``/``.pq``, ``.csv``).
+    separator : str, optional
+        A CSV's field separator. By default it is detected from the header line (``,``,
+        ``;``, tab or ``|``; see :mod:`alertkit.snapshot_files`), and a header that still
+        reads as one column is refused, naming the separator to pass.
 
     Returns
     -------
@@ -125,46 +146,18 @@ def load_history(source: HistorySource, *, format: HistoryFormat = "auto") -> pl
     >>> load_history(history.lazy()).equals(history)
     True
     """
-    if isinstance(source, pl.LazyFrame):
-        return validate_history(source.collect())
-    if isinstance(source, pl.DataFrame):
-        return validate_history(source)
+    frame = as_polars(source)
+    if frame is not None:
+        return validate_history(frame.lazy().collect())
     if not isinstance(source, str | os.PathLike):
         raise ValidationError(
-            "source: expected a path, a polars DataFrame or a LazyFrame,"
+            "source: expected a path, a polars (or pandas) DataFrame or a LazyFrame,"
             f" got {type(source).__name__}"
         )
-    path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"no history at {str(path)!r}")
-    kind = _detect_format(path) if format == "auto" else format
-    if kind == "delta":
-        frame = pl.read_delta(str(path))
-    elif kind == "parquet":
-        frame = pl.read_parquet(path)
-    elif kind == "csv":
-        # Typed by inference; validate_history then casts or names what does not fit.
-        frame = pl.read_csv(path, try_parse_dates=True)
-    else:
+    if format not in ("auto", "parquet", "csv", "delta"):
         raise ValidationError(f"format: expected auto, parquet, csv or delta, got {format!r}")
-    return validate_history(frame)
-
-
-def _detect_format(path: Path) -> str:
-    if path.is_dir():
-        if (path / "_delta_log").is_dir():
-            return "delta"
-        raise ValidationError(
-            f"{str(path)!r} is a directory without a _delta_log: not a Delta table"
-        )
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    if suffix == ".csv":
-        return "csv"
-    raise ValidationError(
-        f"cannot tell the format of {str(path)!r} from its suffix; pass format='parquet',"
-        " 'csv' or 'delta'"
+    return validate_history(
+        read_snapshot_file(source, format=format, separator=separator, what="history")
     )
 
 
@@ -175,6 +168,11 @@ def validate_history(frame: pl.DataFrame) -> pl.DataFrame:
     sorted by ``(as_of, strategy_id)``. Raises :class:`~alertkit.errors.ValidationError`
     naming every missing column, every mistyped column and every bad value range at once.
     """
+    check_columns(frame.columns)
+    given = frame.schema.get("as_of")
+    if isinstance(given, pl.Datetime) and given.time_zone is None:
+        # Local time, as a naive datetime is everywhere else in alertkit (README, Using it).
+        frame = frame.with_columns(local_to_utc(frame.lazy(), "as_of").alias("as_of"))
     missing = [name for name in SNAPSHOT_SCHEMA if name not in frame.columns]
     derived = [n for n in missing if n in _DERIVED and set(_DERIVED[n][0]) <= set(frame.columns)]
     computed = [n for n in _PORTFOLIO if n in missing and "net_delta" in frame.columns]
@@ -188,7 +186,7 @@ def validate_history(frame: pl.DataFrame) -> pl.DataFrame:
         actual = frame.schema[name]
         expr = _cast(name, actual, expected)
         if expr is None:
-            mistyped.append(f"{name}: expected {expected}, got {actual}{_hint(name, actual)}")
+            mistyped.append(f"{name}: expected {expected}, got {actual}")
         else:
             casts[name] = expr
     problems = [f"missing column {n} ({SNAPSHOT_SCHEMA[n]}): {_HOW_TO_ADD[n]}" for n in refused]
@@ -245,6 +243,8 @@ def _cast(name: str, actual: pl.DataType, expected: pl.DataType) -> pl.Expr | No
         if isinstance(actual, pl.Datetime) and actual.time_zone is not None:
             return col.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
         return None
+    if expected == pl.Date() and isinstance(actual, pl.Datetime):
+        return col.dt.date()  # as a row takes a datetime's date (pandas gives dates so)
     if expected in (pl.Int64(), pl.Int32()) and actual in _INTEGERS:
         return col.cast(expected, strict=True)
     if expected == pl.Float64() and (actual == pl.Float32() or actual in _INTEGERS):
@@ -252,15 +252,6 @@ def _cast(name: str, actual: pl.DataType, expected: pl.DataType) -> pl.Expr | No
     if expected == pl.String() and isinstance(actual, pl.Categorical | pl.Enum):
         return col.cast(pl.String)
     return None
-
-
-def _hint(name: str, actual: pl.DataType) -> str:
-    if name == "as_of" and isinstance(actual, pl.Datetime) and actual.time_zone is None:
-        return (
-            " (naive timestamps are ambiguous: attach their zone first, e.g."
-            " pl.col('as_of').dt.replace_time_zone('UTC'))"
-        )
-    return ""
 
 
 def _value_problems(frame: pl.DataFrame, present: set[str]) -> list[str]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
 from types import MappingProxyType
-from typing import Any, Final, Protocol, TypeVar, cast
+from typing import Any, Final, Literal, Protocol, TypeVar, cast
 
 from alertkit.decisions import Decision, DecisionAction, Urgency
 from alertkit.errors import ValidationError
@@ -134,11 +134,16 @@ class Rule:
                 isinstance(value, bool) or not isinstance(value, Integral)
             ):
                 raise ValidationError(f"{self.name}.{f.name}: expected an int, got {value!r}")
+        self._check_thresholds()
         triggers = tuple(self._build_triggers())
         ids = [t.id for t in triggers]
         if not triggers or len(set(ids)) != len(ids):
             raise ValidationError(f"{self.name}: expected distinct trigger ids, got {ids}")
         object.__setattr__(self, "triggers", triggers)
+
+    def _check_thresholds(self) -> None:
+        """Refuse thresholds that cannot be meant (a percent where a fraction belongs, a
+        partial target above the full one); the rules' own ranges, see :func:`check_range`."""
 
     def _build_triggers(self) -> Sequence[Trigger]:
         raise NotImplementedError
@@ -205,6 +210,53 @@ class Rule:
             engine_rule=self.name,
             priority=self.priority,
         )
+
+
+def check_range(
+    rule: Rule,
+    parameter: str,
+    low: float,
+    high: float,
+    meaning: str,
+    *,
+    closed: Literal["both", "left", "right", "none"] = "both",
+) -> None:
+    """Refuse ``rule``'s ``parameter`` outside ``low``..``high`` (ends included as ``closed``
+    says), naming what was expected (``meaning``) and the likely unit: a fraction given in
+    percent (``TakeProfit(full=70)``) or index points given as a fraction (``level=0.35``)."""
+    value = getattr(rule, parameter)
+
+    def inside(x: float) -> bool:
+        above = x >= low if closed in ("both", "left") else x > low
+        below = x <= high if closed in ("both", "right") else x < high
+        return above and below
+
+    if inside(value):
+        return
+    hint = ""
+    if inside(value / 100):
+        hint = f" ({value:g} looks like percent: pass {value / 100:g})"
+    elif inside(value * 100):
+        hint = f" ({value:g} looks like a fraction: pass {value * 100:g})"
+    raise ValidationError(f"{rule.name}.{parameter}: expected {meaning}, got {value!r}{hint}")
+
+
+def check_order(rule: Rule, lower: str, upper: str, why: str) -> None:
+    """Refuse ``rule.lower > rule.upper`` (an inverted pair of thresholds)."""
+    if getattr(rule, lower) > getattr(rule, upper):
+        raise ValidationError(
+            f"{rule.name}: expected {lower} <= {upper} ({why}), got {lower}="
+            f"{getattr(rule, lower)!r} and {upper}={getattr(rule, upper)!r}"
+        )
+
+
+# The ranges the rules' thresholds are held to (docs/domain.md §3 units). A target or stop on
+# upl_pct is a fraction of the premium: a long option can make several times it and a credit
+# spread lose several times it, but beyond 10x (1000 %) the number is a percent.
+PROFIT = "a fraction of the premium in (0, 10] (0.8 = 80 %)"
+LOSS = "a fraction of the premium in [-10, 0) (-0.5 = -50 %)"
+UPL = "a fraction of the premium in [-10, 10] (0.2 = 20 %)"
+RATIO = "a ratio in [0, 1]"
 
 
 def check_priority(priority: object, name: str) -> float:

@@ -8,7 +8,16 @@ from typing import Final
 
 from alertkit.decisions import DecisionAction, Urgency
 from alertkit.errors import ValidationError
-from alertkit.rules.base import Rule, Trigger
+from alertkit.rules.base import (
+    LOSS,
+    PROFIT,
+    RATIO,
+    UPL,
+    Rule,
+    Trigger,
+    check_order,
+    check_range,
+)
 from alertkit.rules.conditions import all_of, col, when
 from alertkit.rules.risk import GammaRisk
 from alertkit.snapshot_rows import PEAK_COLUMN
@@ -38,6 +47,10 @@ class SingleLegExit(Rule):
     dte: int = 21
     name: str = "single_leg_exit"
     priority: float = 1.3
+
+    def _check_thresholds(self) -> None:
+        check_range(self, "take_profit", 0, 10, PROFIT, closed="right")
+        check_range(self, "stop_loss", -10, 0, LOSS, closed="left")
 
     def _build_triggers(self) -> Sequence[Trigger]:
         kind, upl, dte = col("strategy_type"), col("upl_pct"), col("dte")
@@ -83,6 +96,10 @@ class TrailingStop(Rule):
     name: str = "trailing_stop"
     priority: float = 1.4
 
+    def _check_thresholds(self) -> None:
+        check_range(self, "activation", 0, 10, PROFIT, closed="right")
+        check_range(self, "keep_ratio", 0, 1, f"{RATIO} (of the peak P&L)")
+
     def _build_triggers(self) -> Sequence[Trigger]:
         upl, peak = col("upl_pct"), col(PEAK_COLUMN)
         stop_level = self.keep_ratio * peak
@@ -114,6 +131,19 @@ class TakeProfit(Rule):
     close_ratio: float = 0.5
     name: str = "take_profit"
     priority: float = 2.0
+
+    def _check_thresholds(self) -> None:
+        check_range(self, "full", 0, 10, PROFIT, closed="right")
+        check_range(self, "partial", 0, 10, PROFIT, closed="right")
+        check_range(
+            self,
+            "close_ratio",
+            0,
+            1,
+            "a ratio in (0, 1] (of the position to close)",
+            closed="right",
+        )
+        check_order(self, "partial", "full", "the partial target comes first")
 
     def _build_triggers(self) -> Sequence[Trigger]:
         upl = col("upl_pct")
@@ -147,6 +177,12 @@ class IVCrush(Rule):
     name: str = "iv_crush"
     priority: float = 5.0
 
+    def _check_thresholds(self) -> None:
+        check_range(
+            self, "iv_drop", -1, 0, "a fraction in (-1, 0) (-0.3 = IV down 30 %)", closed="none"
+        )
+        check_range(self, "min_profit", -10, 10, UPL)
+
     def _build_triggers(self) -> Sequence[Trigger]:
         iv, upl = col("iv_change_since_entry"), col("upl_pct")
         return (
@@ -175,6 +211,10 @@ class IVPercentileExit(Rule):
     min_profit: float = 0.20
     name: str = "iv_percentile_exit"
     priority: float = 5.5
+
+    def _check_thresholds(self) -> None:
+        check_range(self, "max_percentile", 0, 1, "a fraction 0-1 (0.3 = the 30th percentile)")
+        check_range(self, "min_profit", -10, 10, UPL)
 
     def _build_triggers(self) -> Sequence[Trigger]:
         pct, upl = col("iv_percentile"), col("upl_pct")

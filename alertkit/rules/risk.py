@@ -13,7 +13,13 @@ from types import MappingProxyType
 
 from alertkit.decisions import DecisionAction, Urgency
 from alertkit.errors import ValidationError
-from alertkit.rules.base import Rule, Trigger
+from alertkit.rules.base import (
+    LOSS,
+    Rule,
+    Trigger,
+    check_order,
+    check_range,
+)
 from alertkit.rules.conditions import col
 from alertkit.snapshot import STRATEGY_TYPES
 
@@ -30,6 +36,12 @@ class CatastropheProtection(Rule):
     iv_spike: float = 0.50
     name: str = "catastrophe_protection"
     priority: float = 1.0
+
+    def _check_thresholds(self) -> None:
+        check_range(self, "drop", -1, 0, "a fraction in (-1, 0) (-0.03 = -3 %)", closed="none")
+        check_range(
+            self, "iv_spike", 0, 10, "a fraction in (0, 10] (0.5 = IV up 50 %)", closed="right"
+        )
 
     def _build_triggers(self) -> Sequence[Trigger]:
         change, iv = col("underlying_change_1h"), col("iv_change_1h")
@@ -62,6 +74,12 @@ class VIXExit(Rule):
     change: float = 5.0
     name: str = "vix_exit"
     priority: float = 1.5
+
+    def _check_thresholds(self) -> None:
+        check_range(self, "level", 1, 200, "VIX index points in [1, 200] (35, not 0.35)")
+        check_range(
+            self, "change", 0, 200, "VIX index points in (0, 200] (5 points)", closed="right"
+        )
 
     def _build_triggers(self) -> Sequence[Trigger]:
         vix, at_entry = col("vix"), col("vix_at_entry")
@@ -100,6 +118,11 @@ class StopLoss(Rule):
     accelerated_dte: int = 7
     name: str = "stop_loss"
     priority: float = 3.0
+
+    def _check_thresholds(self) -> None:
+        check_range(self, "hard", -10, 0, LOSS, closed="left")
+        check_range(self, "accelerated", -10, 0, LOSS, closed="left")
+        check_order(self, "hard", "accelerated", "the hard stop is the larger loss")
 
     def _build_triggers(self) -> Sequence[Trigger]:
         upl, dte = col("upl_pct"), col("dte")
@@ -198,6 +221,9 @@ class GammaRisk(Rule):
     max_dte: int = 14
     name: str = "gamma_risk"
     priority: float = 7.0
+
+    def _check_thresholds(self) -> None:
+        check_range(self, "max_gamma", 0, math.inf, "a number >= 0 (per-contract gamma)")
 
     def _build_triggers(self) -> Sequence[Trigger]:
         gamma, dte = col("net_gamma"), col("dte")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC
 from pathlib import Path
 
 import polars as pl
@@ -112,14 +113,12 @@ def test_csv_with_text_in_a_number_column(history: pl.DataFrame, tmp_path: Path)
     )
 
 
-def test_naive_as_of_is_refused_with_a_hint(history: pl.DataFrame) -> None:
+def test_naive_as_of_is_local_time_as_everywhere_else(history: pl.DataFrame) -> None:
+    # Issue 18 changed this from a refusal: a naive instant is local time, as a naive
+    # datetime is in every other alertkit API (other zones: tests/backtest/test_trust_history.py).
     naive = history.with_columns(pl.col("as_of").dt.replace_time_zone(None))
-    assert error_of(naive) == (
-        HEADER + "1 problem\n"
-        "  - mistyped column as_of: expected Datetime(time_unit='us', time_zone='UTC'), got"
-        " Datetime(time_unit='us', time_zone=None) (naive timestamps are ambiguous: attach"
-        " their zone first, e.g. pl.col('as_of').dt.replace_time_zone('UTC'))"
-    )
+    local = [t.replace(tzinfo=None).astimezone(UTC) for t in history["as_of"]]
+    assert load_history(naive)["as_of"].to_list() == sorted(local)
 
 
 def test_iv_percentile_on_a_0_100_scale_is_refused(history: pl.DataFrame) -> None:
