@@ -81,10 +81,9 @@ def test_a_stale_create_alert_is_dated_after_the_close_too(lake: str) -> None:
 def test_new_alerts_come_in_one_order_whatever_the_row_order(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    book = [
-        position(sid, fire=True) | {"symbol": sym} for sid in range(12) for sym in ("QQQ", "SPY")
-    ]
-    expected = sorted((sid, sym) for sid in range(12) for sym in ("QQQ", "SPY"))
+    # One snapshot per position and instant (a cycle refuses two); symbols interleaved.
+    book = [position(sid, fire=True) | {"symbol": ("QQQ", "SPY")[sid % 2]} for sid in range(24)]
+    expected = [(sid, ("QQQ", "SPY")[sid % 2]) for sid in range(24)]
     rng = random.Random(7)
     for _ in range(4):
         rows = book.copy()
