@@ -156,6 +156,11 @@ def delta_errors(uri: str, doing: str) -> Iterator[None]:
     except (CommitFailedError, AlertkitError):
         raise
     except DeltaTableNotFoundError as exc:
+        log_dir = Path(uri, "_delta_log")
+        if _is_local(uri) and log_dir.is_dir() and not os.access(log_dir, os.R_OK | os.X_OK):
+            raise StoreError(
+                f"cannot read the alerts table at {uri}: this process may not read {log_dir}"
+            ) from exc
         raise TableNotFoundError(f"no Delta table at {uri}; call initialize() first") from exc
     except DeltaSchemaMismatchError as exc:
         raise SchemaMismatchError(f"rows do not fit the table at {uri}: {exc}") from exc
@@ -491,23 +496,15 @@ class AlertStore:
 
     def _check_schema_of(self, table: DeltaTable) -> None:
         schema = pl.scan_delta(table).collect_schema()
-        missing = [name for name in ALERT_SCHEMA if name not in schema]
-        mistyped = [
-            f"{name} is {schema[name]}, expected {dtype}"
-            for name, dtype in ALERT_SCHEMA.items()
-            if name in schema and schema[name] != dtype
-        ]
         problems = []
-        if missing:
-            problems.append(f"missing columns {', '.join(missing)}")
-        if mistyped:
-            problems.append(f"mistyped columns: {'; '.join(mistyped)}")
+        for name, dtype in ALERT_SCHEMA.items():
+            if name not in schema:
+                problems.append(f"missing column {name!r} ({dtype})")
+            elif schema[name] != dtype:
+                problems.append(f"column {name!r} is {schema[name]}, expected {dtype}")
         if problems:
             raise SchemaMismatchError(
-                f"the Delta table at {self.uri} is not an alertkit alerts table: "
-                + "; ".join(problems)
-                + f" (its columns: {', '.join(schema.names()) or 'none'}); alertkit reads and"
-                " writes only tables it created"
+                f"the table at {self.uri} is not an alertkit alerts table: " + "; ".join(problems)
             )
 
     # -- reads -----------------------------------------------------------------------------
