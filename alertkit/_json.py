@@ -9,6 +9,10 @@ value fails at create time, before anything is written:
   ``\\udcff`` escape it would become, for the whole column);
 - nesting deeper than :data:`MAX_METADATA_DEPTH` (Python's own JSON reader gives up near 1,000
   levels, with a ``RecursionError``), and more than :data:`MAX_METADATA_BYTES` of JSON;
+- integers longer than Python's int-string limit (``sys.get_int_max_str_digits()``, 4,300
+  digits by default: Python can neither write nor read them);
+- in JSON text (bulk inserts), an object with the same key twice: alertkit's reader keeps the
+  last value and DuckDB's the first, so the row would mean two things;
 - anything else that is not plainly JSON.
 
 :func:`metadata_column_problems` applies the same rules to a column of JSON text (bulk
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Final
@@ -52,6 +57,21 @@ def _text(value: str, path: str, what: str) -> str:
     return value
 
 
+_INT_BITS_CHECKED: Final = 4096
+"""Integers this short are far below any int-string limit Python allows (640 digits)."""
+
+
+def _check_int_text(value: int, path: str) -> None:
+    try:
+        str(value)
+    except ValueError:  # past sys.get_int_max_str_digits(): json.dumps would raise the same
+        limit = sys.get_int_max_str_digits()
+        raise MetadataError(
+            f"metadata{_short(path)}: expected an integer of at most {limit} digits (Python's"
+            f" int-string limit), got one of about {int(value.bit_length() * 0.30103)} digits"
+        ) from None
+
+
 def _short(path: str) -> str:
     return path if len(path) <= 60 else path[:57] + "..."
 
@@ -62,6 +82,8 @@ def _encode(value: Any, path: str, depth: int = 0) -> Any:
     if isinstance(value, str):
         return _text(value, path, "a string")
     if isinstance(value, int):
+        if value.bit_length() > _INT_BITS_CHECKED:
+            _check_int_text(value, path)
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -125,10 +147,28 @@ _NOT_JSON: Final = "metadata is not valid JSON"
 _NOT_OBJECT: Final = "metadata is not a JSON object"
 _TOO_DEEP: Final = "metadata is nested too deeply"
 _REFUSED: Final = "metadata holds a value alertkit refuses"
+_DUPLICATE: Final = "metadata has a duplicate key"
+_KEY: Final = r'"(?:[^"\\]|\\.)*"\s*:'
+"""A JSON object key with its colon. In valid JSON a string followed by a colon is a key, so
+this finds the keys of every object of a row (a key that begins with a colon aside), and a row
+in which no key text repeats has no object with a duplicate key."""
 
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
 
 
 def metadata_text_problem(text: str) -> tuple[str, str] | None:
@@ -136,10 +176,14 @@ def metadata_text_problem(text: str) -> tuple[str, str] | None:
     (the kind of problem, the detail), or None when it is fine. The exact, per-row check: the
     rules of :func:`dumps_metadata` but its size limit (a frame's text is measured as stored)."""
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
     except RecursionError:
         return _TOO_DEEP, f"more than {MAX_METADATA_DEPTH} levels"
+    except _DuplicateKey as exc:
+        return _DUPLICATE, str(exc)
     except ValueError as exc:  # JSONDecodeError, NaN/Infinity, an integer past Python's limit
+        if "integer string conversion" in str(exc):  # valid JSON that Python cannot read
+            return _REFUSED, f"an integer longer than {sys.get_int_max_str_digits()} digits"
         return _NOT_JSON, str(exc)
     if not isinstance(value, dict):
         return _NOT_OBJECT, f"a JSON {type(value).__name__}"
@@ -155,14 +199,21 @@ def metadata_column_problems(texts: pl.Series) -> dict[str, int]:
     rows (empty when every row is fine).
 
     Null, non-JSON, non-object, oversized, too deeply nested, non-finite numbers, lone
-    surrogates: what :func:`dumps_metadata` refuses. Vectorised in the common case; only the
+    surrogates, integers past Python's limit: what :func:`dumps_metadata` refuses; and an
+    object with a duplicate key (nested objects included). Vectorised in the common case; only the
     rows polars cannot judge alone (see ``_SUSPECT``), or every row when polars fails to parse
     the column, are checked one by one with :func:`metadata_text_problem`.
     """
     column = pl.col(texts.name)
     frame = texts.to_frame()
+    keys = column.str.extract_all(_KEY).list.eval(pl.element().str.strip_chars_end(" \t\n\r:"))
     suspect = (
-        column.str.contains(_SUSPECT) | (column.str.count_matches(_OPENERS) > MAX_METADATA_DEPTH)
+        column.str.contains(_SUSPECT)
+        | (column.str.count_matches(_OPENERS) > MAX_METADATA_DEPTH)
+        # Repeated key text: a duplicate key, or the same key in two nested objects (legal,
+        # told apart by the exact check); an escaped key may equal another.
+        | (keys.list.len() != keys.list.n_unique())
+        | keys.list.eval(pl.element().str.contains("\\", literal=True)).list.any()
     ).fill_null(False)
     stats = frame.lazy().select(
         nulls=column.is_null().sum(),

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Final
 
 from deltalake import DeltaTable
@@ -64,8 +63,11 @@ def check_table_version(value: object) -> int | datetime:
     raise ValidationError(f"version: expected {_EXPECTED}, got {value!r}")
 
 
-def open_version(uri: str, storage_options: dict[str, str] | None, version: object) -> DeltaTable:
-    """The table at ``uri`` as of ``version`` (see :func:`check_table_version`).
+def open_version(
+    uri: str, storage_options: dict[str, str] | None, version: object, *, local: bool = False
+) -> DeltaTable:
+    """The table at ``uri`` as of ``version`` (see :func:`check_table_version`); ``local``
+    says ``uri`` is a local path (whose files polars must be given decoded).
 
     Raises
     ------
@@ -75,8 +77,11 @@ def open_version(uri: str, storage_options: dict[str, str] | None, version: obje
     StoreError
         The version can no longer be read (its log or data files were cleaned up).
     """
+    from alertkit.store import _LocalTable  # the store imports this module lazily
+
     wanted = check_table_version(version)
-    table = DeltaTable(uri, storage_options=storage_options)
+    kind = _LocalTable if local else DeltaTable
+    table = kind(uri, storage_options=storage_options)
     if isinstance(wanted, int):
         latest = table.version()
         if wanted > latest:
@@ -106,7 +111,9 @@ def _check_files_present(table: DeltaTable, uri: str, version: object) -> None:
     # the read; there version_read_errors catches the failure when it comes.
     if "://" in uri and not uri.startswith("file://"):
         return
-    missing = [path for path in table.file_uris() if not Path(path).exists()]
+    from alertkit.store import local_file_paths
+
+    missing = [str(path) for path in local_file_paths(table) if not path.exists()]
     if missing:
         raise StoreError(
             _vacuumed(uri, version, f"{len(missing)} of its data files, e.g. {missing[0]}")
@@ -128,8 +135,9 @@ def _first_line(exc: BaseException) -> str:
 
 @contextmanager
 def version_read_errors(uri: str, version: object) -> Iterator[None]:
-    """Turn a failed read of a time-travel snapshot into a :class:`StoreError` naming the
-    version: wrap the ``collect()`` of a scan opened with a ``version``.
+    """Turn a failed read of a snapshot into a :class:`StoreError`: wrap the ``collect()`` of
+    a scan. With a ``version`` the message names it (its files were vacuumed); without one
+    the latest version references a file that is gone (the table is damaged).
 
     Examples
     --------
@@ -142,6 +150,11 @@ def version_read_errors(uri: str, version: object) -> Iterator[None]:
     try:
         yield
     except FileNotFoundError as exc:
-        if version is None or isinstance(exc, AlertkitError):
+        if isinstance(exc, AlertkitError):
             raise
+        if version is None:
+            raise StoreError(
+                f"the alerts table at {uri} is damaged: a data file its latest version"
+                f" references is missing ({_first_line(exc)})"
+            ) from exc
         raise StoreError(_vacuumed(uri, version, f"its data files ({_first_line(exc)})")) from exc

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
@@ -24,10 +27,11 @@ from alertkit._console import print_board
 from alertkit._text import check_free_text, check_unicode
 from alertkit.alerts import AlertQuery
 from alertkit.cycle import CycleResult
-from alertkit.errors import AlertkitError, TableNotFoundError, ValidationError
+from alertkit.errors import AlertkitError, StoreError, TableNotFoundError, ValidationError
 from alertkit.monitor import Monitor
 from alertkit.query import scan_transitions
 from alertkit.schema import alert_to_row
+from alertkit.store import missing_s3_credentials
 from alertkit.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
 
 __all__ = ["main"]
@@ -90,24 +94,35 @@ def _check_arguments(args: argparse.Namespace) -> None:
             check_unicode(value, name if name == "alert_id" else f"--{name}")
 
 
-def _run(args: argparse.Namespace) -> None:
+_CREATES: Final = ("watch",)
+"""The commands that may create the lake: those that write alerts (``demo`` has its own
+lake). A read, a transition or ``maintain`` on a path holding no table is refused, so a
+mistyped ``--lake`` never leaves an empty table behind."""
+
+
+def _run(args: argparse.Namespace) -> int:
     _check_arguments(args)
     if args.command == "demo":
         from alertkit.demo import run_demo
 
         run_demo(args.lake)
-        return
+        return 0
+    if args.command == "watch":
+        _check_watch_arguments(args)  # before the lake is touched: nothing to clean up
+    problem = missing_s3_credentials(args.lake, None)
+    if problem is not None:
+        raise StoreError(problem)
     manager = SyncAlertManager(args.lake)
-    if args.command in ("maintain", "watch"):
+    if args.command in _CREATES:
         manager.initialize()
-    elif not manager.store.exists():  # a read or a transition never creates a table
+    elif not manager.store.exists():
         raise TableNotFoundError(
             f"no alerts table at {manager.path} (check --lake; `alertkit watch` or the"
             " library creates one)"
         )
     if args.command == "watch":
-        _watch(manager, args)
-    elif args.command == "list":
+        return _watch(manager, args)
+    if args.command == "list":
         alerts = manager.query_alerts(
             AlertQuery(
                 status=args.status, symbol=args.symbol, severity=args.severity, limit=args.limit
@@ -138,11 +153,30 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "maintain":
         report = manager.maintain(vacuum_retention_hours=args.vacuum_hours)
         print(report.describe())
+    return 0
 
 
-def _watch(manager: SyncAlertManager, args: argparse.Namespace) -> None:
-    if args.quiet_hours is not None and args.quiet_hours <= 0:
+def _check_watch_arguments(args: argparse.Namespace) -> None:
+    if not args.every > 0:  # also refuses NaN
+        raise ValidationError(f"--every: expected a positive number of seconds, got {args.every:g}")
+    if args.quiet_hours is not None and not args.quiet_hours > 0:
         raise ValidationError(f"--quiet-hours: expected a positive number, got {args.quiet_hours}")
+    if args.cycles is not None and args.cycles < 1:
+        raise ValidationError(f"--cycles: expected a positive number, got {args.cycles}")
+    if not Path(args.source).exists():
+        raise ValidationError(f"source: {args.source} does not exist")
+
+
+class _OneLine(logging.Formatter):
+    """A log record on one line: its message and the error, without the traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        error = record.exc_info[1] if record.exc_info else None
+        text = f"alertkit: {record.levelname.lower()}: {record.getMessage()}"
+        return text if error is None else f"{text} ({type(error).__name__}: {error})"
+
+
+def _watch(manager: SyncAlertManager, args: argparse.Namespace) -> int:
     quiet = None if args.quiet_hours is None else timedelta(hours=args.quiet_hours)
 
     def report(result: CycleResult) -> None:
@@ -151,14 +185,26 @@ def _watch(manager: SyncAlertManager, args: argparse.Namespace) -> None:
     monitor = Monitor(
         manager, Path(args.source), every=args.every, quiet_period=quiet, on_cycle=report
     )
-    print(f"watching {args.source} every {args.every:g} s (Ctrl-C stops)", flush=True)
-    monitor.run(cycles=args.cycles)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine())
+    monitor_log = logging.getLogger("alertkit.monitor")
+    monitor_log.addHandler(handler)
+    try:
+        print(f"watching {args.source} every {args.every:g} s (Ctrl-C stops)", flush=True)
+        monitor.run(cycles=args.cycles)
+    finally:
+        monitor_log.removeHandler(handler)
     stats = monitor.stats
-    print(
+    summary = (
         f"stopped after {stats.ticks} cycles: {stats.new_alerts} new alerts,"
         f" {stats.repeats} repeats, {stats.resolved} resolved, {stats.failures} failed cycles"
         + (f" (last error: {stats.last_error})" if stats.last_error else "")
     )
+    if stats.ticks and stats.failures == stats.ticks:
+        print(f"alertkit: error: every cycle failed; {summary}", file=sys.stderr)
+        return 1
+    print(summary)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,11 +218,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             args.lake = DEFAULT_LAKE_PATH
     try:
-        _run(args)
+        status = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        # The reader went away (`alertkit list | head -1`): stop quietly, as the Python docs'
+        # "Note on SIGPIPE" advises, pointing stdout at devnull so the exit flush is silent.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except AlertkitError as exc:
         print(f"alertkit: error: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return status
 
 
 if __name__ == "__main__":

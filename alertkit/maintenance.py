@@ -38,7 +38,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError
 
 from alertkit.errors import StoreError, ValidationError
 from alertkit.schema import PARTITION_COLUMN
-from alertkit.store import AlertStore
+from alertkit.store import AlertStore, first_line
 
 try:
     import fcntl
@@ -116,11 +116,7 @@ def fragmented_partitions(store: AlertStore) -> list[str]:
 
 
 def _local_dir(store: AlertStore) -> Path | None:
-    if "://" not in store.uri:
-        return Path(store.uri)
-    if store.uri.startswith("file://"):
-        return Path(store.uri.removeprefix("file://"))
-    return None
+    return Path(store.uri) if store.is_local else None
 
 
 @contextmanager
@@ -183,7 +179,8 @@ def maintain(
             f" got {vacuum_retention_hours}"
         )
     try:
-        before = len(store.table().file_uris())
+        before = len(store.table().file_uris())  # opening checks it is an alerts table
+        store.check_writable()
         removed = added = 0
         skipped = None
         if compact and partitions != []:
@@ -214,8 +211,8 @@ def maintain(
                 )
             )
         after = len(store.table().file_uris())
-    except DeltaError as exc:
-        raise StoreError(f"maintenance of {store.uri} failed: {exc}") from exc
+    except (DeltaError, OSError) as exc:
+        raise StoreError(f"maintenance of {store.uri} failed: {first_line(exc)}") from exc
     return MaintenanceReport(
         files_before=before,
         files_after=after,

@@ -5,8 +5,9 @@ Examples
 --------
 >>> import polars as pl
 >>> from alertkit.alerts import AlertQuery
->>> str(query_filter(AlertQuery(symbol="SPY", status="active")))  # doctest: +ELLIPSIS
-'[([(col("symbol")) == ("SPY")]) & ([(col("status")) == ("active")])]'
+>>> frame = pl.DataFrame({"symbol": ["SPY", "QQQ"], "status": ["active", "active"]})
+>>> frame.filter(query_filter(AlertQuery(symbol="spy", status="ACTIVE")))["symbol"].to_list()
+['SPY']
 """
 
 from __future__ import annotations
@@ -42,9 +43,16 @@ TRANSITION_SCHEMA: Final = pl.Struct(
 
 
 def query_filter(query: AlertQuery) -> pl.Expr:
-    """One boolean expression for every field of ``query`` that is not None."""
+    """One boolean expression for every field of ``query`` that is not None.
+
+    ``symbol`` matches whatever its case (``"spy"`` finds SPY), as the enum fields do.
+    """
     parts: list[pl.Expr] = []
-    for column in ("symbol", "strategy_id", "status", "type", "severity"):
+    if query.symbol is not None:
+        # Case-insensitive, like the status and severity filters (parsed into their enums)
+        # and the board's search (``symbol:spy``): a symbol is one ticker however it is typed.
+        parts.append(pl.col("symbol").str.to_lowercase() == query.symbol.lower())
+    for column in ("strategy_id", "status", "type", "severity"):
         value = getattr(query, column)
         if value is not None:
             parts.append(pl.col(column) == (value.value if hasattr(value, "value") else value))

@@ -26,7 +26,7 @@ from alertkit._events import (
 from alertkit._ids import ALERT_ID_REGEX, ID_TIME_MAX, ID_TIME_MIN
 from alertkit._json import dumps_metadata, metadata_column_problems
 from alertkit.alerts import TEXT_RULES, Alert, AlertSeverity, AlertStatus, AlertType
-from alertkit.errors import ValidationError
+from alertkit.errors import MetadataError, ValidationError
 
 __all__ = [
     "ALERT_COLUMNS",
@@ -194,7 +194,7 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
     metadata that :func:`~alertkit._json.dumps_metadata` would write for a dict, and a
     history of well-formed events that begins with the create event. Vectorised (only rare,
     suspicious JSON rows are checked one by one); raises ValidationError naming every failing
-    check with its number of rows.
+    check with its number of rows (a MetadataError when the metadata column is among them).
     """
     missing = [c for c in ALERT_SCHEMA if c not in frame.columns]
     wrong = [
@@ -252,11 +252,15 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
         counts: dict[str, int] = frame.select(
             [expr.fill_null(True).sum().alias(name) for name, expr in checks.items()]
         ).row(0, named=True)
-        counts |= metadata.result() | history.result()
+        metadata_problems = metadata.result()
+        counts |= metadata_problems | history.result()
     failed = [f"{n} rows: {name}" for name, n in counts.items() if n]
     failed += _duplicates(frame)
     if failed:
-        raise ValidationError("alerts frame: " + "; ".join(failed))
+        # A MetadataError (a ValidationError) when metadata is among the problems, as the
+        # dict path (dumps_metadata) raises for the same values.
+        error = MetadataError if metadata_problems else ValidationError
+        raise error("alerts frame: " + "; ".join(failed))
     return frame
 
 

@@ -12,6 +12,7 @@ the table as it now is.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 import threading
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
@@ -43,6 +45,7 @@ from alertkit.errors import (
     SchemaMismatchError,
     StoreError,
     TableNotFoundError,
+    ValidationError,
     WriteConflictError,
 )
 from alertkit.schema import ALERT_SCHEMA, PARTITION_COLUMN, arrow_schema
@@ -56,6 +59,9 @@ __all__ = [
     "TableVersion",
     "audit",
     "delta_errors",
+    "first_line",
+    "local_table_path",
+    "missing_s3_credentials",
 ]
 
 log = logging.getLogger(__name__)
@@ -150,11 +156,22 @@ def delta_errors(uri: str, doing: str) -> Iterator[None]:
     except (CommitFailedError, AlertkitError):
         raise
     except DeltaTableNotFoundError as exc:
+        log_dir = Path(uri, "_delta_log")
+        if _is_local(uri) and log_dir.is_dir() and not os.access(log_dir, os.R_OK | os.X_OK):
+            raise StoreError(
+                f"cannot read the alerts table at {uri}: this process may not read {log_dir}"
+            ) from exc
         raise TableNotFoundError(f"no Delta table at {uri}; call initialize() first") from exc
     except DeltaSchemaMismatchError as exc:
         raise SchemaMismatchError(f"rows do not fit the table at {uri}: {exc}") from exc
     except (DeltaProtocolError, DeltaError, OSError) as exc:
-        raise StoreError(f"{doing}: {exc}") from exc
+        raise StoreError(f"{doing}: {first_line(exc)}") from exc
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message: delta-rs appends a Rust backtrace to some."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 _LOG_ENTRY: Final = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
@@ -163,6 +180,168 @@ _LOG_ENTRY: Final = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet
 
 def _is_local(uri: str) -> bool:
     return "://" not in uri or uri.startswith("file://")
+
+
+_UNUSABLE: Final = re.compile(r"[\[\]\\]|%[0-9A-Fa-f]{2}")
+"""What delta-rs 1.6 cannot use in a local table path, however it is spelled: it parses the
+path as a URL and decodes a ``%XX`` sequence (even an escaped one, ``%2520``), so it writes
+the first commit at one path and reads at another; ``[`` or ``]`` make it panic (an invalid
+URL host) and a backslash becomes a path separator."""
+
+
+def local_table_path(uri: str) -> str:
+    """The absolute, normalised local path a local table ``uri`` names.
+
+    ``file://`` URIs are decoded (``file:///data/my%20alerts`` is ``/data/my alerts``);
+    relative paths are made absolute and ``..`` segments resolved lexically (as delta-rs
+    resolves them). A path delta-rs cannot use (see ``_UNUSABLE``) is refused with a
+    :class:`~alertkit.errors.ValidationError` before anything reads or writes it.
+
+    Examples
+    --------
+    >>> local_table_path("file:///data/my%20alerts/lake")
+    '/data/my alerts/lake'
+    >>> local_table_path("/data/x/../alerts")
+    '/data/alerts'
+    >>> local_table_path("/data/[old]/alerts")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    alertkit.errors.ValidationError: lake path: '/data/[old]/alerts' holds '[', which ...
+    """
+    text = uri
+    if text.startswith("file://"):
+        parts = urlsplit(text)
+        if parts.netloc not in ("", "localhost"):
+            raise ValidationError(
+                f"lake path: expected a file:// URI of this machine, got host {parts.netloc!r}"
+                f" in {uri!r}"
+            )
+        text = unquote(parts.path) or "/"
+    path = os.path.normpath(os.path.abspath(text))
+    bad = _UNUSABLE.search(path)
+    if bad is not None:
+        raise ValidationError(
+            f"lake path: {path!r} holds {bad.group()!r}, which delta-rs cannot use in a table"
+            " path ('[', ']', a backslash, or '%' followed by two hex digits); choose another"
+            " directory name"
+        )
+    return path
+
+
+_POLARS_SPECIAL: Final = re.compile(r"[=*?]")
+"""In a lake's path, what polars reads into a file path: ``name=value`` segments become hive
+partitions (ancestors of the table included) and ``*`` or ``?`` make it a glob."""
+_PROC_FD: Final = Path("/proc/self/fd")
+_root_fds: dict[str, int] = {}
+_root_fds_lock = threading.Lock()
+
+
+def _fd_alias(root: str) -> str | None:
+    """``/proc/self/fd/N``: the directory ``root`` under a name polars reads nothing into, or
+    None where there is no such name (not Linux). The descriptor stays open for the process
+    (one per such lake), and is reopened if ``root`` was replaced by another directory."""
+    if not _PROC_FD.is_dir():
+        return None
+    with _root_fds_lock:
+        fd = _root_fds.get(root)
+        try:
+            now = os.stat(root)
+        except OSError:
+            return None
+        if fd is not None:
+            held = os.fstat(fd)
+            if (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino):
+                os.close(fd)
+                fd = None
+        if fd is None:
+            fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+            _root_fds[root] = fd
+    return str(_PROC_FD / str(fd))
+
+
+class _LocalTable(DeltaTable):
+    """A DeltaTable of a local path whose :meth:`file_uris` polars can open.
+
+    delta-rs gives local files as percent-encoded paths (``/data/my%20alerts/...``), which
+    polars looks up literally: they are decoded here. A lake whose path holds ``=``, ``*`` or
+    ``?`` (see ``_POLARS_SPECIAL``) is handed to polars as ``/proc/self/fd/N/...`` on Linux,
+    a name of the same directory in which polars finds no partition and no glob.
+    """
+
+    def file_uris(self, partition_filters: Any = None, **kwargs: Any) -> list[str]:
+        uris = super().file_uris(partition_filters, **kwargs)
+        if not uris:
+            return uris
+        root = local_table_path(self.table_uri)
+        special = _POLARS_SPECIAL.search(root) is not None
+        if not special and not any("%" in u for u in uris):
+            return uris  # the common case: polars pairs these with the logged file sizes
+        prefix = (_fd_alias(root) if special else None) or root
+        encoded_root = self.table_uri.removeprefix("file://").rstrip("/") + "/"
+        return [f"{prefix}/{unquote(u.removeprefix(encoded_root))}" for u in uris]
+
+
+def local_file_paths(table: DeltaTable) -> list[Path]:
+    """The data files of the local ``table`` as filesystem paths (decoded)."""
+    root = Path(local_table_path(table.table_uri))
+    encoded_root = table.table_uri.removeprefix("file://").rstrip("/") + "/"
+    return [root / unquote(u.removeprefix(encoded_root)) for u in DeltaTable.file_uris(table)]
+
+
+_AWS_CREDENTIAL_ENV: Final = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SKIP_SIGNATURE",
+)
+_AWS_CREDENTIAL_OPTIONS: Final = re.compile(r"(?i)access_key|secret|token|profile|skip_signature")
+_IMDS_TOKEN_URL: Final = "http://169.254.169.254/latest/api/token"
+
+
+def missing_s3_credentials(
+    uri: str, storage_options: Mapping[str, str] | None, *, timeout: float = 0.5
+) -> str | None:
+    """Why ``uri`` (an ``s3://`` URI) cannot be authenticated, or None when it may be.
+
+    Credentials may come from ``storage_options``, the environment, the AWS config files or,
+    on EC2, the instance metadata service (IMDS). Without any of the others, delta-rs asks
+    IMDS, retrying for seconds and logging warnings; this asks it once, with a short
+    ``timeout``, and only when nothing else could supply credentials.
+    """
+    if not uri.lower().startswith(("s3://", "s3a://")):
+        return None
+    if storage_options and any(_AWS_CREDENTIAL_OPTIONS.search(k) for k in storage_options):
+        return None
+    if any(os.environ.get(name) for name in _AWS_CREDENTIAL_ENV):
+        return None
+    aws = Path.home() / ".aws"
+    if (aws / "credentials").is_file() or (aws / "config").is_file():
+        return None
+    if os.environ.get("AWS_EC2_METADATA_DISABLED", "").lower() != "true":
+        import urllib.request
+
+        request = urllib.request.Request(
+            _IMDS_TOKEN_URL,
+            method="PUT",
+            headers={"X-aws-ec2-metadata-token-ttl-seconds": "60"},
+        )
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # IMDS is local
+        try:
+            with opener.open(request, timeout=timeout) as answer:
+                if answer.status == 200:
+                    return None
+        except OSError:
+            pass
+    return (
+        f"no AWS credentials for {uri}: none in the storage options, the environment"
+        " (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...) or ~/.aws, and no instance metadata service"
+        " answered"
+    )
 
 
 class AlertStore:
@@ -188,9 +367,8 @@ class AlertStore:
         backoff_seconds: float = 0.02,
     ) -> None:
         text = str(uri)
-        if text.startswith("file://"):  # a local path spelled as a URI: the path it names
-            text = text.removeprefix("file://") or "/"
-        self.uri = str(Path(text).absolute()) if _is_local(text) else text
+        self.uri = local_table_path(text) if _is_local(text) else text
+        self.is_local = _is_local(text)
         self.storage_options = dict(storage_options) if storage_options else None
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
@@ -199,11 +377,31 @@ class AlertStore:
     # -- table lifecycle -------------------------------------------------------------------
 
     def exists(self) -> bool:
-        return DeltaTable.is_deltatable(self.uri, storage_options=self.storage_options)
+        """Whether a Delta table is at the store's location (of any schema); a local path
+        that is a file, or a location that cannot be reached, is a :class:`StoreError`."""
+        if self.is_local:
+            path = Path(self.uri)
+            if path.exists() and not path.is_dir():
+                raise TableNotFoundError(f"{self.uri} is a file, not a Delta table directory")
+        with delta_errors(self.uri, f"cannot reach {self.uri}"):
+            return DeltaTable.is_deltatable(self.uri, storage_options=self.storage_options)
+
+    def check_writable(self) -> None:
+        """Refuse, before a write starts, a local table this process cannot write (a
+        read-only mount, or permissions): delta-rs would fail part-way, with a raw error."""
+        if not self.is_local:
+            return
+        log_dir = Path(self.uri, "_delta_log")
+        where = log_dir if log_dir.is_dir() else Path(self.uri)
+        if where.is_dir() and not os.access(where, os.W_OK | os.X_OK):
+            raise StoreError(
+                f"the alerts table at {self.uri} is read-only: this process cannot write to"
+                f" {where} (a read-only mount or its permissions); reads still work"
+            )
 
     def ensure_table(self) -> None:
         """Create the table if absent; check an existing one has every alert column."""
-        if _is_local(self.uri):
+        if self.is_local:
             path = Path(self.uri)
             if path.is_file():
                 raise TableNotFoundError(f"{self.uri} is a file, not a Delta table directory")
@@ -221,6 +419,7 @@ class AlertStore:
         elif self.exists():
             self.check_schema()
             return
+        self.check_writable()
         try:
             with delta_errors(self.uri, f"cannot create the alerts table at {self.uri}"):
                 DeltaTable.create(
@@ -241,24 +440,62 @@ class AlertStore:
         """A snapshot of the table: the latest, or the one at ``version``.
 
         The latest snapshot is a per-thread DeltaTable brought up to date incrementally
-        (reading only the commits since its last use) rather than reloaded each time.
+        (reading only the commits since its last use) rather than reloaded each time. Each
+        snapshot opened is checked to be an alerts table (:meth:`check_schema`) before anyone
+        reads or writes through it: a Delta table alertkit did not create is never written.
         """
         with delta_errors(self.uri, f"cannot open the alerts table at {self.uri}"):
             if version is not None:
                 from alertkit._versions import open_version  # checks and explains the version
 
-                return open_version(self.uri, self.storage_options, version)
+                table = open_version(self.uri, self.storage_options, version, local=self.is_local)
+                self._check_schema_of(table)
+                self._check_intact(table, files=False)  # open_version checked its files
+                return table
             cached: DeltaTable | None = getattr(self._local, "table", None)
             if cached is None:
-                cached = DeltaTable(self.uri, storage_options=self.storage_options)
+                cached = self.open_table()
+                self._check_schema_of(cached)
+                self._check_intact(cached)
                 self._local.table = cached
             else:
                 cached.update_incremental()
             return cached
 
+    def open_table(self) -> DeltaTable:
+        """A fresh DeltaTable of the latest version, unchecked (see :meth:`table`)."""
+        kind = _LocalTable if self.is_local else DeltaTable
+        return kind(self.uri, storage_options=self.storage_options)
+
     def check_schema(self) -> None:
         """Raise :class:`SchemaMismatchError` naming each missing or mistyped column."""
-        schema = pl.scan_delta(self.table()).collect_schema()
+        self._check_schema_of(self.table())
+
+    def _check_intact(self, table: DeltaTable, *, files: bool = True) -> None:
+        """Refuse a local table whose latest commit is an empty file or whose data files are
+        missing: delta-rs reads an empty commit as one that changed nothing, and polars fails
+        on a missing file only when it reaches it, so either would pass for a table with
+        fewer alerts, or fail later with a raw error. (A commit that is not valid JSON, or
+        a corrupt checkpoint, delta-rs refuses itself.) Object stores are not listed."""
+        if not self.is_local:
+            return
+        commit = Path(self.uri, "_delta_log", f"{table.version():020d}.json")
+        if commit.is_file() and commit.stat().st_size == 0:
+            raise StoreError(
+                f"the alerts table at {self.uri} is damaged: its latest commit {commit.name}"
+                " is an empty file (restore it from a backup, or delete it to return to the"
+                " previous version)"
+            )
+        if files:
+            missing = [path for path in local_file_paths(table) if not path.exists()]
+            if missing:
+                raise StoreError(
+                    f"the alerts table at {self.uri} is damaged: {len(missing)} data file(s)"
+                    f" its latest version references are missing, e.g. {missing[0]}"
+                )
+
+    def _check_schema_of(self, table: DeltaTable) -> None:
+        schema = pl.scan_delta(table).collect_schema()
         problems = []
         for name, dtype in ALERT_SCHEMA.items():
             if name not in schema:
@@ -287,6 +524,7 @@ class AlertStore:
         concurrent commit wins (see :meth:`retrying`; an overwrite is safe to redo).
         """
         target = self.table()
+        self.check_writable()
         with delta_errors(self.uri, f"overwrite of {self.uri} failed"):
             write_deltalake(
                 target,
@@ -326,6 +564,7 @@ class AlertStore:
         ``"table"``
             the whole table (bulk inserts: any concurrent data change conflicts).
         """
+        self.check_writable()
         predicate = _MERGE_ON[reads] + _literal_guard(rows, reads)
         source = rows.select(*ALERT_SCHEMA, pl.col("expected_revision").cast(pl.Int64))
         kept = [c for c in ALERT_SCHEMA if c not in ("alert_id", PARTITION_COLUMN)]

@@ -472,12 +472,13 @@ class SyncAlertManager:
 
     def get_active_alerts(self) -> list[Alert]:
         """Every alert whose status is ACTIVE, newest first."""
-        rows = (
-            self.store.scan()
-            .filter(pl.col("status") == AlertStatus.ACTIVE.value)
-            .sort(["created_at", "alert_id"], descending=True)
-            .collect()
-        )
+        with version_read_errors(self.store.uri, None):
+            rows = (
+                self.store.scan()
+                .filter(pl.col("status") == AlertStatus.ACTIVE.value)
+                .sort(["created_at", "alert_id"], descending=True)
+                .collect()
+            )
         return [alert_from_row(r) for r in rows.iter_rows(named=True)]
 
     def get_alert_count(self, status: AlertStatus | str | None = None) -> int:
@@ -485,7 +486,8 @@ class SyncAlertManager:
         scan = self.store.scan()
         if status is not None:
             scan = scan.filter(pl.col("status") == AlertStatus.parse(status, "status").value)
-        return int(scan.select(pl.len()).collect().item())
+        with version_read_errors(self.store.uri, None):
+            return int(scan.select(pl.len()).collect().item())
 
     def version(self) -> int:
         """The table's current version number (pass it to ``board``/``query_alerts`` later

@@ -37,9 +37,9 @@ def test_watch_runs_a_cycle_per_interval_and_reports_each(
 ) -> None:
     lake = str(tmp_path / "alerts")
     source = positions(tmp_path / "book.parquet")
-    assert main(["--lake", lake, "watch", str(source), "--every", "0", "--cycles", "3"]) == 0
+    assert main(["--lake", lake, "watch", str(source), "--every", "0.001", "--cycles", "3"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"watching {source} every 0 s (Ctrl-C stops)"
+    assert out[0] == f"watching {source} every 0.001 s (Ctrl-C stops)"
     assert [line.split(" ", 1)[1] for line in out[1:4]] == [
         "4 snapshots: 4 new, 0 repeats, 0 resolved (version 1)",
         "4 snapshots: 0 new, 4 repeats, 0 resolved (version 2)",
@@ -49,15 +49,15 @@ def test_watch_runs_a_cycle_per_interval_and_reports_each(
     assert pl.read_delta(lake)["occurrences"].to_list() == [3, 3, 3, 3]
 
 
-def test_watch_counts_a_bad_source_and_carries_on(
+def test_watch_refuses_a_missing_source_before_any_cycle(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Was: counted as failed cycles, exit 0 (issue 18 §8); a source that fails at some ticks
+    # is still counted and carried on (tests/manager/test_monitor.py).
     lake = str(tmp_path / "alerts")
     missing = tmp_path / "nowhere.parquet"
-    assert main(["--lake", lake, "watch", str(missing), "--every", "0", "--cycles", "2"]) == 0
-    last = capsys.readouterr().out.splitlines()[-1]
-    assert last.startswith("stopped after 2 cycles: 0 new alerts, 0 repeats, 0 resolved,")
-    assert "2 failed cycles (last error: FileNotFoundError" in last
+    assert main(["--lake", lake, "watch", str(missing), "--every", "0.001", "--cycles", "2"]) == 2
+    assert capsys.readouterr().err == f"alertkit: error: source: {missing} does not exist\n"
 
 
 def test_watch_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
