@@ -19,6 +19,7 @@ from typing import Any, Final, Literal, Protocol, TypeVar, cast
 
 from alertkit.decisions import Decision, DecisionAction, Urgency
 from alertkit.errors import ValidationError
+from alertkit.rules import compile_row
 from alertkit.rules.conditions import Expr, any_of, lit
 from alertkit.snapshot_rows import SnapshotLike, snapshot_row
 
@@ -168,7 +169,7 @@ class Rule:
     def match(self, snapshot: SnapshotLike) -> Trigger | None:
         """The first trigger that fires on ``snapshot``, or None."""
         row = snapshot_row(snapshot)
-        return next((t for t in self.triggers if t.when.fires(row)), None)
+        return next((t for t in self.triggers if compile_row.fires(t.when, row)), None)
 
     def decide(self, snapshot: SnapshotLike) -> Decision | None:
         """The decision for ``snapshot`` (synchronous), or None when no trigger fires."""
@@ -200,12 +201,14 @@ class Rule:
         )
 
     def _decision(self, trigger: Trigger, row: Mapping[str, Any]) -> Decision:
-        metadata = {name: expr.evaluate(row) for name, expr in trigger.metadata.items()}
+        metadata = {
+            name: compile_row.evaluate(expr, row) for name, expr in trigger.metadata.items()
+        }
         return Decision(
             action=trigger.action,
             reason=_FORMATTER.format(trigger.reason, **metadata),
             rule=trigger.id,
-            urgency=Urgency.parse(trigger.urgency_expr().evaluate(row), "urgency"),
+            urgency=Urgency.parse(compile_row.evaluate(trigger.urgency_expr(), row), "urgency"),
             metadata=metadata,
             engine_rule=self.name,
             priority=self.priority,

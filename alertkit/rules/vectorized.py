@@ -28,6 +28,7 @@ import polars as pl
 from alertkit.decisions import Decision, DecisionAction, Urgency
 from alertkit.errors import ValidationError
 from alertkit.rules.base import Rule, Trigger, bind_by_name, in_order
+from alertkit.rules.compile_polars import to_polars
 from alertkit.rules.conditions import Expr
 from alertkit.snapshot_rows import PEAK_COLUMN, normalize_frame, validate_frame
 
@@ -95,7 +96,7 @@ def _first_match_index(pairs: _TriggerPairs) -> pl.Expr:
     """The position in ``pairs`` of the first trigger that fires (null: none fires)."""
     return pl.coalesce(  # keeps the first non-null, i.e. the first trigger that fires
         [
-            pl.when(trigger.when.is_true().to_polars()).then(pl.lit(i, dtype=pl.UInt32))
+            pl.when(to_polars(trigger.when.is_true())).then(pl.lit(i, dtype=pl.UInt32))
             for i, (_, trigger) in enumerate(pairs)
         ]
     )
@@ -120,7 +121,7 @@ def _decision_struct(pairs: _TriggerPairs, index: pl.Expr) -> pl.Expr:
         if _constant_urgency(trigger) is None:  # urgency depends on the row (a forced roll)
             urgency = (
                 pl.when(index == i)
-                .then(trigger.urgency_expr().to_polars().cast(pl.String))
+                .then(to_polars(trigger.urgency_expr()).cast(pl.String))
                 .otherwise(urgency)
             )
     return pl.struct(

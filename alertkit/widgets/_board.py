@@ -4,6 +4,11 @@ A thin view over :class:`~alertkit.SyncAlertManager`: the filter controls' value
 table's traits are the state, every query is a polars scan of the manager's table
 (:mod:`alertkit.widgets._query`), and every action is one manager call
 (``transition_many``), after which the board reads the table again.
+
+The board's parts: :mod:`~alertkit.widgets._view` reads a page of the table,
+:mod:`~alertkit.widgets._bulk` says what an action covers and how its outcome reads,
+:mod:`~alertkit.widgets._reactions` connects the widgets' changes, clicks and keys to the
+operations here.
 """
 
 from __future__ import annotations
@@ -15,13 +20,13 @@ from datetime import datetime
 from typing import Any, Final, cast
 
 import ipywidgets as w
-import polars as pl
 import traitlets
 
 from alertkit._time import to_utc
-from alertkit.alerts import Alert, Transition
-from alertkit.errors import AlertkitError, AlertNotFoundError, InvalidTransitionError
+from alertkit.alerts import Transition
+from alertkit.errors import AlertkitError, AlertNotFoundError
 from alertkit.sync_manager import SyncAlertManager, sync_manager_of
+from alertkit.widgets._bulk import DOING, chosen_ids, failure_lines, position_label, ticked_statuses
 from alertkit.widgets._controls import ActionControls, FilterControls, group_by_control
 from alertkit.widgets._query import (
     GROUPINGS,
@@ -29,68 +34,24 @@ from alertkit.widgets._query import (
     BoardFilter,
     GroupBy,
     can_take,
-    counts_query,
-    group_ids_query,
-    group_key,
-    groups_query,
-    groups_total_query,
-    labels_query,
-    matches_query,
     options_query,
-    page_query,
-    read_counts,
-    total_query,
 )
+from alertkit.widgets._reactions import BoardReactions
 from alertkit.widgets._refresh import Ticker
-from alertkit.widgets._render import (
-    counts_html,
-    detail_html,
-    format_time,
-    group_rows,
-    page_rows,
-    plural,
-    status_html,
-)
+from alertkit.widgets._render import counts_html, detail_html, format_time, plural, status_html
 from alertkit.widgets._table import NO_MATCH, AlertTable
+from alertkit.widgets._view import group_of, read_view
 
 __all__ = ["TriageBoard"]
 
-_DOING: Final = {
-    Transition.ACKNOWLEDGE: "acknowledging",
-    Transition.RESOLVE: "resolving",
-    Transition.DISMISS: "dismissing",
-}
-_FRONT_END_TRAITS: Final = frozenset(
-    {
-        "selection",
-        "group_selection",
-        "expanded",
-        "cursor",
-        "focused",
-        "sort_by",
-        "sort_desc",
-        "page",
-        "page_size",
-    }
-)
-_RELOADING: Final = frozenset({"expanded", "sort_by", "sort_desc", "page", "page_size"})
 UNREADABLE: Final = "The alerts table could not be read: see the message above."
-
-
-def _reason(exc: AlertkitError) -> str:
-    if isinstance(exc, InvalidTransitionError):
-        terminal = exc.current in ("resolved", "dismissed")
-        return f"its status is {exc.current}" + (" (a terminal state)" if terminal else "")
-    if isinstance(exc, AlertNotFoundError):
-        return "it is no longer in the table"
-    return str(exc)
 
 
 def _matching(n: int) -> str:
     return f"{plural(n, 'alert')} {'matches' if n == 1 else 'match'}"
 
 
-class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
+class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     """Filter, group, page through and act on alerts: display it as a cell's last value.
 
     Parameters
@@ -178,22 +139,7 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
         self.add_class("alertkit-board")
         with self._quietly():
             self.group_by = group_by
-        for control in self.filters.widgets():
-            control.observe(self._on_filter, names="value")
-        self.observe(self._on_filter, names="pick")
-        self.observe(self._on_group_by, names="group_by")
-        self.grouping.observe(self._on_grouping_control, names="value")
-        self.table.observe(self._on_view, names=["page", "page_size", "sort_by", "sort_desc"])
-        self.table.observe(self._on_expand, names="expanded")
-        self.table.observe(self._on_focus, names="focused")
-        self.table.observe(self._on_selection, names=["selection", "group_selection"])
-        self.table.on_msg(self._on_message)
-        self.controls.acknowledge.on_click(lambda _: self.act(Transition.ACKNOWLEDGE))
-        self.controls.resolve.on_click(lambda _: self.act(Transition.RESOLVE))
-        self.controls.dismiss.on_click(lambda _: self.act(Transition.DISMISS))
-        self.controls.refresh.on_click(lambda _: self.refresh())
-        self.controls.auto_refresh.observe(self._on_auto, names="value")
-        self.controls.interval.observe(self._on_auto, names="value")
+        self._wire()
         self.refresh(announce=False)
 
     # -- what a person does (also callable from Python) -------------------------------------
@@ -251,14 +197,14 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             buttons = self.controls.buttons()
             for button in buttons:
                 button.disabled = True
-            self._say([f"{_DOING[action]} {plural(len(ids), 'alert')}..."])
+            self._say([f"{DOING[action]} {plural(len(ids), 'alert')}..."])
             try:
                 result = self.manager.transition_many(ids, action, by=by, note=note)
             except AlertkitError as exc:
                 self._say([], [f"nothing was {action.past_tense}: {exc}"])
                 self._enable_buttons()
                 return
-            failed = self._failure_lines(action, result.failed)
+            failed = failure_lines(self.manager, action, result.failed)
             with self._quietly():
                 self.table.selection = []
                 self.table.group_selection = []
@@ -291,13 +237,16 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                 self.table.page = 0
                 self.table.selection = []
                 self.table.group_selection = []
-                self.table.expanded = [] if self.group_by is None else [self._key_of(alert)]
+                self.table.expanded = (
+                    [] if self.group_by is None else [group_of(alert, self.group_by)]
+                )
             self.table.cursor = alert.alert_id
             self.table.focused = alert.alert_id
             total = self._reload_or_report()
             self._show_detail()
             if total is not None:
-                self._say([f"showing alert {alert.rule} \u00b7 {self._label(alert)}"])
+                where = position_label(alert.symbol, alert.strategy_id)
+                self._say([f"showing alert {alert.rule} \u00b7 {where}"])
 
     def follow_chart(self, chart: Any, selection: str = "pick") -> None:
         """Filter on a chart's point selection, following it as it changes.
@@ -347,112 +296,6 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
                 widget.close()
         super().close()
 
-    # -- reacting to the widgets ------------------------------------------------------------
-
-    def _on_filter(self, _change: Mapping[str, Any]) -> None:
-        with self._lock:
-            if self._quiet:
-                return
-            with self._quietly():
-                self.table.page = 0
-                self.table.selection = []
-                self.table.group_selection = []
-                self.table.expanded = []
-            total = self._reload_or_report()
-            if total is not None:
-                self._say([self._match_line(total)])
-
-    def _on_group_by(self, change: Mapping[str, Any]) -> None:
-        with self._quietly():
-            self.grouping.value = change["new"] or ""
-            self.table.group_by = change["new"] or ""
-        self._on_filter(change)
-
-    def _on_grouping_control(self, change: Mapping[str, Any]) -> None:
-        if not self._quiet:
-            self.group_by = change["new"] or None
-
-    def _on_view(self, change: Mapping[str, Any]) -> None:
-        with self._lock:
-            if self._quiet:
-                return
-            if change["name"] in ("sort_by", "sort_desc"):
-                with self._quietly():  # a new order starts at its first page
-                    self.table.page = 0
-            self._reload_or_report()
-
-    def _on_expand(self, _change: Mapping[str, Any]) -> None:
-        with self._lock:
-            if not self._quiet:
-                self._reload_or_report()
-
-    def _on_focus(self, _change: Mapping[str, Any]) -> None:
-        with self._lock:
-            self._show_detail()
-
-    def _on_selection(self, _change: Mapping[str, Any]) -> None:
-        self._enable_buttons()
-
-    def _on_message(self, _widget: Any, content: Mapping[str, Any], _buffers: Any) -> None:
-        """What the table's front end reports: trait changes ("set") and keys ("act")."""
-        if content.get("type") == "set":
-            self._set_from_front_end(content.get("changes") or {})
-        elif content.get("type") == "act":
-            self._key_action(content.get("action"))
-
-    def _set_from_front_end(self, changes: Mapping[str, Any]) -> None:
-        """Apply a click's trait changes together: one reload for a sort of two traits."""
-        table = self.table
-        mine = {k: v for k, v in changes.items() if k in _FRONT_END_TRAITS}
-        with self._lock:
-            try:
-                # The front end already shows these values: sending them back could land
-                # after a newer change made there (a cursor moved again) and undo it.
-                with self._quietly(), table._lock_property(**mine):
-                    for name, value in mine.items():
-                        setattr(table, name, value)
-                    if {"sort_by", "sort_desc"} & set(changes):
-                        table.page = 0  # a new order starts at its first page
-            except traitlets.TraitError as exc:
-                self._say([], [str(exc)])
-            if _RELOADING & set(changes):
-                self._reload_or_report()
-
-    def _key_action(self, name: object) -> None:
-        """a/r/d pressed in the table: act on the ticked rows, else on the cursor's."""
-        try:
-            action = Transition.parse(name, "action")
-        except AlertkitError as exc:
-            self._say([], [str(exc)])
-            return
-        table = self.table
-        if table.selection or table.group_selection:
-            self.act(action)
-        elif table.cursor.startswith("group:"):
-            with self._quietly():
-                table.group_selection = [table.cursor.removeprefix("group:")]
-            self.act(action)
-        elif table.cursor:
-            self.act(action, [table.cursor])
-        else:
-            self._say([], ["move to an alert (j/k) or tick one (x) first"])
-
-    def _on_auto(self, change: Mapping[str, Any]) -> None:
-        if change["owner"] is self.controls.interval and not self.controls.auto_refresh.value:
-            return  # a new interval matters only while auto-refresh is on
-        if self.controls.auto_refresh.value:
-            self._ticker.start(self.controls.interval.value)
-            self._say([f"auto-refresh every {self.controls.interval.value} s"])
-        else:
-            self._ticker.stop(wait=False)  # never block the kernel on a tick in progress
-            self._say(["auto-refresh off"])
-
-    def _auto_tick(self) -> None:
-        self.refresh()
-
-    def _auto_failed(self, exc: Exception) -> None:
-        self._say([], [f"auto-refresh failed: {type(exc).__name__}: {exc}"])
-
     # -- reading the table ------------------------------------------------------------------
 
     @contextmanager
@@ -501,164 +344,56 @@ class TriageBoard(w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
             self._say([], [str(exc)])
             return None
         table, now, group_by = self.table, self._now(), self._grouped()
-        scan = self.manager.scan_alerts()
-
-        def page_at(page: int) -> pl.LazyFrame:
-            if group_by is not None:
-                return groups_query(scan, filt, group_by, page=page, page_size=table.page_size)
-            return page_query(
-                scan,
-                filt,
-                sort_by=table.sort_by,
-                descending=table.sort_desc,
-                page=page,
-                page_size=table.page_size,
-            )
-
-        queries = [page_at(table.page), total_query(scan, filt), counts_query(scan, filt, now)]
-        if group_by is not None:
-            queries.append(groups_total_query(scan, filt, group_by))
-        if table.focused:
-            queries.append(matches_query(scan, filt, table.focused))
-        frames = pl.collect_all(queries)
-        page, total, counts = frames[:3]
-        matching = int(total.item())
-        units = int(frames[3].item()) if group_by is not None else matching
-        focused_matches = bool(frames[-1].item()) if table.focused else False
-        last_page = max(0, (units - 1) // table.page_size)
+        view = read_view(
+            self.manager.scan_alerts(),
+            filt,
+            now,
+            group_by=group_by,
+            page=table.page,
+            page_size=table.page_size,
+            sort_by=table.sort_by,
+            descending=table.sort_desc,
+            expanded=table.expanded,
+            focused=table.focused,
+        )
         with self._quietly():
-            if table.page > last_page:  # rows went away (or the page size grew)
-                table.page = last_page
-                page = page_at(last_page).collect()
-            if group_by is None:
-                rows = page_rows(page, now)
-            else:
-                rows = self._group_rows(scan, filt, group_by, page, now)
+            if table.page != view.page:  # rows went away (or the page size grew)
+                table.page = view.page
             table.empty_text = NO_MATCH
-            table.groups_total = units if group_by is not None else 0
-            table.total = matching
+            table.groups_total = view.groups_total
+            table.total = view.total
             table.highlight = list(filt.search.highlights)
-            table.rows = rows
+            table.rows = view.rows
             visible = set(table.page_ids)
             groups = set(table.page_groups)
             table.selection = [i for i in table.selection if i in visible]
             table.group_selection = [k for k in table.group_selection if k in groups]
             table.expanded = [k for k in table.expanded if k in groups]
-            if table.focused and not focused_matches:
+            if table.focused and not view.focused_matches:
                 table.focused = ""  # the detail panel never shows an alert the filters hide
             if table.cursor and table.cursor not in visible | {f"group:{k}" for k in groups}:
                 table.cursor = ""
         if not table.focused:
             self._show_detail()
-        self.header.value = counts_html(read_counts(counts.row(0, named=True)), matching)
+        self.header.value = counts_html(view.counts, view.total)
         self._enable_buttons()
-        return matching
-
-    def _group_rows(
-        self,
-        scan: pl.LazyFrame,
-        filt: BoardFilter,
-        group_by: GroupBy,
-        groups: pl.DataFrame,
-        now: datetime,
-    ) -> list[dict[str, str]]:
-        """Group rows, each open group followed by its first page of alerts."""
-        table = self.table
-        keys = groups["key"].to_list()
-        open_keys = [k for k in table.expanded if k in keys]
-        members = pl.collect_all(
-            [
-                page_query(
-                    scan,
-                    filt,
-                    sort_by=table.sort_by,
-                    descending=table.sort_desc,
-                    page_size=table.page_size,
-                    where=self._in_group(group_by, key),
-                )
-                for key in open_keys
-            ]
-        )
-        inside = dict(zip(open_keys, members, strict=True))
-        rows: list[dict[str, str]] = []
-        for row in group_rows(groups, group_by, now, open_keys):
-            rows.append(row)
-            frame = inside.get(row["key"])
-            if frame is None:
-                continue
-            rows += page_rows(frame, now, group=row["key"])
-            hidden = int(row["alerts"]) - frame.height
-            if hidden > 0:
-                rows.append(
-                    {
-                        "kind": "more",
-                        "group": row["key"],
-                        "text": f"{plural(hidden, 'more alert')} in this group: narrow the"
-                        " filters to see them (a group action still covers them)",
-                    }
-                )
-        return rows
-
-    @staticmethod
-    def _in_group(group_by: GroupBy, key: str) -> pl.Expr:
-        return group_key(group_by) == key
-
-    def _key_of(self, alert: Alert) -> str:
-        if self.group_by == "position":
-            return "" if alert.strategy_id is None else str(alert.strategy_id)
-        if self.group_by == "symbol":
-            return alert.symbol or ""
-        return alert.rule
+        return view.total
 
     def _chosen_ids(self, action: Transition) -> list[str]:
-        """The ticked alerts, then the alerts of ticked groups that can take ``action``."""
-        ids = list(self.table.selection)
-        keys = list(self.table.group_selection)
-        group_by = self._grouped()
-        if keys and group_by is not None:
-            frame = group_ids_query(
-                self.manager.scan_alerts(), self._filter(), group_by, keys, can_take(action)
-            ).collect()
-            seen = set(ids)
-            ids += [i for i in frame["alert_id"].to_list() if i not in seen]
-        return ids
-
-    def _failure_lines(self, action: Transition, failed: Mapping[str, AlertkitError]) -> list[str]:
-        """One line per alert the manager refused, naming it as a person would."""
-        if not failed:
-            return []
-        try:
-            found = labels_query(self.manager.scan_alerts(), list(failed)).collect()
-        except AlertkitError:
-            found = pl.DataFrame()
-        labels = {
-            row["alert_id"]: self._label_parts(row["rule"], row["symbol"], row["strategy_id"])
-            for row in found.iter_rows(named=True)
-        }
-        return [
-            f"could not {action.value} {labels.get(alert_id, f'alert {alert_id}')}: {_reason(exc)}"
-            for alert_id, exc in failed.items()
-        ]
-
-    @staticmethod
-    def _label_parts(rule: str, symbol: str | None, strategy_id: int | None) -> str:
-        parts = [rule, symbol or "no symbol"]
-        parts.append("no strategy" if strategy_id is None else f"strategy {strategy_id}")
-        return " \u00b7 ".join(parts)
-
-    def _label(self, alert: Alert) -> str:
-        return self._label_parts(alert.rule, alert.symbol, alert.strategy_id).split(" \u00b7 ", 1)[
-            1
-        ]
+        table = self.table
+        return chosen_ids(
+            self.manager,
+            self._filter,
+            action,
+            table.selection,
+            table.group_selection,
+            self._grouped(),
+        )
 
     def _enable_buttons(self) -> None:
         """Each action button is enabled when some ticked alert or group can take it."""
         table = self.table
-        statuses = {r["status"] for r in table.rows if r.get("alert_id") in set(table.selection)}
-        chosen = set(table.group_selection)
-        for row in table.rows:
-            if row.get("kind") == "group" and row["key"] in chosen:
-                statuses |= {s for s in ("active", "acknowledged") if int(row[s])}
+        statuses = ticked_statuses(table.rows, table.selection, table.group_selection)
         for action, button in zip(Transition, self.controls.buttons(), strict=True):
             button.disabled = not statuses & set(can_take(action))
 
