@@ -23,6 +23,7 @@ from deltalake.exceptions import DeltaError
 
 from alertkit._time import to_utc
 from alertkit.errors import AlertkitError, StoreError, ValidationError
+from alertkit.lake_paths import LocalTable, local_file_paths
 
 __all__ = ["check_table_version", "open_version", "version_read_errors"]
 
@@ -77,10 +78,8 @@ def open_version(
     StoreError
         The version can no longer be read (its log or data files were cleaned up).
     """
-    from alertkit.store import _LocalTable  # the store imports this module lazily
-
     wanted = check_table_version(version)
-    kind = _LocalTable if local else DeltaTable
+    kind = LocalTable if local else DeltaTable
     table = kind(uri, storage_options=storage_options)
     if isinstance(wanted, int):
         latest = table.version()
@@ -111,8 +110,6 @@ def _check_files_present(table: DeltaTable, uri: str, version: object) -> None:
     # the read; there version_read_errors catches the failure when it comes.
     if "://" in uri and not uri.startswith("file://"):
         return
-    from alertkit.store import local_file_paths
-
     missing = [str(path) for path in local_file_paths(table) if not path.exists()]
     if missing:
         raise StoreError(

@@ -28,10 +28,10 @@ from alertkit._text import check_free_text, check_unicode
 from alertkit.alerts import AlertQuery
 from alertkit.cycle import CycleResult
 from alertkit.errors import AlertkitError, StoreError, TableNotFoundError, ValidationError
+from alertkit.lake_paths import missing_s3_credentials
 from alertkit.monitor import Monitor
 from alertkit.query import scan_transitions
 from alertkit.schema import alert_to_row
-from alertkit.store import missing_s3_credentials
 from alertkit.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
 
 __all__ = ["main"]

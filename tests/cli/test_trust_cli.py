@@ -83,10 +83,15 @@ def test_a_lake_that_is_a_file_is_one_line(
 
 
 def _bare_environment(home: Path) -> dict[str, str]:
-    """No AWS variable at all (IMDS not disabled either), and a HOME without ~/.aws."""
+    """No AWS credentials anywhere, and a HOME without ~/.aws. The metadata service is
+    disabled too, so that even on an EC2 machine nothing leaves this one."""
     keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    return env | {"HOME": str(home), "PYTHONPATH": str(Path(cli.__file__).parents[1])}
+    return env | {
+        "HOME": str(home),
+        "PYTHONPATH": str(Path(cli.__file__).parents[1]),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 def test_an_s3_lake_without_credentials_fails_fast_in_one_line(tmp_path: Path) -> None:
@@ -104,15 +109,15 @@ def test_an_s3_lake_without_credentials_fails_fast_in_one_line(tmp_path: Path) -
     assert done.stdout == ""
     assert done.stderr == (
         "alertkit: error: no AWS credentials for s3://nobucket/alerts: none in the storage"
-        " options, the environment (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...) or ~/.aws, and no"
-        " instance metadata service answered\n"
+        " options, the environment (AWS_ACCESS_KEY_ID, AWS_PROFILE, ...) or ~/.aws, and this"
+        " is no EC2 instance whose metadata service could supply them\n"
     )
 
 
 def test_s3_credentials_found_anywhere_are_left_to_delta_rs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from alertkit.store import missing_s3_credentials
+    from alertkit.lake_paths import missing_s3_credentials
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE"):
         monkeypatch.delenv(name, raising=False)
@@ -128,6 +133,27 @@ def test_s3_credentials_found_anywhere_are_left_to_delta_rs(
     (tmp_path / ".aws").mkdir()
     (tmp_path / ".aws" / "credentials").write_text("[default]\n")
     assert missing_s3_credentials("s3://b/alerts", None) is None
+
+
+def test_only_an_ec2_machine_is_left_to_its_metadata_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Told by the machine's local DMI data, never by asking the network."""
+    from alertkit.lake_paths import missing_s3_credentials
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("AWS_EC2_METADATA_DISABLED", raising=False)
+    ec2, laptop = tmp_path / "ec2", tmp_path / "laptop"
+    ec2.mkdir()
+    laptop.mkdir()
+    (ec2 / "sys_vendor").write_text("Amazon EC2\n")
+    (laptop / "sys_vendor").write_text("LENOVO\n")
+    assert missing_s3_credentials("s3://b/alerts", None, dmi=ec2) is None
+    assert missing_s3_credentials("s3://b/alerts", None, dmi=laptop) is not None
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert missing_s3_credentials("s3://b/alerts", None, dmi=ec2) is not None
 
 
 @pytest.fixture
