@@ -272,13 +272,16 @@ def test_watch_exits_1_with_a_summary_when_every_cycle_failed(
     assert out == f"watching {source} every 0.01 s (Ctrl-C stops)\n"
     lines = err.splitlines()
     assert "Traceback" not in err
-    reason = f"(ValidationError: source: {source} is not a Delta table, a .parquet or a .csv file)"
+    problem = (
+        f"cannot tell the format of {str(source)!r} from its suffix; pass format='parquet',"
+        " 'csv' or 'delta'"
+    )
+    reason = f"(ValidationError: {problem})"
     for line in lines[:2]:  # each failed tick: one line of the monitor's log, no traceback
         assert line.startswith("alertkit: error: ") and line.endswith(reason)
     assert lines[2] == (
         "alertkit: error: every cycle failed; stopped after 2 cycles: 0 new alerts, 0 repeats,"
-        " 0 resolved, 2 failed cycles (last error: ValidationError: source:"
-        f" {source} is not a Delta table, a .parquet or a .csv file)"
+        f" 0 resolved, 2 failed cycles (last error: ValidationError: {problem})"
     )
     assert len(lines) == 3
 
