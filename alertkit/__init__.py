@@ -4,10 +4,20 @@ Layers, lowest first: models (alerts, decisions, snapshot) -> rules and engine -
 and store -> query -> backtest -> charts and widgets (imported on demand, not here).
 """
 
-from alertkit.alerts import Alert, AlertQuery, AlertSeverity, AlertStatus, AlertType, Transition
-from alertkit.decisions import Decision, DecisionAction, Urgency
-from alertkit.engine import DecisionEngine
-from alertkit.errors import (
+from alertkit.lake.query import scan_alerts, scan_transitions
+from alertkit.live.manager import AlertManager
+from alertkit.live.monitor import Monitor
+from alertkit.live.sync_manager import SyncAlertManager
+from alertkit.model.alerts import (
+    Alert,
+    AlertQuery,
+    AlertSeverity,
+    AlertStatus,
+    AlertType,
+    Transition,
+)
+from alertkit.model.decisions import Decision, DecisionAction, Urgency
+from alertkit.model.errors import (
     AlertkitError,
     AlertNotFoundError,
     AlertWriteError,
@@ -20,20 +30,18 @@ from alertkit.errors import (
     ValidationError,
     WriteConflictError,
 )
-from alertkit.manager import AlertManager
-from alertkit.monitor import Monitor
-from alertkit.portfolio import (
+from alertkit.model.portfolio import (
     Leg,
     OpenPosition,
     PortfolioRisk,
     portfolio_risk,
     with_portfolio_columns,
 )
-from alertkit.query import scan_alerts, scan_transitions
+from alertkit.model.snapshot import PositionSnapshot
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
+from alertkit.model.triage_stats import time_to_acknowledge, time_to_resolve
 from alertkit.rules import decision_from_row, default_rules, evaluate_frame
-from alertkit.snapshot import SNAPSHOT_SCHEMA, PositionSnapshot
-from alertkit.sync_manager import SyncAlertManager
-from alertkit.triage_stats import time_to_acknowledge, time_to_resolve
+from alertkit.rules.engine import DecisionEngine
 
 __all__ = [
     "SNAPSHOT_SCHEMA",

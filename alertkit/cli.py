@@ -24,15 +24,15 @@ from typing import Final
 import polars as pl
 
 from alertkit._console import print_board
-from alertkit._text import check_free_text, check_unicode
-from alertkit.alerts import AlertQuery
-from alertkit.cycle import CycleResult
-from alertkit.errors import AlertkitError, StoreError, TableNotFoundError, ValidationError
-from alertkit.lake_paths import missing_s3_credentials
-from alertkit.monitor import Monitor
-from alertkit.query import scan_transitions
-from alertkit.schema import alert_to_row
-from alertkit.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
+from alertkit.lake.paths import missing_s3_credentials
+from alertkit.lake.query import scan_transitions
+from alertkit.live.cycle import CycleResult
+from alertkit.live.monitor import Monitor
+from alertkit.live.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
+from alertkit.model._text import check_free_text, check_unicode
+from alertkit.model.alerts import AlertQuery
+from alertkit.model.errors import AlertkitError, StoreError, TableNotFoundError, ValidationError
+from alertkit.model.schema import alert_to_row
 
 __all__ = ["main"]
 
@@ -187,7 +187,7 @@ def _watch(manager: SyncAlertManager, args: argparse.Namespace) -> int:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_OneLine())
-    monitor_log = logging.getLogger("alertkit.monitor")
+    monitor_log = logging.getLogger("alertkit.live.monitor")
     monitor_log.addHandler(handler)
     try:
         print(f"watching {args.source} every {args.every:g} s (Ctrl-C stops)", flush=True)

@@ -26,12 +26,12 @@ import polars as pl
 from deltalake import DeltaTable
 
 from alertkit._console import print_board
-from alertkit.alerts import Alert
 from alertkit.backtest import BacktestResult, run_backtest, synthetic_history
 from alertkit.backtest.lake import write_alerts
-from alertkit.episodes import GONE_NOTE
-from alertkit.errors import ValidationError
-from alertkit.sync_manager import SyncAlertManager
+from alertkit.live.episodes import GONE_NOTE
+from alertkit.live.sync_manager import SyncAlertManager
+from alertkit.model.alerts import Alert
+from alertkit.model.errors import ValidationError
 
 __all__ = ["DEMO_LAKE_PATH", "QUIET_PERIOD", "run_demo"]
 

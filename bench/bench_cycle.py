@@ -19,8 +19,8 @@ import polars as pl
 from deltalake import DeltaTable, write_deltalake
 
 from alertkit import SyncAlertManager
-from alertkit._ids import new_alert_ids
-from alertkit.schema import PARTITION_COLUMN
+from alertkit.model._ids import new_alert_ids
+from alertkit.model.schema import PARTITION_COLUMN
 from bench._harness import Comparison, Figure, interleaved_medians, timed
 from bench.bench_store import alert_frame, table_of
 

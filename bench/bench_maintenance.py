@@ -32,8 +32,8 @@ from alertkit import (
     Urgency,
     WriteConflictError,
 )
-from alertkit.alerts import AlertQuery, AlertStatus
-from alertkit.store import DEFAULT_MAX_RETRIES
+from alertkit.lake.store import DEFAULT_MAX_RETRIES
+from alertkit.model.alerts import AlertQuery, AlertStatus
 from bench._harness import Comparison, Figure, interleaved_medians
 
 START = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)

@@ -30,8 +30,8 @@ from alertkit import (
     SyncAlertManager,
     Urgency,
 )
-from alertkit._ids import new_alert_id
-from alertkit.schema import alerts_to_frame
+from alertkit.model._ids import new_alert_id
+from alertkit.model.schema import alerts_to_frame
 from bench._harness import Comparison, Figure, interleaved_medians
 
 T = datetime(2026, 1, 5, 15, tzinfo=UTC)

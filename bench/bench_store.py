@@ -12,9 +12,9 @@ import polars as pl
 from deltalake import write_deltalake
 
 from alertkit import Decision, DecisionAction, SyncAlertManager, Urgency
-from alertkit._ids import new_alert_ids
-from alertkit.alerts import AlertQuery, AlertStatus
-from alertkit.schema import ALERT_SCHEMA, PARTITION_COLUMN
+from alertkit.model._ids import new_alert_ids
+from alertkit.model.alerts import AlertQuery, AlertStatus
+from alertkit.model.schema import ALERT_SCHEMA, PARTITION_COLUMN
 from bench._harness import Comparison, interleaved_medians
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from alertkit.schema import ALERT_SCHEMA
+from alertkit.model.schema import ALERT_SCHEMA
 
 
 def delta_extension() -> Path:

@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 from hypothesis import strategies as st
 
-from alertkit.snapshot import SNAPSHOT_SCHEMA
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 
 T0 = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
 

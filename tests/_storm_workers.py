@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from alertkit import Alert, Decision, SyncAlertManager
-from alertkit._ids import new_alert_id
+from alertkit.model._ids import new_alert_id
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 SHARED = [(sid, sym) for sid in range(3) for sym in ("SPY", "QQQ")]

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from alertkit import SyncAlertManager
-from alertkit.lifecycle import is_open_at
+from alertkit.model.lifecycle import is_open_at
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 POSITIONS = 3
@@ -61,7 +61,7 @@ def triage(lake: str, rounds: int) -> int:
 def timeline_problems(board: pl.DataFrame) -> list[str]:
     """Every way the alerts' timelines contradict themselves: a history out of time order,
     created_at <= acknowledged_at <= resolved_at broken, or two alerts of one fingerprint
-    open at one instant by :func:`alertkit.lifecycle.is_open_at` (checked at every event)."""
+    open at one instant by :func:`alertkit.model.lifecycle.is_open_at` (checked at every event)."""
     problems: list[str] = []
     instants: set[datetime] = set()
     for row in board.iter_rows(named=True):

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from alertkit import Decision, InvalidTransitionError, SyncAlertManager
-from alertkit.schema import alert_from_row, check_alert_frame
+from alertkit.model.schema import alert_from_row, check_alert_frame
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 SHARED_FINGERPRINTS = 6

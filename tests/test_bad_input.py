@@ -28,10 +28,10 @@ from alertkit import (
     ValidationError,
     cli,
 )
-from alertkit.mapping import decision_to_alert
-from alertkit.query import scan_transitions
+from alertkit.lake.query import scan_transitions
+from alertkit.model.mapping import decision_to_alert
+from alertkit.model.schema import ALERT_SCHEMA, alerts_to_frame
 from alertkit.rules import default_rules, evaluate_frame
-from alertkit.schema import ALERT_SCHEMA, alerts_to_frame
 from conftest import close_now, position
 
 NOW = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)

@@ -30,8 +30,8 @@ from alertkit.charts import (
     sweep_chart,
 )
 from alertkit.charts._render import SVG_WIDTH, fixed_width, round_svg_coordinates
-from alertkit.errors import ValidationError
-from alertkit.schema import ALERT_SCHEMA
+from alertkit.model.errors import ValidationError
+from alertkit.model.schema import ALERT_SCHEMA
 
 T = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday
 H = timedelta(hours=1)

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from alertkit import Alert, SyncAlertManager
-from alertkit.errors import ValidationError
-from alertkit.triage_stats import time_to_acknowledge, time_to_resolve
+from alertkit.model.errors import ValidationError
+from alertkit.model.triage_stats import time_to_acknowledge, time_to_resolve
 
 T0 = datetime(2026, 1, 5, 15, tzinfo=UTC)
 

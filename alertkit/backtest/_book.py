@@ -27,7 +27,7 @@ from alertkit.backtest.market_paths import (
     session_close_us,
     weekdays_from,
 )
-from alertkit.errors import ValidationError
+from alertkit.model.errors import ValidationError
 
 __all__ = [
     "CALENDAR_BACK_MONTH_DAYS",

@@ -30,7 +30,7 @@ from alertkit.backtest.market_paths import (
     term_structure,
 )
 from alertkit.backtest.pricing import black_scholes
-from alertkit.snapshot import SNAPSHOT_SCHEMA
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 
 __all__ = ["CARRY_RATE", "CONTRACT_MULTIPLIER", "mark_to_market"]
 

@@ -1,16 +1,16 @@
 """Load a recorded position history and check it against ``alertkit.SNAPSHOT_SCHEMA``.
 
 :func:`load_history` reads Parquet, CSV (any common separator, see
-:mod:`alertkit.snapshot_files`) or a Delta table (or takes a polars or pandas frame) and
+:mod:`alertkit.lake.snapshot_files`) or a Delta table (or takes a polars or pandas frame) and
 returns the columns of ``SNAPSHOT_SCHEMA`` with their exact dtypes, sorted by
 ``(as_of, strategy_id)``, followed by any extra columns unchanged. Problems are reported
-together, in one :class:`~alertkit.errors.ValidationError` that names every missing column
+together, in one :class:`~alertkit.model.errors.ValidationError` that names every missing column
 (and how to supply it), every mistyped column (expected and actual dtype) and every bad value.
 
 It meets a history halfway: ``dte`` is derived from ``expiry`` and ``upl_pct`` from
-``unrealized_pnl / entry_price`` when absent (as :mod:`alertkit.snapshot_rows` derives them
+``unrealized_pnl / entry_price`` when absent (as :mod:`alertkit.model.snapshot_rows` derives them
 for one snapshot); ``portfolio_delta`` and ``symbol_delta`` are computed from ``net_delta`` of
-the positions at each ``as_of`` (:func:`alertkit.portfolio.portfolio_columns`); any other
+the positions at each ``as_of`` (:func:`alertkit.model.portfolio.portfolio_columns`); any other
 missing column (a market input such as ``vix``, or ``net_gamma``) is taken as unknown: null,
 so the rules reading it cannot fire, with one :class:`MissingColumnsWarning` naming them.
 What cannot be made up is refused: ``as_of``, ``strategy_id``, ``symbol``,
@@ -34,11 +34,11 @@ any                    a column that is entirely null, whatever its dtype (as CS
 =====================  =======================================================================
 
 Value checks: ``as_of``, ``strategy_id``, ``symbol`` and ``strategy_type`` must not be null,
-``strategy_type`` must be one of ``alertkit.snapshot.STRATEGY_TYPES``, values must be in the
-units of ``alertkit.snapshot.UNIT_RANGES`` (an ``iv_percentile`` on a 0-100 scale is refused
+``strategy_type`` must be one of ``alertkit.model.snapshot.STRATEGY_TYPES``, values must be in the
+units of ``alertkit.model.snapshot.UNIT_RANGES`` (an ``iv_percentile`` on a 0-100 scale is refused
 with a hint rather than silently divided; a ``upl_pct`` in percent beyond 100, a ``vix`` as a
 fraction), no ``(as_of, strategy_id)`` pair may repeat, and no column may look like a
-misspelt snapshot column (:func:`alertkit.snapshot_rows.check_columns`).
+misspelt snapshot column (:func:`alertkit.model.snapshot_rows.check_columns`).
 """
 
 from __future__ import annotations
@@ -50,11 +50,10 @@ from typing import Final, Literal
 
 import polars as pl
 
-from alertkit.errors import ValidationError
-from alertkit.portfolio import portfolio_columns
-from alertkit.snapshot import SNAPSHOT_SCHEMA, STRATEGY_TYPES
-from alertkit.snapshot_files import read_snapshot_file
-from alertkit.snapshot_rows import (
+from alertkit.lake.snapshot_files import read_snapshot_file
+from alertkit.model.errors import ValidationError
+from alertkit.model.portfolio import portfolio_columns
+from alertkit.model.snapshot_rows import (
     as_polars,
     check_columns,
     derived_dte,
@@ -62,6 +61,7 @@ from alertkit.snapshot_rows import (
     local_to_utc,
     unit_problems,
 )
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA, STRATEGY_TYPES
 
 __all__ = ["HistorySource", "MissingColumnsWarning", "load_history", "validate_history"]
 
@@ -120,7 +120,7 @@ def load_history(
         otherwise the suffix decides (``.parquet``/``.pq``, ``.csv``).
     separator : str, optional
         A CSV's field separator. By default it is detected from the header line (``,``,
-        ``;``, tab or ``|``; see :mod:`alertkit.snapshot_files`), and a header that still
+        ``;``, tab or ``|``; see :mod:`alertkit.lake.snapshot_files`), and a header that still
         reads as one column is refused, naming the separator to pass.
 
     Returns
@@ -165,7 +165,7 @@ def validate_history(frame: pl.DataFrame) -> pl.DataFrame:
     """Check and cast a frame to ``SNAPSHOT_SCHEMA`` (see the module docstring for the rules).
 
     Returns the snapshot columns with schema dtypes in schema order, then extra columns,
-    sorted by ``(as_of, strategy_id)``. Raises :class:`~alertkit.errors.ValidationError`
+    sorted by ``(as_of, strategy_id)``. Raises :class:`~alertkit.model.errors.ValidationError`
     naming every missing column, every mistyped column and every bad value range at once.
     """
     check_columns(frame.columns)

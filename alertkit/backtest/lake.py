@@ -4,7 +4,7 @@
 open in the table), so a refused write writes nothing; then it inserts the alerts with
 :meth:`SyncAlertManager.insert_alerts`, one atomic commit per chunk of at most
 :data:`MAX_CHUNK_ROWS` rows. If a later chunk fails (a concurrent writer made it clash, or the
-store failed), :class:`~alertkit.errors.PartialWriteError` says how many chunks committed;
+store failed), :class:`~alertkit.model.errors.PartialWriteError` says how many chunks committed;
 ``resume=True`` then writes only the alerts not yet in the table. ``overwrite`` replaces the
 table's contents in one commit (the first chunk), then inserts any further chunks; the
 previous contents stay readable by time travel.
@@ -18,9 +18,10 @@ from typing import Final, Literal
 
 import polars as pl
 
-from alertkit.errors import AlertkitError, PartialWriteError, ValidationError
-from alertkit.schema import check_alert_frame
-from alertkit.sync_manager import ManagerLike, SyncAlertManager, sync_manager_of
+from alertkit.live.manager import ManagerLike, sync_manager_of
+from alertkit.live.sync_manager import SyncAlertManager
+from alertkit.model.errors import AlertkitError, PartialWriteError, ValidationError
+from alertkit.model.schema import check_alert_frame
 
 __all__ = ["MAX_CHUNK_ROWS", "LakeMode", "write_alerts"]
 

@@ -1,23 +1,23 @@
-"""Engine mode: every snapshot through the real :class:`~alertkit.engine.DecisionEngine`.
+"""Engine mode: every snapshot through the real :class:`~alertkit.rules.engine.DecisionEngine`.
 
-This is the reference the vectorized backtest (:mod:`alertkit.episodes`) must
+This is the reference the vectorized backtest (:mod:`alertkit.live.episodes`) must
 reproduce exactly. The engine runs the rules snapshot by snapshot, in time order, keeping its
 trailing-stop peaks, and sends each non-HOLD decision to a :class:`BacktestAlertSink`, an
-in-memory :class:`~alertkit.engine.AlertSink` with the live identity rules (a Delta write per
+in-memory :class:`~alertkit.rules.engine.AlertSink` with the live identity rules (a Delta write per
 snapshot would make a reference replay far too slow). Type, severity, title, message and
-metadata come from :func:`alertkit.mapping.decision_to_alert`, as for live alerts.
+metadata come from :func:`alertkit.model.mapping.decision_to_alert`, as for live alerts.
 
 Alert identity in a backtest, step by step (docs/domain.md §6):
 
 - The fingerprint is (trigger id, strategy_id, symbol). A firing with no open alert of its
   fingerprint opens one: status ``active``, ``created_at`` = ``last_seen_at`` = the snapshot's
-  ``as_of``, id :func:`~alertkit._ids.deterministic_alert_id` of (created_at, fingerprint).
+  ``as_of``, id :func:`~alertkit.model._ids.deterministic_alert_id` of (created_at, fingerprint).
 - A firing while its fingerprint is open is an occurrence of the open alert: ``occurrences``
   goes up by one and ``last_seen_at`` moves to the snapshot's ``as_of``.
 - Without a quiet period an alert stays open to the end of the history, unless its position
   left the history: an alert still open at its position's last snapshot, when that is
   before the history's last instant, is resolved there (``resolve`` by ``"backtest"``, note
-  :data:`~alertkit.episodes.GONE_NOTE`). Positions without a strategy_id never leave.
+  :data:`~alertkit.live.episodes.GONE_NOTE`). Positions without a strategy_id never leave.
 - With ``quiet_period``: at each snapshot of a position (``strategy_id``), after the decision,
   every open alert of that position whose trigger did not fire on this snapshot and with
   ``as_of - last_seen_at >= quiet_period`` is resolved, ``resolved_at`` = that ``as_of``, with
@@ -36,17 +36,17 @@ from typing import Any, Final, TypeVar
 
 import polars as pl
 
-from alertkit._ids import deterministic_alert_id
-from alertkit.alerts import Alert, AlertStatus
 from alertkit.backtest._progress import Progress
-from alertkit.decisions import Decision, DecisionAction
-from alertkit.engine import DecisionEngine
-from alertkit.episodes import QUIET_RESOLVER, resolve_event
-from alertkit.mapping import alert_kind, decision_to_alert, snapshot_identity
+from alertkit.live.episodes import QUIET_RESOLVER, resolve_event
+from alertkit.model._ids import deterministic_alert_id
+from alertkit.model.alerts import Alert, AlertStatus
+from alertkit.model.decisions import Decision, DecisionAction
+from alertkit.model.mapping import alert_kind, decision_to_alert, snapshot_identity
+from alertkit.model.schema import ALERT_SCHEMA, alerts_to_frame, history_event
+from alertkit.model.snapshot_rows import PEAK_COLUMN, snapshot_row
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 from alertkit.rules import Rule
-from alertkit.schema import ALERT_SCHEMA, alerts_to_frame, history_event
-from alertkit.snapshot import SNAPSHOT_SCHEMA
-from alertkit.snapshot_rows import PEAK_COLUMN, snapshot_row
+from alertkit.rules.engine import DecisionEngine
 
 __all__ = [
     "DECISIONS_SCHEMA",

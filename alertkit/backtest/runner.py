@@ -3,13 +3,13 @@
 :func:`run_backtest` has two modes that give identical results:
 
 ``"engine"``
-    Every snapshot goes through the real :class:`~alertkit.engine.DecisionEngine`, in time
+    Every snapshot goes through the real :class:`~alertkit.rules.engine.DecisionEngine`, in time
     order, and its decisions through an in-memory alert sink with the live identity rules
     (:mod:`alertkit.backtest.replay`): the reference, about 30k snapshots a second.
 ``"vectorized"``
     The rules run as polars expressions over the whole history
     (:func:`~alertkit.rules.evaluate_frame`) and alert identity is computed on the frame
-    (:mod:`alertkit.episodes`): a million snapshots in about a second.
+    (:mod:`alertkit.live.episodes`): a million snapshots in about a second.
 
 Alert identity is that of the live manager (docs/domain.md §6): one alert per open fingerprint
 (trigger id, strategy_id, symbol), later firings counted as its occurrences. With
@@ -19,7 +19,7 @@ count per position measures flapping). An alert still open when its position has
 history (the position's last snapshot is before the history's last instant) resolves at that
 last snapshot, with the note "position left the history"; alerts of positions present at
 the history's last instant stay open. Alert
-ids are deterministic UUIDv7 (:func:`~alertkit._ids.deterministic_alert_id`), so repeated runs
+ids are deterministic UUIDv7 (:func:`~alertkit.model._ids.deterministic_alert_id`), so repeated runs
 and both modes give byte-identical frames.
 
 Examples
@@ -52,12 +52,12 @@ from alertkit.backtest.history import HistorySource, load_history
 from alertkit.backtest.lake import MAX_CHUNK_ROWS, LakeMode, write_alerts
 from alertkit.backtest.outcomes import alert_outcomes, summarize
 from alertkit.backtest.replay import DECISIONS_SCHEMA, replay
-from alertkit.episodes import alert_episodes, episode_alerts
-from alertkit.errors import ValidationError
+from alertkit.live.episodes import alert_episodes, episode_alerts
+from alertkit.model.errors import ValidationError
+from alertkit.model.schema import check_alert_frame
+from alertkit.model.snapshot_rows import normalize_frame, validate_frame
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 from alertkit.rules import Rule, default_rules, evaluate_frame, in_order
-from alertkit.schema import check_alert_frame
-from alertkit.snapshot import SNAPSHOT_SCHEMA
-from alertkit.snapshot_rows import normalize_frame, validate_frame
 
 __all__ = ["BacktestMode", "BacktestResult", "run_backtest"]
 

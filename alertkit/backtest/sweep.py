@@ -21,7 +21,7 @@ import polars as pl
 from alertkit.backtest._progress import Progress
 from alertkit.backtest.history import HistorySource, load_history
 from alertkit.backtest.runner import run_backtest
-from alertkit.errors import ValidationError
+from alertkit.model.errors import ValidationError
 from alertkit.rules import Rule, bind_by_name, default_rules
 
 __all__ = ["SWEEP_SCHEMA", "sweep", "with_threshold"]

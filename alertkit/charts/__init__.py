@@ -25,7 +25,6 @@ Examples
 {'type': 'bar'}
 """
 
-from alertkit.alerts import SEVERITY_ORDER
 from alertkit.charts._aggregate import DEFAULT_AGE_EDGES, MAX_ROWS
 from alertkit.charts._backtest import alert_changes, position_pnl, sweep_chart
 from alertkit.charts._board import (
@@ -38,6 +37,7 @@ from alertkit.charts._board import (
     severity_color,
 )
 from alertkit.charts._render import enable_offline_rendering, interactive_chart
+from alertkit.model.alerts import SEVERITY_ORDER
 
 __all__ = [
     "DEFAULT_AGE_EDGES",

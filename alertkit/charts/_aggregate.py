@@ -21,10 +21,10 @@ from typing import Final, Literal
 
 import polars as pl
 
-from alertkit._time import to_utc
-from alertkit.alerts import SEVERITY_ORDER
-from alertkit.errors import ValidationError
-from alertkit.lifecycle import acknowledged_at, is_open_at, resolution_at
+from alertkit.model._time import to_utc
+from alertkit.model.alerts import SEVERITY_ORDER
+from alertkit.model.errors import ValidationError
+from alertkit.model.lifecycle import acknowledged_at, is_open_at, resolution_at
 
 Frame = pl.DataFrame | pl.LazyFrame
 PnlValue = Literal["unrealized_pnl", "upl_pct"]

@@ -9,10 +9,10 @@ from typing import Final, Literal
 import altair as alt
 import polars as pl
 
-from alertkit._time import to_utc
-from alertkit.alerts import SEVERITY_ORDER
 from alertkit.charts import _aggregate as agg
 from alertkit.charts._aggregate import DurationUnit, Frame
+from alertkit.model._time import to_utc
+from alertkit.model.alerts import SEVERITY_ORDER
 
 SEVERITY_COLORS: Final = ("#d62728", "#ff7f0e", "#1f77b4", "#9e9e9e")
 """Fixed colours for immediate, high, normal, low, in every chart."""

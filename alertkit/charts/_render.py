@@ -25,7 +25,7 @@ from typing import Any, Final, Literal
 import altair as alt
 from altair.vegalite.v6.display import svg_renderer as _vl_convert_svg
 
-from alertkit.errors import ValidationError
+from alertkit.model.errors import ValidationError
 
 RenderMode = Literal["svg", "interactive"]
 

@@ -17,11 +17,11 @@ from numbers import Integral, Real
 from types import MappingProxyType
 from typing import Any, Final, Literal, Protocol, TypeVar, cast
 
-from alertkit.decisions import Decision, DecisionAction, Urgency
-from alertkit.errors import ValidationError
+from alertkit.model.decisions import Decision, DecisionAction, Urgency
+from alertkit.model.errors import ValidationError
+from alertkit.model.snapshot_rows import SnapshotLike, snapshot_row
 from alertkit.rules import compile_row
 from alertkit.rules.conditions import Expr, any_of, lit
-from alertkit.snapshot_rows import SnapshotLike, snapshot_row
 
 __all__ = [
     "MAX_PRIORITY",

@@ -17,7 +17,7 @@ class changes. The two backends agree value for value:
 - NaN is null: an arithmetic result of NaN (``inf - inf``) becomes null, because polars orders
   NaN above every number (``NaN > 5`` is True there) while Python says False. A NaN *input*
   reads as null per row; a frame must have its NaNs nulled first, which
-  :func:`alertkit.snapshot_rows.normalize_frame` (and so ``evaluate_frame``) does.
+  :func:`alertkit.model.snapshot_rows.normalize_frame` (and so ``evaluate_frame``) does.
 
 Examples
 --------
@@ -43,7 +43,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 if TYPE_CHECKING:
-    import polars as pl
+    pass
 
 __all__ = [
     "NODE_TYPES",
@@ -88,26 +88,6 @@ class Expr:
     def columns(self) -> frozenset[str]:
         """The columns this expression reads."""
         return frozenset().union(*(child.columns() for child in self.children()))
-
-    # Convenience for callers holding a node; inside alertkit call the backends directly.
-    # The backends import this module, so these import them when called, not at load.
-    def evaluate(self, row: Mapping[str, Any]) -> Any:
-        """The value on one row: :func:`alertkit.rules.compile_row.evaluate`."""
-        from alertkit.rules.compile_row import evaluate
-
-        return evaluate(self, row)
-
-    def fires(self, row: Mapping[str, Any]) -> bool:
-        """True only when the condition is definitely True on ``row`` (null never fires)."""
-        from alertkit.rules.compile_row import fires
-
-        return fires(self, row)
-
-    def to_polars(self) -> pl.Expr:
-        """The same computation as polars: :func:`alertkit.rules.compile_polars.to_polars`."""
-        from alertkit.rules.compile_polars import to_polars
-
-        return to_polars(self)
 
     def is_true(self) -> Expr:
         """SQL ``IS TRUE``: True when True, False when False or null (never null)."""
@@ -167,7 +147,10 @@ class Expr:
 
     def __bool__(self) -> bool:
         # `a < b < c` or `if cond:` would silently test the node object, not the condition.
-        raise TypeError("a condition has no truth value; use .evaluate(row) or .fires(row)")
+        raise TypeError(
+            "a condition has no truth value; use alertkit.rules.compile_row.evaluate(expr, row)"
+            " or fires(expr, row)"
+        )
 
 
 def col(name: str) -> Expr:

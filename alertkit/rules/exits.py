@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
-from alertkit.decisions import DecisionAction, Urgency
-from alertkit.errors import ValidationError
+from alertkit.model.decisions import DecisionAction, Urgency
+from alertkit.model.errors import ValidationError
+from alertkit.model.snapshot_rows import PEAK_COLUMN
 from alertkit.rules.base import (
     LOSS,
     PROFIT,
@@ -20,7 +21,6 @@ from alertkit.rules.base import (
 )
 from alertkit.rules.conditions import all_of, col, when
 from alertkit.rules.risk import GammaRisk
-from alertkit.snapshot_rows import PEAK_COLUMN
 
 __all__ = [
     "SINGLE_LEG_TYPES",

@@ -11,8 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from alertkit.decisions import DecisionAction, Urgency
-from alertkit.errors import ValidationError
+from alertkit.model.decisions import DecisionAction, Urgency
+from alertkit.model.errors import ValidationError
+from alertkit.model.snapshot_schema import STRATEGY_TYPES
 from alertkit.rules.base import (
     LOSS,
     Rule,
@@ -21,7 +22,6 @@ from alertkit.rules.base import (
     check_range,
 )
 from alertkit.rules.conditions import col
-from alertkit.snapshot import STRATEGY_TYPES
 
 __all__ = ["CatastropheProtection", "DeltaRisk", "GammaRisk", "StopLoss", "VIXExit"]
 

@@ -25,12 +25,12 @@ from typing import Any, Final, overload
 
 import polars as pl
 
-from alertkit.decisions import Decision, DecisionAction, Urgency
-from alertkit.errors import ValidationError
+from alertkit.model.decisions import Decision, DecisionAction, Urgency
+from alertkit.model.errors import ValidationError
+from alertkit.model.snapshot_rows import PEAK_COLUMN, normalize_frame, validate_frame
 from alertkit.rules.base import Rule, Trigger, bind_by_name, in_order
 from alertkit.rules.compile_polars import to_polars
 from alertkit.rules.conditions import Expr
-from alertkit.snapshot_rows import PEAK_COLUMN, normalize_frame, validate_frame
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -179,7 +179,7 @@ def evaluate_frame(
         The time column for the trailing-stop peak; ties keep row order. ``None``: row order.
     prior_peaks
         Peaks held from before the frame (``strategy_id -> upl_pct``, a live
-        :class:`~alertkit.peaks.PeakBook`): each position's running maximum starts there.
+        :class:`~alertkit.rules.peaks.PeakBook`): each position's running maximum starts there.
 
     Returns
     -------

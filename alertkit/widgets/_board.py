@@ -22,10 +22,11 @@ from typing import Any, Final, cast
 import ipywidgets as w
 import traitlets
 
-from alertkit._time import to_utc
-from alertkit.alerts import Transition
-from alertkit.errors import AlertkitError, AlertNotFoundError
-from alertkit.sync_manager import SyncAlertManager, sync_manager_of
+from alertkit.live.manager import sync_manager_of
+from alertkit.live.sync_manager import SyncAlertManager
+from alertkit.model._time import to_utc
+from alertkit.model.alerts import Transition
+from alertkit.model.errors import AlertkitError, AlertNotFoundError
 from alertkit.widgets._bulk import DOING, chosen_ids, failure_lines, position_label, ticked_statuses
 from alertkit.widgets._controls import ActionControls, FilterControls, group_by_control
 from alertkit.widgets._query import (

@@ -13,9 +13,9 @@ from typing import Final
 
 import polars as pl
 
-from alertkit.alerts import Transition
-from alertkit.errors import AlertkitError, AlertNotFoundError, InvalidTransitionError
-from alertkit.sync_manager import SyncAlertManager
+from alertkit.live.sync_manager import SyncAlertManager
+from alertkit.model.alerts import Transition
+from alertkit.model.errors import AlertkitError, AlertNotFoundError, InvalidTransitionError
 from alertkit.widgets._query import BoardFilter, GroupBy, can_take, group_ids_query, labels_query
 
 __all__ = ["DOING", "chosen_ids", "failure_lines", "position_label", "ticked_statuses"]

@@ -9,9 +9,9 @@ from typing import Any
 import ipywidgets as w
 import traitlets
 
-from alertkit.alerts import AlertSeverity, AlertStatus, AlertType
-from alertkit.errors import ValidationError
-from alertkit.schema import OPEN_STATUSES
+from alertkit.model.alerts import AlertSeverity, AlertStatus, AlertType
+from alertkit.model.errors import ValidationError
+from alertkit.model.schema import OPEN_STATUSES
 from alertkit.widgets._query import BoardFilter
 
 __all__ = ["ActionControls", "FilterControls", "StatusToggles", "group_by_control"]

@@ -16,11 +16,11 @@ from typing import Any, Final, Literal, get_args
 
 import polars as pl
 
-from alertkit.alerts import AlertSeverity, AlertStatus, Transition, next_status
-from alertkit.errors import InvalidTransitionError, ValidationError
-from alertkit.lifecycle import acknowledged_at, is_open_at, resolution_at, status_at
-from alertkit.schema import OPEN_STATUSES
-from alertkit.widgets._search import Search, parse_search
+from alertkit.model.alerts import AlertSeverity, AlertStatus, Transition, next_status
+from alertkit.model.errors import InvalidTransitionError, ValidationError
+from alertkit.model.lifecycle import acknowledged_at, is_open_at, resolution_at, status_at
+from alertkit.model.schema import OPEN_STATUSES
+from alertkit.model.search import Search, parse_search
 
 __all__ = [
     "COLUMNS",
@@ -127,7 +127,8 @@ class BoardFilter:
     matching ``created_date`` partitions). ``text`` is the search box (see ``_search``): a
     ``status:`` term there replaces ``statuses``. ``picks`` are (rule, severity) pairs chosen
     on a chart: a row matches any one of them. ``as_of`` shows the table as it stood at that
-    instant (each alert's status then, see :mod:`alertkit.lifecycle`); None, the stored status.
+    instant (each alert's status then, see :mod:`alertkit.model.lifecycle`); None, the stored
+    status.
     """
 
     statuses: tuple[str, ...] = OPEN_STATUSES

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import traitlets
 
-from alertkit.alerts import Transition
-from alertkit.errors import AlertkitError
+from alertkit.model.alerts import Transition
+from alertkit.model.errors import AlertkitError
 from alertkit.widgets._controls import ActionControls, FilterControls
 from alertkit.widgets._refresh import Ticker
 from alertkit.widgets._table import AlertTable

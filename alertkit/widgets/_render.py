@@ -20,8 +20,8 @@ from typing import Any, Final
 
 import polars as pl
 
-from alertkit.alerts import Alert, AlertStatus
-from alertkit.lifecycle import dismissed_at
+from alertkit.model.alerts import Alert, AlertStatus
+from alertkit.model.lifecycle import dismissed_at
 from alertkit.widgets._query import Counts, GroupBy
 
 __all__ = [

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import polars as pl
 
-from alertkit.alerts import Alert
+from alertkit.model.alerts import Alert
 from alertkit.widgets._query import (
     BoardFilter,
     Counts,

@@ -13,16 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alertkit import Decision, DecisionAction, Urgency
-from alertkit._ids import (
+from alertkit.backtest import BacktestResult, run_backtest, synthetic_history
+from alertkit.backtest.replay import BacktestAlertSink
+from alertkit.model._ids import (
     ALERT_ID_PATTERN,
     created_date_of,
     deterministic_alert_id,
     deterministic_alert_ids,
 )
-from alertkit.backtest import BacktestResult, run_backtest, synthetic_history
-from alertkit.backtest.replay import BacktestAlertSink
+from alertkit.model.schema import check_alert_frame
 from alertkit.rules import TakeProfit, default_rules
-from alertkit.schema import check_alert_frame
 
 T0 = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
 UUID7 = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"

@@ -34,8 +34,8 @@ import pytest
 
 from alertkit.backtest import run_backtest
 from alertkit.backtest.runner import BacktestMode
-from alertkit.schema import ALERT_SCHEMA
-from alertkit.snapshot import SNAPSHOT_SCHEMA
+from alertkit.model.schema import ALERT_SCHEMA
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 
 DAY = datetime(2026, 1, 5, tzinfo=UTC)
 EXPIRY = date(2026, 2, 20)

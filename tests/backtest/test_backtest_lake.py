@@ -13,9 +13,9 @@ from deltalake import DeltaTable
 from alertkit import SyncAlertManager, ValidationError
 from alertkit.backtest import run_backtest, synthetic_history
 from alertkit.backtest.lake import write_alerts
+from alertkit.model.schema import ALERT_SCHEMA
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 from alertkit.rules import decision_from_row, default_rules
-from alertkit.schema import ALERT_SCHEMA
-from alertkit.snapshot import SNAPSHOT_SCHEMA
 
 QUIET = timedelta(hours=6)
 LATER = datetime(2027, 1, 4, 15, 0, tzinfo=UTC)

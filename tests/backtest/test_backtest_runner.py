@@ -13,9 +13,9 @@ import pytest
 from alertkit import ValidationError
 from alertkit.backtest import _progress, run_backtest, synthetic_history
 from alertkit.backtest._progress import Progress
+from alertkit.model.schema import ALERT_SCHEMA
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 from alertkit.rules import TakeProfit, default_rules
-from alertkit.schema import ALERT_SCHEMA
-from alertkit.snapshot import SNAPSHOT_SCHEMA
 
 
 @pytest.fixture(scope="module")

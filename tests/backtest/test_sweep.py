@@ -11,8 +11,8 @@ import pytest
 from alertkit import ValidationError
 from alertkit.backtest import run_backtest, sweep, synthetic_history
 from alertkit.backtest.sweep import SWEEP_SCHEMA, with_threshold
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 from alertkit.rules import DTERoll, GammaRisk, TakeProfit, TimeExit, default_rules
-from alertkit.snapshot import SNAPSHOT_SCHEMA
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 

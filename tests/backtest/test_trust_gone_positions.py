@@ -17,8 +17,8 @@ import pytest
 
 from alertkit import AlertManager, DecisionEngine, Monitor, SyncAlertManager
 from alertkit.backtest import run_backtest, synthetic_history
-from alertkit.monitor import HistoryReplay
-from alertkit.snapshot import SNAPSHOT_SCHEMA
+from alertkit.live.monitor import HistoryReplay
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 STEP = timedelta(minutes=30)

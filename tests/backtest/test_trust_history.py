@@ -17,8 +17,8 @@ import pytest
 
 from alertkit import ValidationError
 from alertkit.backtest import MissingColumnsWarning, load_history, run_backtest, synthetic_history
-from alertkit.snapshot import SuspectUnitsWarning, suspect_units_message
-from alertkit.snapshot_files import sniff_separator
+from alertkit.lake.snapshot_files import sniff_separator
+from alertkit.model.snapshot_schema import SuspectUnitsWarning, suspect_units_message
 
 RESEARCHER = [
     "as_of",
@@ -156,7 +156,7 @@ def test_another_separator_is_detected(
 ) -> None:
     path = tmp_path / "positions.csv"
     own.write_csv(path, separator=separator)
-    with caplog.at_level("INFO", logger="alertkit.snapshot_files"):
+    with caplog.at_level("INFO", logger="alertkit.lake.snapshot_files"):
         frame = loaded(path)
     assert frame.equals(expected(own))
     assert f"as {separator!r}-separated (detected from its header)" in caplog.text

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from alertkit import AlertQuery, SyncAlertManager, cli
-from alertkit.errors import StoreError
+from alertkit.model.errors import StoreError
 from conftest import close_now, position
 
 T = datetime(2026, 1, 5, 15, tzinfo=UTC)
@@ -117,7 +117,7 @@ def test_an_s3_lake_without_credentials_fails_fast_in_one_line(tmp_path: Path) -
 def test_s3_credentials_found_anywhere_are_left_to_delta_rs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from alertkit.lake_paths import missing_s3_credentials
+    from alertkit.lake.paths import missing_s3_credentials
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE"):
         monkeypatch.delenv(name, raising=False)
@@ -139,7 +139,7 @@ def test_only_an_ec2_machine_is_left_to_its_metadata_service(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Told by the machine's local DMI data, never by asking the network."""
-    from alertkit.lake_paths import missing_s3_credentials
+    from alertkit.lake.paths import missing_s3_credentials
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE"):
         monkeypatch.delenv(name, raising=False)

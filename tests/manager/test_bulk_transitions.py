@@ -19,7 +19,7 @@ from alertkit import (
     ValidationError,
 )
 from alertkit.backtest.lake import write_alerts
-from alertkit.sync_manager import sync_manager_of
+from alertkit.live.manager import sync_manager_of
 from conftest import T0, close_now, position
 
 

@@ -10,7 +10,7 @@ import pytest
 from _workers import FIRINGS_PER_WORKER, SHARED_FINGERPRINTS, UNIQUE_PER_WORKER, mixed_operations
 
 from alertkit import SyncAlertManager
-from alertkit.query import scan_transitions
+from alertkit.lake.query import scan_transitions
 
 WORKERS = 3
 

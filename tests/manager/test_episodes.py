@@ -1,4 +1,4 @@
-"""alertkit.episodes: the identity rules as frame operations, on hand-made decisions."""
+"""alertkit.live.episodes: the identity rules as frame operations, on hand-made decisions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from alertkit.episodes import EPISODE_SCHEMA, alert_episodes
+from alertkit.live.episodes import EPISODE_SCHEMA, alert_episodes
 
 T0 = datetime(2026, 1, 5, 15, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ Each test here failed on the earlier design (a blind append, then a "settle" MER
 folded a racing duplicate into the earlier alert): the gather storm lost occurrences and
 raised mid-fold, racing processes left a fingerprint open twice, and a kill between append
 and settle left the duplicate for good. Now every firing is one MERGE decided on one
-snapshot (alertkit.firings), so each is committed whole or not at all.
+snapshot (alertkit.live.firings), so each is committed whole or not at all.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from _storm_workers import SHARED, fire, journal_loop, storm
 from deltalake import DeltaTable
 
 from alertkit import AlertManager, SyncAlertManager
-from alertkit.errors import WriteConflictError
+from alertkit.model.errors import WriteConflictError
 
 STORM = 50
 KINDS = ["first", "repeat", "cycle", "bulk"]

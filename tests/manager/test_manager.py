@@ -458,7 +458,7 @@ def test_insert_alerts_writes_one_commit_and_refuses_open_duplicates(
     sync_manager: SyncAlertManager, lake: str
 ) -> None:
     from alertkit import ValidationError
-    from alertkit.mapping import decision_to_alert
+    from alertkit.model.mapping import decision_to_alert
 
     alerts = [
         decision_to_alert(roll(), position("SPY", i), T0 + timedelta(minutes=i)) for i in range(50)

@@ -19,7 +19,7 @@ from deltalake import write_deltalake
 
 from alertkit import AlertManager, Monitor, SyncAlertManager, ValidationError
 from alertkit.backtest import run_backtest, synthetic_history
-from alertkit.monitor import HistoryReplay
+from alertkit.live.monitor import HistoryReplay
 
 T = datetime(2026, 1, 5, 15, tzinfo=UTC)
 
@@ -60,7 +60,7 @@ def test_a_bad_tick_is_counted_and_loses_nothing(
 ) -> None:
     frames = iter([book(T), book(T).with_columns(iv_percentile=pl.lit(55.0)), book(T)])
     monitor = Monitor(sync, lambda: next(frames), every=0)
-    with caplog.at_level(logging.ERROR, logger="alertkit.monitor"):
+    with caplog.at_level(logging.ERROR, logger="alertkit.live.monitor"):
         monitor.run(cycles=3)
     assert (monitor.stats.ticks, monitor.stats.failures) == (3, 1)
     assert monitor.stats.last_error is not None

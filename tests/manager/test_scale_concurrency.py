@@ -21,11 +21,11 @@ from _workers import check_plans, maintain_table, make_plan, run_plan
 from deltalake import DeltaTable
 
 from alertkit import SyncAlertManager
-from alertkit.alerts import Transition
-from alertkit.errors import WriteConflictError
-from alertkit.maintenance import LOCK_FILE, SMALL_FILES_PER_PARTITION, auto_maintain
-from alertkit.store import AlertStore
-from alertkit.transitions import commit_transitions
+from alertkit.lake.maintenance import LOCK_FILE, SMALL_FILES_PER_PARTITION, auto_maintain
+from alertkit.lake.store import AlertStore
+from alertkit.live.transitions import commit_transitions
+from alertkit.model.alerts import Transition
+from alertkit.model.errors import WriteConflictError
 from conftest import T0, close_now, position
 
 T1 = T0 + timedelta(hours=1)

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from alertkit import Monitor, SyncAlertManager
-from alertkit.cycle import CycleResult
+from alertkit.live.cycle import CycleResult
 
 T = datetime(2026, 1, 5, 15, tzinfo=UTC)
 
@@ -52,7 +52,7 @@ def test_a_failing_on_cycle_is_logged_counted_and_the_run_goes_on(
 
     instants = iter([book(T), book(T + timedelta(minutes=1)), book(T + timedelta(minutes=2))])
     monitor = Monitor(sync, lambda: next(instants, None), every=0, on_cycle=flaky)
-    with caplog.at_level(logging.ERROR, logger="alertkit.monitor"):
+    with caplog.at_level(logging.ERROR, logger="alertkit.live.monitor"):
         monitor.run(cycles=3)
     assert len(seen) == 3  # main: the run ended with the callback's error after one tick
     stats = monitor.stats

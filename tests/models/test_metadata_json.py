@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from alertkit import MetadataError
-from alertkit._json import MAX_METADATA_BYTES, dumps_metadata, metadata_column_problems
+from alertkit.model._json import MAX_METADATA_BYTES, dumps_metadata, metadata_column_problems
 
 
 def test_rich_values_encode_exactly() -> None:

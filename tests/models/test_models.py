@@ -22,15 +22,15 @@ from alertkit import (
     Urgency,
     ValidationError,
 )
-from alertkit._events import (
+from alertkit.model._events import (
     EVENT_ACTIONS,
     EVENT_STATUSES,
     EVENT_TIME_FORMAT,
     EVENT_TIME_FORMAT_POLARS,
 )
-from alertkit._ids import created_date_of, new_alert_id
-from alertkit._text import WHITESPACE, check_free_text
-from alertkit.alerts import MAX_QUERY_LIMIT, SEVERITY_ORDER, Transition
+from alertkit.model._ids import created_date_of, new_alert_id
+from alertkit.model._text import WHITESPACE, check_free_text
+from alertkit.model.alerts import MAX_QUERY_LIMIT, SEVERITY_ORDER, Transition
 
 SEED_CHECK = (
     "from alertkit import Alert, AlertType, AlertSeverity, AlertStatus; "

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from alertkit import PositionSnapshot, ValidationError
-from alertkit.engine import DecisionEngine
-from alertkit.portfolio import Leg, OpenPosition, portfolio_risk, with_portfolio_columns
+from alertkit.model.portfolio import Leg, OpenPosition, portfolio_risk, with_portfolio_columns
+from alertkit.rules.engine import DecisionEngine
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""alertkit.schema: the table's columns declared once, and Alert <-> row in one place."""
+"""alertkit.model.schema: the table's columns declared once, and Alert <-> row in one place."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from alertkit import Alert, ValidationError
-from alertkit._ids import new_alert_id
-from alertkit.schema import (
+from alertkit.model._ids import new_alert_id
+from alertkit.model.schema import (
     ALERT_SCHEMA,
     alert_from_row,
     alert_to_row,

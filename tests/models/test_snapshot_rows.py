@@ -1,4 +1,4 @@
-"""alertkit.snapshot_rows: one normaliser for the model, a dict, market data and a frame."""
+"""alertkit.model.snapshot_rows: one normaliser for the model, a dict, market data and a frame."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from alertkit import PositionSnapshot, ValidationError
-from alertkit.snapshot import SNAPSHOT_SCHEMA
-from alertkit.snapshot_rows import normalize_frame, snapshot_row, unit_problems
+from alertkit.model.snapshot_rows import normalize_frame, snapshot_row, unit_problems
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 
 T0 = datetime(2026, 1, 5, 15, tzinfo=UTC)
 RAW = {

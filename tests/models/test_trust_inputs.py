@@ -21,9 +21,9 @@ import pytest
 
 from alertkit import AlertManager, DecisionEngine, SyncAlertManager, ValidationError
 from alertkit.backtest import synthetic_history
+from alertkit.model.snapshot_rows import as_polars, snapshot_row
+from alertkit.model.snapshot_schema import SuspectUnitsWarning, suspect_units_message
 from alertkit.rules import default_rules, evaluate_frame
-from alertkit.snapshot import SuspectUnitsWarning, suspect_units_message
-from alertkit.snapshot_rows import as_polars, snapshot_row
 
 T = datetime(2026, 1, 5, 15, tzinfo=UTC)
 GOOD: dict[str, Any] = {

@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 
 from alertkit import Alert, Decision, SyncAlertManager
-from alertkit._ids import new_alert_id
-from alertkit._json import dumps_metadata, metadata_column_problems
-from alertkit.errors import MetadataError, ValidationError
-from alertkit.schema import alerts_to_frame
+from alertkit.model._ids import new_alert_id
+from alertkit.model._json import dumps_metadata, metadata_column_problems
+from alertkit.model.errors import MetadataError, ValidationError
+from alertkit.model.schema import alerts_to_frame
 from conftest import T0, position
 
 HUGE = 10**5000

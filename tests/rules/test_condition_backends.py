@@ -99,7 +99,7 @@ def test_node_types_lists_every_node_class_and_each_is_plain_frozen_data() -> No
             setattr(SAMPLES[node_type], dataclasses.fields(node_type)[0].name, None)
     # What a node means is in the backends, not on the node classes.
     for name in ("evaluate", "fires", "to_polars"):
-        assert all(name not in vars(node_type) for node_type in NODE_TYPES)
+        assert all(not hasattr(node_type, name) for node_type in (Expr, *NODE_TYPES))
 
 
 @pytest.mark.parametrize("node_type", NODE_TYPES, ids=lambda t: t.__name__)
@@ -109,10 +109,6 @@ def test_both_backends_handle_every_node_class_and_agree(node_type: type[Expr]) 
     frame = pl.DataFrame([ROW], schema={"x": pl.Float64, "s": pl.String})
     got = frame.select(compile_polars.to_polars(expr).alias("out"))["out"].to_list()
     assert got == [compile_row.evaluate(expr, ROW)]
-    # The methods on Expr are the same backends.
-    assert expr.evaluate(ROW) == compile_row.evaluate(expr, ROW)
-    assert expr.fires(ROW) is compile_row.fires(expr, ROW)
-    assert str(expr.to_polars()) == str(compile_polars.to_polars(expr))
 
 
 def test_a_new_backend_is_one_function_covering_every_node_class() -> None:

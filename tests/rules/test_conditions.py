@@ -9,6 +9,8 @@ from typing import Any
 import polars as pl
 import pytest
 
+from alertkit.rules.compile_polars import to_polars
+from alertkit.rules.compile_row import evaluate, fires
 from alertkit.rules.conditions import Expr, all_of, any_of, col, lit, when
 
 TRUTH = (True, False, None)
@@ -18,11 +20,11 @@ def polars_values(expr: Expr, rows: list[dict[str, Any]], schema: dict[str, Any]
     frame = pl.DataFrame(rows, schema=schema, orient="row")
     # Frames reach conditions with NaN already nulled (normalize_frame); rows null it on read.
     frame = frame.with_columns(pl.col(pl.Float64).fill_nan(None))
-    return frame.select(expr.to_polars().alias("out"))["out"].to_list()
+    return frame.select(to_polars(expr).alias("out"))["out"].to_list()
 
 
 def row_values(expr: Expr, rows: list[dict[str, Any]]) -> list[Any]:
-    return [expr.evaluate(row) for row in rows]
+    return [evaluate(expr, row) for row in rows]
 
 
 @pytest.mark.parametrize(
@@ -82,8 +84,8 @@ def test_three_valued_logic_matches_polars(build: Any, expected: list[Any]) -> N
 def test_row_and_polars_agree(expr: Expr, row: dict[str, Any], expected: Any) -> None:
     schema = {"x": pl.Float64, "y": pl.Float64, "s": pl.String}
     full = {name: row.get(name) for name in schema}
-    assert expr.evaluate(row) == expected
-    assert expr.fires(row) is (expected is True)
+    assert evaluate(expr, row) == expected
+    assert fires(expr, row) is (expected is True)
     got = polars_values(expr, [full], schema)[0]
     assert got == expected
     assert type(got) is type(expected)
@@ -92,8 +94,8 @@ def test_row_and_polars_agree(expr: Expr, row: dict[str, Any], expected: Any) ->
 def test_integer_comparison_keeps_the_column_type() -> None:
     expr = col("dte") <= 21
     frame = pl.DataFrame({"dte": [20, 21, 22, None]}, schema={"dte": pl.Int32})
-    assert frame.select(expr.to_polars())["dte"].to_list() == [True, True, False, None]
-    assert [expr.evaluate({"dte": d}) for d in (20, 21, 22, None)] == [True, True, False, None]
+    assert frame.select(to_polars(expr))["dte"].to_list() == [True, True, False, None]
+    assert [evaluate(expr, {"dte": d}) for d in (20, 21, 22, None)] == [True, True, False, None]
 
 
 def test_a_condition_has_no_truth_value() -> None:

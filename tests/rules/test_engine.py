@@ -28,9 +28,9 @@ from alertkit import (
     Urgency,
     ValidationError,
 )
-from alertkit.engine import DecisionEngine
-from alertkit.errors import AlertWriteError
+from alertkit.model.errors import AlertWriteError
 from alertkit.rules import DTERoll, GammaRisk, TakeProfit, TimeExit, default_rules
+from alertkit.rules.engine import DecisionEngine
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
@@ -226,7 +226,7 @@ def test_a_raising_rule_is_skipped_logged_and_counted(caplog: pytest.LogCaptureF
     boom = StubRule("boom", 1.0, error=RuntimeError("feed down"))
     later = StubRule("later", 5.0, close("later"))
     engine = DecisionEngine([boom, later])
-    with caplog.at_level(logging.ERROR, logger="alertkit.engine"):
+    with caplog.at_level(logging.ERROR, logger="alertkit.rules.engine"):
         assert evaluate(engine, snap(strategy_id=42)).rule == "later"
         assert evaluate(engine, snap(strategy_id=42)).rule == "later"
     assert engine.error_counts == {"boom": 2, "later": 0}
@@ -241,7 +241,7 @@ def test_a_rule_returning_something_else_counts_as_an_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     engine = DecisionEngine([StubRule("odd", 1.0, result="close")])
-    with caplog.at_level(logging.ERROR, logger="alertkit.engine"):
+    with caplog.at_level(logging.ERROR, logger="alertkit.rules.engine"):
         assert evaluate(engine, snap()) == Decision.hold()
     assert engine.error_counts == {"odd": 1}
 

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from alertkit import Decision, DecisionAction, Urgency, ValidationError
-from alertkit.engine import DecisionEngine
+from alertkit.model.snapshot_rows import ROW_SCHEMA, normalize_frame, snapshot_row, validate_frame
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA, STRATEGY_TYPES
 from alertkit.rules import (
     DECISION_COLUMNS,
     DTERoll,
@@ -31,8 +32,9 @@ from alertkit.rules import (
     first_match_expr,
     peak_upl_expr,
 )
-from alertkit.snapshot import SNAPSHOT_SCHEMA, STRATEGY_TYPES
-from alertkit.snapshot_rows import ROW_SCHEMA, normalize_frame, snapshot_row, validate_frame
+from alertkit.rules.compile_polars import to_polars
+from alertkit.rules.compile_row import evaluate
+from alertkit.rules.engine import DecisionEngine
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 RULES = default_rules()
@@ -151,11 +153,11 @@ def test_every_trigger_condition_agrees_row_by_row(rows: list[dict[str, Any]]) -
     )
     normal = normalize_frame(frame).with_columns(peak_upl_expr(None)).collect()
     triggers = [t for rule in RULES for t in rule.triggers]
-    conditions = normal.select(t.when.to_polars().alias(t.id) for t in triggers)
+    conditions = normal.select(to_polars(t.when).alias(t.id) for t in triggers)
     for row, got in zip(
         normal.iter_rows(named=True), conditions.iter_rows(named=True), strict=True
     ):
-        assert {t.id: t.when.evaluate(row) for t in triggers} == got
+        assert {t.id: evaluate(t.when, row) for t in triggers} == got
 
 
 # -- the frame API itself -------------------------------------------------------------------

@@ -16,7 +16,7 @@ import polars as pl
 from _delta_reader import connect, delta_scan, json_columns_parse
 
 from alertkit import Alert, AlertManager, Decision, SyncAlertManager
-from alertkit.query import scan_alerts, scan_transitions
+from alertkit.lake.query import scan_alerts, scan_transitions
 from conftest import T0, StepClock
 
 RULES = ("stop_loss_hard", "take_profit_full", "dte_roll", "vix_level", "gamma_risk")

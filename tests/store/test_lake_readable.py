@@ -33,9 +33,9 @@ from alertkit import (
     ValidationError,
     cli,
 )
-from alertkit._ids import ALERT_ID_PATTERN, new_alert_id
-from alertkit.query import scan_transitions
-from alertkit.schema import (
+from alertkit.lake.query import scan_transitions
+from alertkit.model._ids import ALERT_ID_PATTERN, new_alert_id
+from alertkit.model.schema import (
     ALERT_SCHEMA,
     alert_from_row,
     alerts_to_frame,

@@ -1,11 +1,11 @@
-"""alertkit.maintenance: file counts per partition, compaction, and when it is due."""
+"""alertkit.lake.maintenance: file counts per partition, compaction, and when it is due."""
 
 from __future__ import annotations
 
 import polars as pl
 
 from alertkit import SyncAlertManager
-from alertkit.maintenance import (
+from alertkit.lake.maintenance import (
     SMALL_FILES_PER_PARTITION,
     auto_maintain,
     files_per_partition,

@@ -26,9 +26,9 @@ from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError
 
 from alertkit import AlertQuery, SyncAlertManager
-from alertkit.mapping import decision_to_alert
-from alertkit.query import scan_alerts, scan_transitions
-from alertkit.schema import ALERT_SCHEMA, alerts_to_frame
+from alertkit.lake.query import scan_alerts, scan_transitions
+from alertkit.model.mapping import decision_to_alert
+from alertkit.model.schema import ALERT_SCHEMA, alerts_to_frame
 from conftest import close_now, position
 
 HOST = "127.0.0.1"  # the only address these tests ever talk to

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alertkit import AlertkitError, SyncAlertManager
-from alertkit._sql import sql_literal
+from alertkit.lake._sql import sql_literal
 from conftest import T0, close_now, position
 
 HOSTILE = [

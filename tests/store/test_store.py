@@ -17,9 +17,9 @@ from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError
 
 from alertkit import Alert, SyncAlertManager
-from alertkit._ids import new_alert_id
-from alertkit.schema import alerts_to_frame
-from alertkit.store import AlertStore
+from alertkit.lake.store import AlertStore
+from alertkit.model._ids import new_alert_id
+from alertkit.model.schema import alerts_to_frame
 
 T = datetime(2026, 1, 5, 15, tzinfo=UTC)
 

@@ -17,10 +17,10 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from alertkit import Alert, AlertQuery, SyncAlertManager, cli
-from alertkit._ids import new_alert_id
-from alertkit.errors import SchemaMismatchError, StoreError, ValidationError
-from alertkit.query import scan_alerts
-from alertkit.schema import alerts_to_frame
+from alertkit.lake.query import scan_alerts
+from alertkit.model._ids import new_alert_id
+from alertkit.model.errors import SchemaMismatchError, StoreError, ValidationError
+from alertkit.model.schema import alerts_to_frame
 from conftest import T0, close_now, position
 
 AWKWARD = [

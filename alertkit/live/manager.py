@@ -1,0 +1,318 @@
+"""AlertManager: the original async API (docs/domain.md) over the Delta-backed alert store.
+
+Every method runs the synchronous core (:class:`~alertkit.live.sync_manager.SyncAlertManager`)
+in a worker thread, so Delta I/O never blocks a notebook's or an engine's event loop.
+Use ``manager.sync`` for the same operations from synchronous code (widgets, the CLI).
+
+Examples
+--------
+>>> import asyncio, tempfile
+>>> from alertkit import AlertManager, Decision
+>>> async def main(path):
+...     manager = AlertManager(path)
+...     await manager.initialize()
+...     alert = await manager.create_alert(
+...         Decision("close", "Stop loss hit", "stop_loss_hard", "immediate"),
+...         {"symbol": "SPY", "strategy_id": 7})
+...     return alert.type.value, await manager.get_alert_count()
+>>> asyncio.run(main(tempfile.mkdtemp() + "/alerts"))
+('critical', 1)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from alertkit.lake.maintenance import DEFAULT_MAINTAIN_EVERY, MaintenanceReport
+from alertkit.lake.store import DEFAULT_MAX_RETRIES, TableVersion
+from alertkit.live.cycle import CycleInput, CycleResult
+from alertkit.live.notify import AlertHandler
+from alertkit.live.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
+from alertkit.live.transitions import BulkResult
+from alertkit.model._time import Clock, system_clock
+from alertkit.model.alerts import (
+    Alert,
+    AlertQuery,
+    AlertSeverity,
+    AlertStatus,
+    AlertType,
+    Transition,
+)
+from alertkit.model.decisions import Decision
+from alertkit.rules import Rule
+from alertkit.rules.peaks import PeakBook
+
+__all__ = ["AlertManager", "ManagerLike", "sync_manager_of"]
+
+
+class AlertManager:
+    """Create, transition and query alerts kept in a Delta Lake table.
+
+    Parameters
+    ----------
+    delta_lake_path
+        A local path (default ``data/lake/alerts``) or an object-store URI (``s3://...``).
+    storage_options
+        Passed to deltalake and polars (credentials, endpoint, region, ``AWS_ALLOW_HTTP``...).
+    clock
+        Source of "now" for operations not given an explicit time (inject one in tests).
+    maintain_every
+        Check fragmentation after each commit of this manager once this many commits, by any
+        writer, have landed since its last check (at most ``SMALL_FILES_PER_PARTITION``, 16,
+        so fragmentation stays bounded however many processes write), and compact the
+        partitions holding more than 16 files (0: never). Local tables only: on object stores
+        compaction is an explicit ``maintain()``.
+    """
+
+    def __init__(
+        self,
+        delta_lake_path: str | Path = DEFAULT_LAKE_PATH,
+        *,
+        storage_options: Mapping[str, str] | None = None,
+        clock: Clock = system_clock,
+        maintain_every: int = DEFAULT_MAINTAIN_EVERY,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+    ) -> None:
+        self.sync = SyncAlertManager(
+            delta_lake_path,
+            storage_options=storage_options,
+            clock=clock,
+            maintain_every=maintain_every,
+            max_retries=max_retries,
+        )
+
+    @classmethod
+    def around(cls, core: SyncAlertManager) -> AlertManager:
+        """The async adapter over an existing synchronous core (same table, handlers, peaks)."""
+        manager = cls.__new__(cls)
+        manager.sync = core
+        return manager
+
+    @property
+    def path(self) -> str:
+        return self.sync.path
+
+    async def initialize(self) -> None:
+        """Create the Delta table if it does not exist (and check it if it does)."""
+        await asyncio.to_thread(self.sync.initialize)
+
+    async def create_alert(
+        self, decision: Decision, snapshot: Any = None, *, at: datetime | None = None
+    ) -> Alert | None:
+        """The alert ``decision`` raises (None for HOLD); a repeat firing of an open alert
+        increments its occurrences instead of creating another. Handlers run afterwards."""
+        alert, is_new = await asyncio.to_thread(
+            self.sync.create_or_repeat, decision, snapshot, at=at
+        )
+        if alert is not None and is_new:  # handlers run on the caller's loop
+            await self.sync.notifications.adispatch(alert)
+        return alert
+
+    async def run_cycle(
+        self,
+        snapshots: CycleInput,
+        *,
+        at: datetime | None = None,
+        rules: Iterable[Rule] | None = None,
+        quiet_period: timedelta | None = None,
+        peaks: PeakBook | None = None,
+        complete: bool = False,
+    ) -> CycleResult:
+        """Decide a portfolio's snapshots and commit every alert they raise, in one commit;
+        see :meth:`SyncAlertManager.run_cycle` (``complete=True``: the snapshots carry the
+        whole book). Handlers run afterwards, once per new alert."""
+        result = await asyncio.to_thread(
+            self.sync.run_cycle,
+            snapshots,
+            at=at,
+            rules=rules,
+            quiet_period=quiet_period,
+            peaks=peaks,
+            notify=False,
+            complete=complete,
+        )
+        for alert in result.new_alerts:  # handlers run on the caller's loop
+            await self.sync.notifications.adispatch(alert)
+        return result
+
+    async def insert_alerts(self, alerts: Iterable[Alert] | pl.DataFrame) -> int:
+        """Write many alerts in one commit; see :meth:`SyncAlertManager.insert_alerts`."""
+        return await asyncio.to_thread(self.sync.insert_alerts, alerts)
+
+    async def acknowledge_alert(
+        self,
+        alert_id: str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> Alert:
+        """ACTIVE -> ACKNOWLEDGED, recording when, and optionally who and why."""
+        return await self.transition(alert_id, Transition.ACKNOWLEDGE, by=by, note=note, at=at)
+
+    async def resolve_alert(
+        self,
+        alert_id: str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> Alert:
+        """ACTIVE | ACKNOWLEDGED -> RESOLVED (sets resolved_at)."""
+        return await self.transition(alert_id, Transition.RESOLVE, by=by, note=note, at=at)
+
+    async def dismiss_alert(
+        self,
+        alert_id: str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> Alert:
+        """ACTIVE | ACKNOWLEDGED -> DISMISSED (sets resolved_at)."""
+        return await self.transition(alert_id, Transition.DISMISS, by=by, note=note, at=at)
+
+    async def transition(
+        self,
+        alert_id: str,
+        action: Transition | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> Alert:
+        """Apply a lifecycle action; an illegal one raises InvalidTransitionError."""
+        return await asyncio.to_thread(
+            self.sync.transition, alert_id, action, by=by, note=note, at=at
+        )
+
+    async def acknowledge_alerts(
+        self,
+        alert_ids: Iterable[str],
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Acknowledge many alerts in one commit; failures are named in the result."""
+        return await self.transition_many(
+            alert_ids, Transition.ACKNOWLEDGE, by=by, note=note, at=at
+        )
+
+    async def resolve_alerts(
+        self,
+        alert_ids: Iterable[str],
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Resolve many alerts in one commit; failures are named in the result."""
+        return await self.transition_many(alert_ids, Transition.RESOLVE, by=by, note=note, at=at)
+
+    async def dismiss_alerts(
+        self,
+        alert_ids: Iterable[str],
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Dismiss many alerts in one commit; failures are named in the result."""
+        return await self.transition_many(alert_ids, Transition.DISMISS, by=by, note=note, at=at)
+
+    async def transition_many(
+        self,
+        alert_ids: Iterable[str],
+        action: Transition | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> BulkResult:
+        """Apply ``action`` to every alert that can take it, in one commit."""
+        return await asyncio.to_thread(
+            self.sync.transition_many, list(alert_ids), action, by=by, note=note, at=at
+        )
+
+    async def get_alert(self, alert_id: str, *, version: TableVersion | None = None) -> Alert:
+        """One alert by id; AlertNotFoundError (a LookupError) when there is none."""
+        return await asyncio.to_thread(self.sync.get_alert, alert_id, version=version)
+
+    async def query_alerts(
+        self, query: AlertQuery | None = None, *, version: TableVersion | None = None
+    ) -> list[Alert]:
+        """Alerts matching ``query``, newest first, at most ``query.limit``."""
+        return await asyncio.to_thread(self.sync.query_alerts, query, version=version)
+
+    async def get_active_alerts(self) -> list[Alert]:
+        """Every ACTIVE alert, newest first."""
+        return await asyncio.to_thread(self.sync.get_active_alerts)
+
+    async def get_alert_count(self, status: AlertStatus | str | None = None) -> int:
+        """The number of alerts with ``status`` (all when None)."""
+        return await asyncio.to_thread(self.sync.get_alert_count, status)
+
+    async def board(self, version: TableVersion | None = None) -> pl.DataFrame:
+        """Every alert, newest first (as of a version or instant, if given)."""
+        return await asyncio.to_thread(self.sync.board, version)
+
+    def scan_alerts(self, version: TableVersion | None = None) -> pl.LazyFrame:
+        """The alerts as a LazyFrame (nothing is read until it is collected)."""
+        return self.sync.scan_alerts(version)
+
+    async def commit_history(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """The table's commits, newest first; see :meth:`SyncAlertManager.commit_history`."""
+        return await asyncio.to_thread(self.sync.commit_history, limit)
+
+    async def maintain(self, *, vacuum_retention_hours: int | None = None) -> MaintenanceReport:
+        """Compact, checkpoint and optionally vacuum the table."""
+        return await asyncio.to_thread(
+            self.sync.maintain, vacuum_retention_hours=vacuum_retention_hours
+        )
+
+    def add_handler(
+        self,
+        handler: AlertHandler,
+        *,
+        severities: Collection[AlertSeverity | str] | None = None,
+        types: Collection[AlertType | str] | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Run ``handler`` (sync or async) after each new alert is persisted."""
+        return self.sync.notifications.add(handler, severities=severities, types=types, name=name)
+
+    def remove_handler(self, name: str) -> None:
+        self.sync.notifications.remove(name)
+
+    @property
+    def handler_failures(self) -> dict[str, int]:
+        """Failures per handler name since this manager was created."""
+        return dict(self.sync.notifications.failures)
+
+
+ManagerLike = AlertManager | SyncAlertManager
+"""What every consumer of a lake takes: either manager (see :func:`sync_manager_of`)."""
+
+
+def sync_manager_of(manager: object) -> SyncAlertManager:
+    """The synchronous core behind ``manager``: itself for a :class:`SyncAlertManager`, its
+    ``.sync`` for an :class:`AlertManager`; anything else is a ``TypeError``.
+
+    Every consumer (board, monitor, CLI, backtest lake writes) takes either object through
+    this, so none of them can half-work with one of the two.
+    """
+    if isinstance(manager, SyncAlertManager):
+        return manager
+    if isinstance(manager, AlertManager):
+        return manager.sync
+    raise TypeError(
+        "manager: expected an alertkit.AlertManager or alertkit.SyncAlertManager,"
+        f" got {type(manager).__name__}"
+    )
