@@ -107,7 +107,7 @@ def run_demo(lake: str | Path = DEMO_LAKE_PATH) -> BacktestResult:
         f" resolved {manager.get_alert_count('resolved')},"
         f" dismissed {manager.get_alert_count('dismissed')})"
     )
-    print_board(manager.board(), rows=15)
+    print_board(manager.read_board(), rows=15)
     return result
 
 

@@ -49,7 +49,7 @@ def triage(lake: str, rounds: int) -> int:
     rng = random.Random(99)
     done = 0
     for _ in range(rounds):
-        ids = manager.board().filter(pl.col("status").is_in(["active", "acknowledged"]))
+        ids = manager.read_board().filter(pl.col("status").is_in(["active", "acknowledged"]))
         if ids.is_empty():
             continue
         at = T0 + timedelta(minutes=rng.randrange(0, 240, 10))

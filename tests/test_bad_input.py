@@ -623,33 +623,33 @@ API_CASES: list[tuple[str, Case, type[Exception], str]] = [
     ),
     (
         "board(-1)",
-        lambda m, a: m.board(-1),
+        lambda m, a: m.read_board(-1),
         ValidationError,
         "version: expected a table version number >= 0, a datetime, or an ISO-8601 instant"
         " such as '2026-01-05T15:00:00+00:00', got -1",
     ),
     (
         "board('yesterday')",
-        lambda m, a: m.board("yesterday"),
+        lambda m, a: m.read_board("yesterday"),
         ValidationError,
         "version: expected a table version number >= 0, a datetime, or an ISO-8601 instant"
         " such as '2026-01-05T15:00:00+00:00', got 'yesterday'",
     ),
     (
         "board(True)",
-        lambda m, a: m.board(True),
+        lambda m, a: m.read_board(True),
         ValidationError,
         "version: expected a table version number >= 0",
     ),
     (
         "board(1900)",
-        lambda m, a: m.board(datetime(1900, 1, 1, tzinfo=UTC)),
+        lambda m, a: m.read_board(datetime(1900, 1, 1, tzinfo=UTC)),
         ValidationError,
         "version: the alerts table at ",
     ),
     (
         "board past the latest version",
-        lambda m, a: m.board(99),
+        lambda m, a: m.read_board(99),
         ValidationError,
         "version: expected a table version from 0 to 1 (the latest), got 99",
     ),
@@ -1050,7 +1050,7 @@ def test_time_travel_to_a_vacuumed_version_says_so(tmp_path: Path) -> None:
             " were deleted by a vacuum (time travel reaches back only as far as the vacuum"
             " retention)"
         )
-    assert manager.board(version=manager.version()).height == 3
+    assert manager.read_board(version=manager.version()).height == 3
 
 
 def test_time_travel_by_instant_names_the_creation_time(sync_manager: SyncAlertManager) -> None:
@@ -1058,13 +1058,13 @@ def test_time_travel_by_instant_names_the_creation_time(sync_manager: SyncAlertM
         DeltaTable(sync_manager.path).metadata().created_time / 1000, UTC
     )
     with pytest.raises(ValidationError) as info:
-        sync_manager.board(datetime(1900, 1, 1))
+        sync_manager.read_board(datetime(1900, 1, 1))
     assert str(info.value) == (
         f"version: the alerts table at {sync_manager.path} did not exist at"
         f" 1900-01-01T00:00:00+00:00; it was created at {created.isoformat()}"
     )
-    assert sync_manager.board(created).height == 0
-    assert sync_manager.board(created.isoformat()).height == 0
+    assert sync_manager.read_board(created).height == 0
+    assert sync_manager.read_board(created.isoformat()).height == 0
 
 
 def test_metadata_of_exactly_64_levels_and_64_kib_is_stored(sync_manager: SyncAlertManager) -> None:

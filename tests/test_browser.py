@@ -108,7 +108,7 @@ board"""
         cells.append(
             nbformat.v4.new_code_cell(
                 "from alertkit.charts import alerts_by_rule, interactive_chart\n"
-                "chart = interactive_chart(alerts_by_rule(manager.board(), select=True))\n"
+                "chart = interactive_chart(alerts_by_rule(manager.read_board(), select=True))\n"
                 "board.follow_chart(chart)\n"
                 "chart"
             )

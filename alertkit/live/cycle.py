@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import polars as pl
 
-from alertkit.live.firings import FiringsCommit
+from alertkit.lake.store import AlertStore
+from alertkit.live.episodes import episode_alerts
+from alertkit.live.firings import FiringsCommit, commit_firings
 from alertkit.model._time import to_utc
 from alertkit.model.alerts import Alert, AlertStatus
 from alertkit.model.errors import ValidationError
@@ -31,10 +33,18 @@ from alertkit.model.snapshot_rows import (
     refuse_duplicates,
     snapshot_row,
 )
-from alertkit.rules import Rule, evaluate_frame
+from alertkit.rules import Rule, default_rules, evaluate_frame
 from alertkit.rules.peaks import PeakBook
 
-__all__ = ["CycleInput", "CycleResult", "cycle_decisions", "cycle_result"]
+__all__ = [
+    "LIVE_RESOLVER",
+    "CycleInput",
+    "CycleResult",
+    "check_quiet_period",
+    "commit_cycle",
+    "cycle_decisions",
+    "cycle_result",
+]
 
 CycleInput = pl.DataFrame | pl.LazyFrame | Sequence[SnapshotLike]
 """Snapshots of one or more instants: a polars frame, or a sequence of snapshots or dicts.
@@ -169,3 +179,51 @@ def _as_frame(snapshots: CycleInput) -> pl.DataFrame:
             )
     refuse_duplicates(frame)
     return frame
+
+
+LIVE_RESOLVER: Final = "alertkit"
+"""The ``by`` of a resolution a live cycle makes (quiet period, a position gone)."""
+
+
+def check_quiet_period(value: object) -> timedelta | None:
+    """``value`` if it is a positive timedelta or None."""
+    if value is None or (isinstance(value, timedelta) and value > timedelta(0)):
+        return value
+    raise ValidationError(f"quiet_period: expected a positive timedelta or None, got {value!r}")
+
+
+def commit_cycle(
+    store: AlertStore,
+    snapshots: CycleInput,
+    *,
+    at: datetime | None,
+    now: datetime,
+    rules: Iterable[Rule] | None,
+    quiet_period: timedelta | None,
+    peaks: PeakBook,
+    complete: bool,
+) -> tuple[pl.DataFrame, FiringsCommit]:
+    """Decide ``snapshots`` and commit what they raise, repeat and resolve in one MERGE
+    (see :meth:`SyncAlertManager.run_cycle <alertkit.SyncAlertManager.run_cycle>`): the
+    decisions frame and the commit."""
+    rule_list = default_rules() if rules is None else list(rules)
+    quiet_period = check_quiet_period(quiet_period)
+    if not isinstance(complete, bool):
+        raise ValidationError(f"complete: expected True or False, got {complete!r}")
+    # The positions' last snapshots before this cycle (for those that left it).
+    seen_before = peaks.last_snapshots() if complete else None
+    decisions = cycle_decisions(snapshots, at=at, rules=rule_list, peaks=peaks, now=now)
+    commit = commit_firings(
+        store,
+        decisions,
+        lambda opened: episode_alerts(
+            decisions, opened, rule_list, quiet_period, ids="random", resolved_by=LIVE_RESOLVER
+        ),
+        quiet_period=quiet_period,
+        resolved_by=LIVE_RESOLVER,
+        complete=complete,
+        last_snapshots=seen_before,
+        operation="cycle",
+        subject=f"{decisions.height} snapshots",
+    )
+    return decisions, commit

@@ -43,11 +43,19 @@ from alertkit.live.episodes import (
     resolve_event,
 )
 from alertkit.model._events import dumps_history
-from alertkit.model.alerts import AlertStatus
+from alertkit.model.alerts import Alert, AlertStatus
+from alertkit.model.decisions import Decision
 from alertkit.model.errors import StoreError, ValidationError
-from alertkit.model.schema import ALERT_SCHEMA, OPEN_STATUSES
+from alertkit.model.mapping import decision_to_alert
+from alertkit.model.schema import (
+    ALERT_SCHEMA,
+    OPEN_STATUSES,
+    alert_from_row,
+    alert_to_row,
+    history_event,
+)
 
-__all__ = ["FiringsCommit", "NewRows", "commit_firings", "refuse_clashes"]
+__all__ = ["FiringsCommit", "NewRows", "commit_decision", "commit_firings", "refuse_clashes"]
 
 NewRows = Callable[[pl.DataFrame], pl.DataFrame]
 """Makes the table rows (``ALERT_SCHEMA``) of the new alerts among some episodes."""
@@ -143,6 +151,54 @@ def commit_firings(
         return FiringsCommit(new, continued, repeated, outcome.version, redated)
 
     return store.retrying(attempt, subject)
+
+
+_FIRING_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "as_of": ALERT_SCHEMA["created_at"],
+    "trigger": pl.String(),
+    "strategy_id": pl.Int64(),
+    "symbol": pl.String(),
+}
+
+
+def commit_decision(
+    store: AlertStore, decision: Decision, snapshot: Any, when: datetime
+) -> tuple[Alert | None, bool]:
+    """One decision's firing at ``when``, committed: the alert it opened or repeated (None
+    for HOLD, writing nothing) and whether it is new. The one-firing case of a cycle: the
+    same identity code (:func:`commit_firings`), one commit."""
+    alert = decision_to_alert(decision, snapshot, when)
+    if alert is None:
+        return None, False
+    alert.history = [history_event(when, "create", None, AlertStatus.ACTIVE, None, None)]
+    row = pl.DataFrame([alert_to_row(alert)], schema=ALERT_SCHEMA)  # encodes metadata now
+    firing = pl.DataFrame(
+        {
+            "as_of": [when],
+            "trigger": [alert.rule],
+            "strategy_id": [alert.strategy_id],
+            "symbol": [alert.symbol],
+        },
+        schema=_FIRING_SCHEMA,
+    )
+
+    def new_row(opened: pl.DataFrame) -> pl.DataFrame:
+        at = opened.get_column("created_at")[0]
+        if at == when:
+            return row
+        # Redated after a later close of its fingerprint (see the module docstring): mint
+        # the alert at its new instant, so its id names its partition.
+        later = decision_to_alert(decision, snapshot, at)
+        assert later is not None  # the same decision, not HOLD
+        later.history = [history_event(at, "create", None, AlertStatus.ACTIVE, None, None)]
+        return pl.DataFrame([alert_to_row(later)], schema=ALERT_SCHEMA)
+
+    commit = commit_firings(store, firing, new_row, operation="create", subject=alert.alert_id)
+    if not commit.new.is_empty():
+        if commit.redated:
+            return alert_from_row(commit.new.row(0, named=True)), True
+        return alert, True
+    return alert_from_row(commit.continued.row(0, named=True)), False
 
 
 def _open_rows(

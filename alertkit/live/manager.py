@@ -1,8 +1,13 @@
 """AlertManager: the original async API (docs/domain.md) over the Delta-backed alert store.
 
-Every method runs the synchronous core (:class:`~alertkit.live.sync_manager.SyncAlertManager`)
-in a worker thread, so Delta I/O never blocks a notebook's or an engine's event loop.
-Use ``manager.sync`` for the same operations from synchronous code (widgets, the CLI).
+The async adapter of the one core, :class:`~alertkit.live.sync_manager.SyncAlertManager`:
+it offers exactly the core's operations (a test holds the two public surfaces equal, name by
+name and parameter by parameter), each running the core's method in a worker thread so Delta
+I/O never blocks a notebook's or an engine's event loop; the cheap ones that do no I/O
+(``path``, ``scan_alerts``, the handler registry) are plain. The one difference is where
+notification handlers run: on the caller's loop (:meth:`NotificationHub.adeliver
+<alertkit.notify.NotificationHub.adeliver>`). Use ``manager.sync`` for the same operations
+from synchronous code (widgets, the CLI).
 
 Examples
 --------
@@ -32,7 +37,6 @@ import polars as pl
 from alertkit.lake.maintenance import DEFAULT_MAINTAIN_EVERY, MaintenanceReport
 from alertkit.lake.store import DEFAULT_MAX_RETRIES, TableVersion
 from alertkit.live.cycle import CycleInput, CycleResult
-from alertkit.live.notify import AlertHandler
 from alertkit.live.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
 from alertkit.live.transitions import BulkResult
 from alertkit.model._time import Clock, system_clock
@@ -45,6 +49,7 @@ from alertkit.model.alerts import (
     Transition,
 )
 from alertkit.model.decisions import Decision
+from alertkit.notify import AlertHandler
 from alertkit.rules import Rule
 from alertkit.rules.peaks import PeakBook
 
@@ -111,8 +116,14 @@ class AlertManager:
             self.sync.create_or_repeat, decision, snapshot, at=at
         )
         if alert is not None and is_new:  # handlers run on the caller's loop
-            await self.sync.notifications.adispatch(alert)
+            await self.sync.notifications.adeliver([alert])
         return alert
+
+    async def create_or_repeat(
+        self, decision: Decision, snapshot: Any = None, *, at: datetime | None = None
+    ) -> tuple[Alert | None, bool]:
+        """:meth:`create_alert` without notifying; also says whether the alert is new."""
+        return await asyncio.to_thread(self.sync.create_or_repeat, decision, snapshot, at=at)
 
     async def run_cycle(
         self,
@@ -122,11 +133,12 @@ class AlertManager:
         rules: Iterable[Rule] | None = None,
         quiet_period: timedelta | None = None,
         peaks: PeakBook | None = None,
+        notify: bool = True,
         complete: bool = False,
     ) -> CycleResult:
         """Decide a portfolio's snapshots and commit every alert they raise, in one commit;
         see :meth:`SyncAlertManager.run_cycle` (``complete=True``: the snapshots carry the
-        whole book). Handlers run afterwards, once per new alert."""
+        whole book). With ``notify``, each new alert is then delivered once."""
         result = await asyncio.to_thread(
             self.sync.run_cycle,
             snapshots,
@@ -137,13 +149,21 @@ class AlertManager:
             notify=False,
             complete=complete,
         )
-        for alert in result.new_alerts:  # handlers run on the caller's loop
-            await self.sync.notifications.adispatch(alert)
+        if notify:  # handlers run on the caller's loop
+            await self.sync.notifications.adeliver(result.new_alerts)
         return result
 
     async def insert_alerts(self, alerts: Iterable[Alert] | pl.DataFrame) -> int:
         """Write many alerts in one commit; see :meth:`SyncAlertManager.insert_alerts`."""
         return await asyncio.to_thread(self.sync.insert_alerts, alerts)
+
+    async def check_insert(self, alerts: pl.DataFrame) -> pl.DataFrame:
+        """Refuse what :meth:`insert_alerts` would refuse now, writing nothing."""
+        return await asyncio.to_thread(self.sync.check_insert, alerts)
+
+    async def overwrite_alerts(self, alerts: pl.DataFrame) -> int:
+        """Replace every alert in one commit; see :meth:`SyncAlertManager.overwrite_alerts`."""
+        return await asyncio.to_thread(self.sync.overwrite_alerts, alerts)
 
     async def acknowledge_alert(
         self,
@@ -259,9 +279,13 @@ class AlertManager:
         """The number of alerts with ``status`` (all when None)."""
         return await asyncio.to_thread(self.sync.get_alert_count, status)
 
-    async def board(self, version: TableVersion | None = None) -> pl.DataFrame:
-        """Every alert, newest first (as of a version or instant, if given)."""
-        return await asyncio.to_thread(self.sync.board, version)
+    async def version(self) -> int:
+        """The table's current version number."""
+        return await asyncio.to_thread(self.sync.version)
+
+    async def read_board(self, version: TableVersion | None = None) -> pl.DataFrame:
+        """Every alert, newest first, as a DataFrame (as of a version or instant, if given)."""
+        return await asyncio.to_thread(self.sync.read_board, version)
 
     def scan_alerts(self, version: TableVersion | None = None) -> pl.LazyFrame:
         """The alerts as a LazyFrame (nothing is read until it is collected)."""
@@ -285,16 +309,18 @@ class AlertManager:
         types: Collection[AlertType | str] | None = None,
         name: str | None = None,
     ) -> str:
-        """Run ``handler`` (sync or async) after each new alert is persisted."""
-        return self.sync.notifications.add(handler, severities=severities, types=types, name=name)
+        """Run ``handler`` (sync or async) after each new alert is committed; see
+        :meth:`SyncAlertManager.add_handler`."""
+        return self.sync.add_handler(handler, severities=severities, types=types, name=name)
 
     def remove_handler(self, name: str) -> None:
-        self.sync.notifications.remove(name)
+        """Unregister the handlers named ``name``."""
+        self.sync.remove_handler(name)
 
     @property
     def handler_failures(self) -> dict[str, int]:
         """Failures per handler name since this manager was created."""
-        return dict(self.sync.notifications.failures)
+        return self.sync.handler_failures
 
 
 ManagerLike = AlertManager | SyncAlertManager

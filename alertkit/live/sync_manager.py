@@ -3,7 +3,7 @@
 :class:`~alertkit.live.manager.AlertManager` wraps this for asyncio (running it in a worker thread
 so Delta I/O never blocks a notebook's event loop); widgets and the CLI use it directly.
 
-Every write is one MERGE decided on one table snapshot: firings (``create_alert``,
+Every write is one MERGE decided on one table version: firings (``create_alert``,
 ``run_cycle``) through :mod:`alertkit.live.firings`, transitions (one or many) through
 :mod:`alertkit.live.transitions`, bulk inserts guarded against the whole table. A transition reads
 its alerts by id and creation date (the id is time-ordered and names its partition) and
@@ -13,44 +13,38 @@ rewrites only the files holding them; a firing reads the open alerts of its fing
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
-from deltalake import DeltaTable
 
-from alertkit.lake._versions import version_read_errors
 from alertkit.lake.maintenance import (
     DEFAULT_MAINTAIN_EVERY,
     MaintenanceReport,
     auto_maintain,
     maintain,
 )
-from alertkit.lake.query import query_filter
-from alertkit.lake.store import DEFAULT_MAX_RETRIES, AlertStore, TableVersion, audit
-from alertkit.live.cycle import CycleInput, CycleResult, cycle_decisions, cycle_result
-from alertkit.live.episodes import episode_alerts
-from alertkit.live.firings import commit_firings, refuse_clashes
-from alertkit.live.notify import NotificationHub
-from alertkit.live.transitions import BulkResult, commit_transitions, rows_by_id
-from alertkit.model._ids import ALERT_ID_PATTERN
+from alertkit.lake.store import DEFAULT_MAX_RETRIES, AlertStore, TableVersion
+from alertkit.live import inserts, reads
+from alertkit.live.cycle import CycleInput, CycleResult, commit_cycle, cycle_result
+from alertkit.live.firings import commit_decision
+from alertkit.live.transitions import BulkResult, commit_transitions
 from alertkit.model._text import check_free_text
 from alertkit.model._time import Clock, system_clock, to_utc
-from alertkit.model.alerts import Alert, AlertQuery, AlertStatus, Transition
-from alertkit.model.decisions import Decision
-from alertkit.model.errors import AlertNotFoundError, StoreError, ValidationError
-from alertkit.model.mapping import decision_to_alert
-from alertkit.model.schema import (
-    ALERT_SCHEMA,
-    alert_from_row,
-    alert_to_row,
-    alerts_to_frame,
-    check_alert_frame,
-    history_event,
+from alertkit.model.alerts import (
+    Alert,
+    AlertQuery,
+    AlertSeverity,
+    AlertStatus,
+    AlertType,
+    Transition,
 )
-from alertkit.rules import Rule, default_rules
+from alertkit.model.decisions import Decision
+from alertkit.model.errors import ValidationError
+from alertkit.notify import AlertHandler, NotificationHub
+from alertkit.rules import Rule
 from alertkit.rules.peaks import PeakBook
 
 __all__ = ["DEFAULT_LAKE_PATH", "SyncAlertManager"]
@@ -58,32 +52,6 @@ __all__ = ["DEFAULT_LAKE_PATH", "SyncAlertManager"]
 log = logging.getLogger(__name__)
 
 DEFAULT_LAKE_PATH: Final = "data/lake/alerts"
-
-_LIVE: Final = "alertkit"
-"""The ``by`` of a quiet-period resolution made by a live cycle."""
-_FIRING_SCHEMA: Final[dict[str, pl.DataType]] = {
-    "as_of": ALERT_SCHEMA["created_at"],
-    "trigger": pl.String(),
-    "strategy_id": pl.Int64(),
-    "symbol": pl.String(),
-}
-
-
-def _check_alert_id(alert_id: object) -> str:
-    if not isinstance(alert_id, str):
-        raise ValidationError(
-            f"alert_id: expected a str, got {type(alert_id).__name__} {alert_id!r}"
-        )
-    if not ALERT_ID_PATTERN.match(alert_id):
-        # Such an id can never have been stored (Alert validates the same pattern).
-        raise AlertNotFoundError(alert_id)
-    return alert_id
-
-
-def _check_quiet_period(value: object) -> timedelta | None:
-    if value is None or (isinstance(value, timedelta) and value > timedelta(0)):
-        return value
-    raise ValidationError(f"quiet_period: expected a positive timedelta or None, got {value!r}")
 
 
 class SyncAlertManager:
@@ -144,7 +112,7 @@ class SyncAlertManager:
         """
         alert, is_new = self.create_or_repeat(decision, snapshot, at=at)
         if alert is not None and is_new:
-            self.notifications.dispatch(alert)
+            self.notifications.deliver([alert])
         return alert
 
     def create_or_repeat(
@@ -158,42 +126,10 @@ class SyncAlertManager:
             raise ValidationError(
                 f"decision: expected a Decision, got {type(decision).__name__} {decision!r}"
             )
-        when = self._instant(at, snapshot)
-        alert = decision_to_alert(decision, snapshot, when)
-        if alert is None:
-            return None, False
-        alert.history = [history_event(when, "create", None, AlertStatus.ACTIVE, None, None)]
-        row = pl.DataFrame([alert_to_row(alert)], schema=ALERT_SCHEMA)  # encodes metadata now
-        firing = pl.DataFrame(
-            {
-                "as_of": [when],
-                "trigger": [alert.rule],
-                "strategy_id": [alert.strategy_id],
-                "symbol": [alert.symbol],
-            },
-            schema=_FIRING_SCHEMA,
-        )
-
-        def new_row(opened: pl.DataFrame) -> pl.DataFrame:
-            at = opened.get_column("created_at")[0]
-            if at == when:
-                return row
-            # Redated after a later close of its fingerprint (see alertkit.live.firings): mint
-            # the alert at its new instant, so its id names its partition.
-            later = decision_to_alert(decision, snapshot, at)
-            assert later is not None  # the same decision, not HOLD
-            later.history = [history_event(at, "create", None, AlertStatus.ACTIVE, None, None)]
-            return pl.DataFrame([alert_to_row(later)], schema=ALERT_SCHEMA)
-
-        commit = commit_firings(
-            self.store, firing, new_row, operation="create", subject=alert.alert_id
-        )
-        self._after_commit()
-        if not commit.new.is_empty():
-            if commit.redated:
-                return alert_from_row(commit.new.row(0, named=True)), True
-            return alert, True
-        return alert_from_row(commit.continued.row(0, named=True)), False
+        alert, is_new = commit_decision(self.store, decision, snapshot, self._instant(at, snapshot))
+        if alert is not None:
+            self._after_commit()
+        return alert, is_new
 
     def run_cycle(
         self,
@@ -223,8 +159,8 @@ class SyncAlertManager:
         peaks
             Trailing-stop peaks to carry between cycles (default: this manager's own).
         notify
-            Run the notification handlers for each new alert after the commit (the async
-            manager passes False and runs them on its own loop).
+            Deliver each new alert through the notification pipeline after the commit
+            (False: the caller delivers them; the async manager does, on its own loop).
         complete
             The snapshots carry the whole book: every open alert of a position absent from
             their latest instant resolves, with the note "position left the history", at
@@ -250,33 +186,21 @@ class SyncAlertManager:
         open at one instant; ``CycleResult.redated`` counts such events
         (:mod:`alertkit.live.firings`).
         """
-        rule_list = default_rules() if rules is None else list(rules)
-        quiet_period = _check_quiet_period(quiet_period)
-        if not isinstance(complete, bool):
-            raise ValidationError(f"complete: expected True or False, got {complete!r}")
-        book = peaks or self.peaks
-        # The positions' last snapshots before this cycle (for those that left it).
-        seen_before = book.last_snapshots() if complete else None
-        decisions = cycle_decisions(snapshots, at=at, rules=rule_list, peaks=book, now=self.clock())
-        commit = commit_firings(
+        decisions, commit = commit_cycle(
             self.store,
-            decisions,
-            lambda opened: episode_alerts(
-                decisions, opened, rule_list, quiet_period, ids="random", resolved_by=_LIVE
-            ),
+            snapshots,
+            at=at,
+            now=self.clock(),
+            rules=rules,
             quiet_period=quiet_period,
-            resolved_by=_LIVE,
+            peaks=peaks or self.peaks,
             complete=complete,
-            last_snapshots=seen_before,
-            operation="cycle",
-            subject=f"{decisions.height} snapshots",
         )
         if commit.written:
             self._after_commit()
         result = cycle_result(decisions, commit)
         if notify:
-            for alert in result.new_alerts:
-                self.notifications.dispatch(alert)
+            self.notifications.deliver(result.new_alerts)
         return result
 
     def insert_alerts(self, alerts: Iterable[Alert] | pl.DataFrame) -> int:
@@ -284,39 +208,18 @@ class SyncAlertManager:
 
         Refused as a whole, writing nothing, if any row is invalid, an id is already in the
         batch or the table, or an open alert's fingerprint is already open in the batch or in
-        the table. The check and the write happen on one table snapshot that the commit
-        guards: a concurrent write makes it decide again.
+        the table (:func:`alertkit.live.inserts.insert_alerts`).
         """
-        frame = alerts if isinstance(alerts, pl.DataFrame) else alerts_to_frame(list(alerts))
-        frame = check_alert_frame(frame)
-        if frame.is_empty():
-            return 0
-        rows = frame.with_columns(expected_revision=pl.lit(None, pl.Int64))
-
-        def attempt() -> int:
-            table = self.store.table()
-            refuse_clashes(table, frame)
-            outcome = self.store.merge_alerts(
-                table,
-                rows,
-                reads="table",
-                custom_metadata=audit("insert", f"{frame.height} alerts", None),
-            )
-            if outcome.inserted != frame.height:  # cannot happen: see refuse_clashes
-                raise StoreError(f"insert of {frame.height} alerts did {outcome}")
-            return outcome.version
-
-        self.store.retrying(attempt, f"insert {frame.height} alerts")
-        self._after_commit()
-        return frame.height
+        count = inserts.insert_alerts(self.store, alerts)
+        if count:
+            self._after_commit()
+        return count
 
     def check_insert(self, alerts: pl.DataFrame) -> pl.DataFrame:
         """Refuse what :meth:`insert_alerts` would refuse on the table as it is now, writing
         nothing; returns the checked frame. A write in several commits checks the whole first.
         """
-        frame = check_alert_frame(alerts)
-        refuse_clashes(self.store.table(), frame)
-        return frame
+        return inserts.check_insert(self.store, alerts)
 
     def overwrite_alerts(self, alerts: pl.DataFrame) -> int:
         """Replace every alert in the table with ``alerts`` in one commit; returns its version.
@@ -325,11 +228,7 @@ class SyncAlertManager:
         :meth:`insert_alerts` checks them (not against the alerts they replace), and the
         earlier contents stay readable by time travel until a vacuum.
         """
-        frame = check_alert_frame(alerts)
-        meta = audit("backtest-overwrite", f"{frame.height} alerts", None)
-        version = self.store.retrying(
-            lambda: self.store.overwrite(frame, meta), f"overwrite {self.path}"
-        )
+        version = inserts.overwrite_alerts(self.store, alerts)
         self._after_commit()
         return version
 
@@ -433,7 +332,7 @@ class SyncAlertManager:
         """
         if isinstance(alert_ids, str):
             raise ValidationError("alert_ids: expected a collection of ids, got one str")
-        ids = [_check_alert_id(i) for i in alert_ids]
+        ids = [reads.check_alert_id(i) for i in alert_ids]
         action = Transition.parse(action, "action")
         check_free_text(by, "by")
         check_free_text(note, "note")
@@ -449,49 +348,25 @@ class SyncAlertManager:
 
     def get_alert(self, alert_id: str, *, version: TableVersion | None = None) -> Alert:
         """The alert with ``alert_id`` (at a table ``version`` or instant, if given)."""
-        alert_id = _check_alert_id(alert_id)
-        with version_read_errors(self.store.uri, version):
-            return alert_from_row(self._row_by_id(self.store.table(version), alert_id))
+        return reads.get_alert(self.store, alert_id, version)
 
     def query_alerts(
         self, query: AlertQuery | None = None, *, version: TableVersion | None = None
     ) -> list[Alert]:
         """Alerts matching ``query``, newest first, at most ``query.limit``."""
-        query = query or AlertQuery()
-        if not isinstance(query, AlertQuery):
-            raise ValidationError(f"query: expected an AlertQuery, got {type(query).__name__}")
-        with version_read_errors(self.store.uri, version):
-            rows = (
-                self.store.scan(version)
-                .filter(query_filter(query))
-                .sort(["created_at", "alert_id"], descending=True)
-                .head(query.limit)
-                .collect()
-            )
-        return [alert_from_row(r) for r in rows.iter_rows(named=True)]
+        return reads.query_alerts(self.store, query, version)
 
     def get_active_alerts(self) -> list[Alert]:
         """Every alert whose status is ACTIVE, newest first."""
-        with version_read_errors(self.store.uri, None):
-            rows = (
-                self.store.scan()
-                .filter(pl.col("status") == AlertStatus.ACTIVE.value)
-                .sort(["created_at", "alert_id"], descending=True)
-                .collect()
-            )
-        return [alert_from_row(r) for r in rows.iter_rows(named=True)]
+        return reads.active_alerts(self.store)
 
     def get_alert_count(self, status: AlertStatus | str | None = None) -> int:
         """How many alerts have ``status`` (all alerts when None)."""
-        scan = self.store.scan()
-        if status is not None:
-            scan = scan.filter(pl.col("status") == AlertStatus.parse(status, "status").value)
-        with version_read_errors(self.store.uri, None):
-            return int(scan.select(pl.len()).collect().item())
+        return reads.count_alerts(self.store, status)
 
     def version(self) -> int:
-        """The table's current version number (pass it to ``board``/``query_alerts`` later
-        to see the table as it is now)."""
+        """The table's current version number (pass it to ``read_board``/``query_alerts``
+        later to see the table as it is now)."""
         return int(self.store.table().version())
 
     def scan_alerts(self, version: TableVersion | None = None) -> pl.LazyFrame:
@@ -503,13 +378,34 @@ class SyncAlertManager:
         alertkit's audit (``alertkit.operation``, ``alertkit.subject``, ``alertkit.by``)."""
         return self.store.history(limit)
 
-    def board(self, version: TableVersion | None = None) -> pl.DataFrame:
-        """The board: every alert, newest first, as a polars DataFrame (time travel with
-        ``version`` = a table version number or an instant)."""
-        with version_read_errors(self.store.uri, version):
-            return (
-                self.store.scan(version).sort(["created_at", "alert_id"], descending=True).collect()
-            )
+    def read_board(self, version: TableVersion | None = None) -> pl.DataFrame:
+        """Every alert, newest first, as a polars DataFrame (time travel with ``version`` =
+        a table version number or an instant)."""
+        return reads.read_board(self.store, version)
+
+    # -- notifications ---------------------------------------------------------------------
+
+    def add_handler(
+        self,
+        handler: AlertHandler,
+        *,
+        severities: Collection[AlertSeverity | str] | None = None,
+        types: Collection[AlertType | str] | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Run ``handler`` (sync or async) for each new alert after its commit, through the
+        notification pipeline (:mod:`alertkit.notify`); returns the handler's name: ``name``,
+        else the callable's ``__name__``, else its ``repr``."""
+        return self.notifications.add(handler, severities=severities, types=types, name=name)
+
+    def remove_handler(self, name: str) -> None:
+        """Unregister the handlers named ``name``."""
+        self.notifications.remove(name)
+
+    @property
+    def handler_failures(self) -> dict[str, int]:
+        """Failures per handler name since this manager was created."""
+        return dict(self.notifications.failures)
 
     # -- maintenance -----------------------------------------------------------------------
 
@@ -530,12 +426,6 @@ class SyncAlertManager:
         if as_of is not None:
             return to_utc(as_of, "snapshot.as_of")
         return self.clock()
-
-    def _row_by_id(self, table: DeltaTable, alert_id: str) -> dict[str, Any]:
-        row = rows_by_id(table, [alert_id]).get(alert_id)
-        if row is None:
-            raise AlertNotFoundError(alert_id)
-        return row
 
     def _after_commit(self) -> None:
         # Due once SMALL_FILES_PER_PARTITION commits by anyone, or maintain_every of ours,

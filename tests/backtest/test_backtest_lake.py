@@ -108,7 +108,7 @@ def test_backtest_alert_is_the_live_alert_for_the_same_firing(
     elsewhere.initialize()
     live = elsewhere.create_alert(decision, opening)
     assert live is not None
-    live_row = elsewhere.board().row(0, named=True)
+    live_row = elsewhere.read_board().row(0, named=True)
     assert live_row["alert_id"] != row["alert_id"]
     same = [k for k in ALERT_SCHEMA if k not in ("alert_id", "occurrences", "last_seen_at")]
     assert {k: live_row[k] for k in same} == {k: row[k] for k in same}
@@ -141,7 +141,7 @@ def test_overwrite_replaces_the_contents_in_one_commit(history: pl.DataFrame, la
     assert second.lake_version == 3  # create, insert, acknowledge, overwrite
     assert table_rows(lake).equals(second.alerts)
     # The replaced contents stay readable by time travel.
-    before = manager.board(version=2)
+    before = manager.read_board(version=2)
     assert before.height == first.alerts.height
     assert before.filter(pl.col("status") == "acknowledged").height == 1
 
@@ -153,7 +153,7 @@ def test_the_public_manager_methods_the_lake_writes_with(history: pl.DataFrame, 
         manager.check_insert(first.alerts)
     version = manager.overwrite_alerts(first.alerts.head(3))
     assert version == manager.version() == 2
-    assert manager.board().height == 3
+    assert manager.read_board().height == 3
     history_rows = manager.commit_history()
     assert [(e["operation"], e.get("alertkit.operation")) for e in history_rows] == list(
         reversed(operations(lake))

@@ -160,7 +160,7 @@ def test_one_complete_cycle_over_a_whole_history_equals_the_backtest(lake: str) 
     history = synthetic_history(4, seed=3)
     quiet = timedelta(days=1)
     fresh(lake).run_cycle(history, quiet_period=quiet, complete=True)
-    live = SyncAlertManager(lake).board().sort(COMPARED[:4]).select(COMPARED)
+    live = SyncAlertManager(lake).read_board().sort(COMPARED[:4]).select(COMPARED)
     replayed = run_backtest(history, quiet_period=quiet, progress=False).alerts
     assert live.equals(replayed.sort(COMPARED[:4]).select(COMPARED))
 
@@ -178,7 +178,7 @@ def test_the_monitor_carries_the_whole_book_for_files_and_replays(
     assert Monitor(manager, path, every=0, complete=False).complete is False
     # A replayed history, one instant per tick, leaves exactly the backtest's alerts.
     Monitor(manager, HistoryReplay(HISTORY), every=0).run()
-    live = manager.board().sort(COMPARED[:4]).select(COMPARED)
+    live = manager.read_board().sort(COMPARED[:4]).select(COMPARED)
     replayed = run_backtest(HISTORY, progress=False).alerts.sort(COMPARED[:4]).select(COMPARED)
     assert live.equals(replayed)
     assert live["status"].to_list() == ["resolved", "active"]

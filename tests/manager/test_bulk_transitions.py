@@ -45,7 +45,7 @@ def test_bulk_acknowledge_is_one_commit_and_names_each_failure(lake: str) -> Non
     assert isinstance(result.failed[missing], AlertNotFoundError)
     assert (result.version, manager.version()) == (version + 1, version + 1)
     assert result.summary() == "acknowledged 2 of 4 alerts; 2 failed"
-    statuses = dict(manager.board().select("alert_id", "status").iter_rows())
+    statuses = dict(manager.read_board().select("alert_id", "status").iter_rows())
     assert statuses == {a: "acknowledged", b: "acknowledged", c: "dismissed"}
     assert DeltaTable(lake).history(1)[0]["alertkit.by"] == "ann"
 
@@ -114,7 +114,7 @@ def test_every_consumer_takes_either_manager(lake: str, kind: str) -> None:
     assert "acknowledged 1 of 1 selected alert<" in board.status_line.value
     board.close()
     # backtest lake writes take either, or a path
-    frame = sync.board().with_columns(alert_id=pl.lit("bt-1"), rule=pl.lit("bt"))
+    frame = sync.read_board().with_columns(alert_id=pl.lit("bt-1"), rule=pl.lit("bt"))
     write_alerts(frame, manager)
     assert sync.get_alert("bt-1").rule == "bt"
 

@@ -93,7 +93,7 @@ def continue_with_fresh_manager(lake: str, strategy_ids: range) -> None:
         )
         resolved = manager.resolve_alert(alert.alert_id, by="after the crash")
         assert resolved.status.value == "resolved"
-    mine = manager.board().filter(pl.col("strategy_id").is_in(list(strategy_ids)))
+    mine = manager.read_board().filter(pl.col("strategy_id").is_in(list(strategy_ids)))
     assert set(mine["status"]) <= {"resolved", "dismissed"}
 
 

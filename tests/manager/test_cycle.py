@@ -57,7 +57,7 @@ def test_a_cycle_of_200_positions_is_one_commit_then_200_repeats(lake: str) -> N
     second = manager.run_cycle(book(200, at=T + timedelta(minutes=1)))
     assert (len(second.new_alerts), len(second.repeats)) == (0, 200)
     assert commits(lake) == ["MERGE", "MERGE", "CREATE TABLE"]
-    board = manager.board()
+    board = manager.read_board()
     assert board.height == 200
     assert set(board["occurrences"]) == {2}
     assert set(board["last_seen_at"]) == {T + timedelta(minutes=1)}
@@ -165,7 +165,7 @@ def live(history: pl.DataFrame, lake: str, quiet: timedelta | None) -> pl.DataFr
         "as_of", maintain_order=True
     ):
         manager.run_cycle(instant, quiet_period=quiet, complete=True)
-    return events(manager.board().sort(COMPARED[:4]))
+    return events(manager.read_board().sort(COMPARED[:4]))
 
 
 def replayed(history: pl.DataFrame, quiet: timedelta | None) -> pl.DataFrame:

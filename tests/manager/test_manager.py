@@ -435,8 +435,8 @@ def test_time_travel_reads_the_board_as_of_a_version(sync_manager: SyncAlertMana
     version_after_create = sync_manager.store.table().version()
     sync_manager.acknowledge_alert(alert.alert_id)
     sync_manager.resolve_alert(alert.alert_id)
-    assert sync_manager.board()["status"].to_list() == ["resolved"]
-    assert sync_manager.board(version_after_create)["status"].to_list() == ["active"]
+    assert sync_manager.read_board()["status"].to_list() == ["resolved"]
+    assert sync_manager.read_board(version_after_create)["status"].to_list() == ["active"]
     old = sync_manager.get_alert(alert.alert_id, version=version_after_create)
     assert (old.status, old.acknowledged_at) == (AlertStatus.ACTIVE, None)
 

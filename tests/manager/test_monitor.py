@@ -51,8 +51,8 @@ def test_each_tick_is_one_cycle_at_the_managers_clock(sync: SyncAlertManager) ->
     monitor.run(cycles=3)
     assert (monitor.stats.ticks, monitor.stats.new_alerts, monitor.stats.repeats) == (3, 3, 6)
     assert [len(r.new_alerts) for r in seen] == [3, 0, 0]
-    assert set(sync.board()["occurrences"]) == {3}
-    assert set(sync.board()["created_at"]) == {T}
+    assert set(sync.read_board()["occurrences"]) == {3}
+    assert set(sync.read_board()["created_at"]) == {T}
 
 
 def test_a_bad_tick_is_counted_and_loses_nothing(
@@ -66,7 +66,7 @@ def test_a_bad_tick_is_counted_and_loses_nothing(
     assert monitor.stats.last_error is not None
     assert monitor.stats.last_error.startswith("ValidationError: iv_percentile")
     assert "monitor tick failed" in caplog.text
-    assert set(sync.board()["occurrences"]) == {2}  # ticks 1 and 3; tick 2 wrote nothing
+    assert set(sync.read_board()["occurrences"]) == {2}  # ticks 1 and 3; tick 2 wrote nothing
 
 
 def test_files_and_delta_tables_are_sources_read_at_their_latest_instant(
@@ -79,7 +79,7 @@ def test_files_and_delta_tables_are_sources_read_at_their_latest_instant(
     write_deltalake(delta, history.to_arrow())
     for source in (parquet, csv, delta):
         Monitor(sync, source, every=0).run(cycles=1)
-    assert sync.board()["occurrences"].to_list() == [3, 3, 3]
+    assert sync.read_board()["occurrences"].to_list() == [3, 3, 3]
     unknown = Monitor(sync, tmp_path / "book.txt", every=0)
     assert unknown.tick() is None  # a failed tick, counted
     assert unknown.stats.last_error is not None
@@ -99,7 +99,7 @@ def test_a_replayed_history_equals_its_backtest(sync: SyncAlertManager) -> None:
     assert monitor.stats.new_alerts >= 3
     compared = ["rule", "strategy_id", "created_at", "occurrences", "last_seen_at", "status"]
     expected = run_backtest(history, progress=False).alerts.sort(compared[:3]).select(compared)
-    assert sync.board().sort(compared[:3]).select(compared).equals(expected)
+    assert sync.read_board().sort(compared[:3]).select(compared).equals(expected)
 
 
 def test_in_a_notebook_it_runs_in_the_background_until_stopped(lake: str) -> None:
@@ -116,7 +116,7 @@ def test_in_a_notebook_it_runs_in_the_background_until_stopped(lake: str) -> Non
 
     ticks, running = asyncio.run(run())
     assert ticks >= 3 and not running
-    assert SyncAlertManager(lake).board()["occurrences"].min() >= 3  # type: ignore[operator]
+    assert SyncAlertManager(lake).read_board()["occurrences"].min() >= 3  # type: ignore[operator]
 
 
 WATCH = """

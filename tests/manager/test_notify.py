@@ -19,7 +19,7 @@ from alertkit import (
     SyncAlertManager,
     ValidationError,
 )
-from alertkit.live.notify import NotificationHub, logging_handler, webhook_handler
+from alertkit.notify import NotificationHub, logging_handler, webhook_handler
 from conftest import close_now, position, roll
 
 
@@ -119,7 +119,7 @@ def test_failing_handler_is_counted_and_loses_nothing(
     sync_manager.notifications.add(boom)
     sync_manager.notifications.add(webhook_handler(url), name="hook")
     sync_manager.notifications.add(lambda a: seen.append(a.rule), name="collector")
-    with caplog.at_level(logging.ERROR, logger="alertkit.live.notify"):
+    with caplog.at_level(logging.ERROR, logger="alertkit.notify"):
         alert = sync_manager.create_alert(close_now(), position())
     assert alert is not None
     assert sync_manager.get_alert_count() == 1

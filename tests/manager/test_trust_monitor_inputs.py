@@ -60,7 +60,7 @@ def test_a_failing_on_cycle_is_logged_counted_and_the_run_goes_on(
     assert stats.last_error == "on_cycle: RuntimeError: dashboard down"
     assert "monitor on_cycle callback failed; the cycle is committed" in caplog.text
     assert monitor.last_result is seen[-1]
-    assert set(sync.board()["occurrences"]) == {3}  # the first cycle was committed
+    assert set(sync.read_board()["occurrences"]) == {3}  # the first cycle was committed
 
 
 def test_a_misspelt_feed_is_a_failing_tick_not_a_calm_book(sync: SyncAlertManager) -> None:
@@ -105,7 +105,7 @@ def test_a_csv_with_naive_times_is_local_time(
     monitor = Monitor(sync, path, every=0)
     monitor.run(cycles=1)  # main: SchemaError (failed to determine supertype) on every tick
     assert (monitor.stats.failures, monitor.stats.new_alerts) == (0, 3)
-    assert set(sync.board()["created_at"]) == {T}
+    assert set(sync.read_board()["created_at"]) == {T}
 
 
 @pytest.mark.parametrize("separator", [";", "\t"], ids=["semicolon", "tab"])
@@ -117,7 +117,7 @@ def test_a_csv_with_another_separator_is_read_as_load_history_reads_it(
     monitor = Monitor(sync, path, every=0)
     monitor.run(cycles=1)  # main: "3 snapshots: 0 new", every column missing, no failure
     assert (monitor.stats.failures, monitor.stats.new_alerts) == (0, 3)
-    assert sorted(sync.board()["rule"]) == ["vix_level"] * 3
+    assert sorted(sync.read_board()["rule"]) == ["vix_level"] * 3
 
 
 def test_duplicate_snapshots_in_a_feed_are_a_failing_tick(sync: SyncAlertManager) -> None:
@@ -128,4 +128,4 @@ def test_duplicate_snapshots_in_a_feed_are_a_failing_tick(sync: SyncAlertManager
         "ValidationError: strategy_id 0: 2 snapshots at 2026-01-05T15:00:00+00:00; expected"
         " one snapshot per position and instant (which one counts would depend on row order)"
     )
-    assert sync.board().height == 0
+    assert sync.read_board().height == 0

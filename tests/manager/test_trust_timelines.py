@@ -60,7 +60,7 @@ def test_a_stale_firing_does_not_open_an_alert_overlapping_a_closed_one(lake: st
     # Opened no earlier than the close: at no instant are both open.
     assert (second.created_at, second.last_seen_at) == (T0 + 2 * HOUR, T0 + 2 * HOUR)
     assert [e["at"] for e in second.history] == ["2026-03-02T12:00:00.000000Z"]
-    assert timeline_problems(manager.board()) == []
+    assert timeline_problems(manager.read_board()) == []
     # A later cycle in time order is not redated.
     later = manager.run_cycle([FIRE], at=T0 + 3 * HOUR)
     assert (later.redated, [a.alert_id for a in later.repeats]) == (0, [second.alert_id])
@@ -75,7 +75,7 @@ def test_a_stale_create_alert_is_dated_after_the_close_too(lake: str) -> None:
     second = manager.create_alert(decision, {"strategy_id": 1, "symbol": "SPY"}, at=T0 + HOUR)
     assert second is not None and second.created_at == T0 + 2 * HOUR
     assert manager.get_alert(second.alert_id).created_at == T0 + 2 * HOUR
-    assert timeline_problems(manager.board()) == []
+    assert timeline_problems(manager.read_board()) == []
 
 
 def test_new_alerts_come_in_one_order_whatever_the_row_order(
@@ -123,7 +123,7 @@ def play(manager: SyncAlertManager, steps: list[Step]) -> None:
             manager.run_cycle(book, at=at, quiet_period=quiet, **whole)  # type: ignore[arg-type]
             continue
         action, at, pick = step
-        board = manager.board()
+        board = manager.read_board()
         if board.is_empty():
             continue
         alert_id = board["alert_id"][pick % board.height]  # type: ignore[operator]
@@ -157,7 +157,7 @@ def test_random_interleavings_of_cycles_and_people_keep_every_timeline_consisten
 ) -> None:
     manager = fresh(str(tmp_path_factory.mktemp("timeline") / "alerts"))
     play(manager, steps)
-    assert timeline_problems(manager.board()) == []
+    assert timeline_problems(manager.read_board()) == []
 
 
 def test_racing_cycle_processes_and_bulk_triage_keep_every_timeline_consistent(

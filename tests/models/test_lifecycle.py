@@ -135,7 +135,7 @@ def test_board_and_chart_agree_on_an_earlier_version(tmp_path: Path) -> None:
     # The table as it was after the creations, read at that version: everything open.
     then = scan_alerts(lake, version=created)
     assert board_and_chart(then, None, latest) == (4, 4)
-    assert manager.board(created)["status"].to_list() == ["active"] * 4
+    assert manager.read_board(created)["status"].to_list() == ["active"] * 4
     # Today's table looked at as of an earlier instant: the stored status says one thing,
     # the instant another; with as_of the board counts what the chart draws.
     now_table = manager.scan_alerts()
@@ -154,7 +154,7 @@ def test_board_and_chart_agree_on_an_earlier_version(tmp_path: Path) -> None:
     }
     # The detail view's "dismissed at" is the dismissal's instant, and only there.
     dismissed = (
-        manager.board()
+        manager.read_board()
         .select("alert_id", dismissed_at())
         .filter(pl.col("dismissed_at").is_not_null())
     )

@@ -137,7 +137,7 @@ def test_every_path_refuses_a_bad_snapshot_alike(
 ) -> None:
     got = {name: message_of(lambda p=path: p(row)) for name, path in paths(sync).items()}
     assert got == dict.fromkeys(got, message)
-    assert sync.board().height == 0  # nothing was written by any of them
+    assert sync.read_board().height == 0  # nothing was written by any of them
 
 
 @pytest.mark.parametrize(
@@ -212,7 +212,7 @@ def test_two_snapshots_of_one_position_at_one_instant_are_refused(
     assert message_of(lambda: sync.run_cycle(rows, quiet_period=quiet)) == TWICE
     assert message_of(lambda: sync.run_cycle(pl.DataFrame(rows), quiet_period=quiet)) == TWICE
     assert message_of(lambda: asyncio.run(engine.evaluate_many(pl.DataFrame(rows)))) == TWICE
-    assert sync.board().height == 0
+    assert sync.read_board().height == 0
 
 
 def test_duplicates_without_as_of_are_at_the_cycle_instant(sync: SyncAlertManager) -> None:

@@ -208,7 +208,7 @@ def _reads_back(lake: str, frame: pl.DataFrame, capsys: pytest.CaptureFixture[st
     ids = frame["alert_id"].to_list()
     assert {a.alert_id for a in manager.query_alerts(AlertQuery(limit=100))} >= set(ids)
     manager.get_active_alerts()
-    assert manager.board().height == frame.height + 1
+    assert manager.read_board().height == frame.height + 1
     assert [manager.get_alert(i).alert_id for i in ids] == ids
     events = scan_transitions(manager.scan_alerts()).collect()
     assert events.filter(pl.col("action") == "create").height >= frame.height
@@ -240,12 +240,12 @@ def test_what_insert_alerts_accepts_reads_back_everywhere(
         manager.initialize()
         existing = manager.insert_alerts(alerts_to_frame([_bystander()]))
         assert existing == 1
-        before = manager.board()
+        before = manager.read_board()
         try:
             manager.insert_alerts(frame)
         except ValidationError:
             assert manager.version() == 1
-            assert manager.board().equals(before)
+            assert manager.read_board().equals(before)
             return
         _reads_back(lake, frame, capsys)
 

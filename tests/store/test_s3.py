@@ -129,7 +129,7 @@ def test_lifecycle_on_s3(s3_lake: str, s3_options: dict[str, str]) -> None:
     assert manager.get_active_alerts() == []
 
     # Time travel: by version number and by instant.
-    then = manager.board(version=created_version)
+    then = manager.read_board(version=created_version)
     assert dict(zip(then["alert_id"], then["status"], strict=True)) == {
         first.alert_id: "active",
         other.alert_id: "active",
@@ -138,7 +138,7 @@ def test_lifecycle_on_s3(s3_lake: str, s3_options: dict[str, str]) -> None:
     assert manager.get_alert(first.alert_id, version=datetime.now(UTC)) == resolved
 
     # Other readers: alertkit's scan, polars directly, the transition log.
-    board = manager.board()
+    board = manager.read_board()
     assert (
         scan_alerts(s3_lake, storage_options=s3_options)
         .collect()
@@ -154,7 +154,7 @@ def test_lifecycle_on_s3(s3_lake: str, s3_options: dict[str, str]) -> None:
     report = manager.maintain()
     assert (report.files_before, report.files_after) == (2, 1)  # one day: one file
     assert report.checkpoint_version == DeltaTable(s3_lake, storage_options=s3_options).version()
-    assert manager.board().sort("alert_id").equals(board.sort("alert_id"))
+    assert manager.read_board().sort("alert_id").equals(board.sort("alert_id"))
 
     # Plain Delta that every engine reads (Spark, Databricks, Trino, DuckDB): the lowest
     # protocol, no table features, one partition column.

@@ -66,8 +66,8 @@ def _exercise(lake: str, where: Path) -> None:
     assert scan_alerts(lake).select(pl.len()).collect().item() == 2
     report = manager.maintain(vacuum_retention_hours=24)
     assert report.files_after >= 1
-    assert manager.board()["status"].sort().to_list() == ["acknowledged", "active"]
-    assert manager.board(version=1).height == 1  # time travel checks the files of version 1
+    assert manager.read_board()["status"].sort().to_list() == ["acknowledged", "active"]
+    assert manager.read_board(version=1).height == 1  # time travel checks the files of version 1
     # A second manager (a fresh open) sees the same table.
     again = SyncAlertManager(lake, maintain_every=0)
     again.initialize()
@@ -181,7 +181,7 @@ def test_every_api_method_on_a_foreign_table_is_a_schema_error_and_writes_nothin
         "get_active_alerts": manager.get_active_alerts,
         "get_alert_count": manager.get_alert_count,
         "board": manager.board,
-        "board(version=0)": lambda: manager.board(version=0),
+        "board(version=0)": lambda: manager.read_board(version=0),
         "scan_alerts": lambda: scan_alerts(foreign).collect(),
         "maintain": lambda: manager.maintain(vacuum_retention_hours=24),
     }
