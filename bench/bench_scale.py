@@ -103,7 +103,7 @@ def bench_partitions(root: Path, repeats: int) -> list[Comparison]:
     )
 
     # The same one-row change as a raw deltalake MERGE on the 3,000-partition table: how much
-    # of the growth is deltalake's own per-commit cost of a snapshot of many files.
+    # of the growth is deltalake's own per-commit cost of a table version of many files.
     raw_rows = pl.read_delta(tables[big][0].path).sort("created_at", descending=True)
     raw_at = itertools.count()
 

@@ -53,14 +53,14 @@ import polars as pl
 from alertkit.lake.snapshot_files import read_snapshot_file
 from alertkit.model.errors import ValidationError
 from alertkit.model.portfolio import portfolio_columns
-from alertkit.model.snapshot_rows import (
+from alertkit.model.snapshot_frames import (
     as_polars,
-    check_columns,
     derived_dte,
     derived_upl_pct,
     local_to_utc,
     unit_problems,
 )
+from alertkit.model.snapshot_rows import check_columns
 from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA, STRATEGY_TYPES
 
 __all__ = ["HistorySource", "MissingColumnsWarning", "load_history", "validate_history"]

@@ -55,7 +55,7 @@ from alertkit.backtest.replay import DECISIONS_SCHEMA, replay
 from alertkit.live.episodes import alert_episodes, episode_alerts
 from alertkit.model.errors import ValidationError
 from alertkit.model.schema import check_alert_frame
-from alertkit.model.snapshot_rows import normalize_frame, validate_frame
+from alertkit.model.snapshot_frames import normalize_frame, validate_frame
 from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 from alertkit.rules import Rule, default_rules, evaluate_frame, in_order
 

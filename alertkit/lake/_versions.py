@@ -3,12 +3,12 @@
 ``version`` arguments (``board(version=...)``, ``query_alerts``, ``scan_alerts``) take a table
 version number, or an instant: an aware or naive (local time) ``datetime``, or ISO-8601 text.
 :func:`check_table_version` turns them into an ``int`` or an aware UTC ``datetime`` or says
-what was expected; :func:`open_version` loads that snapshot and refuses, with an alertkit
+what was expected; :func:`open_version` loads that table version and refuses, with an alertkit
 error naming the version, an instant before the table existed (delta-rs would silently give
 its first version: an empty board), a version past the latest, and a version whose data files
 a vacuum has deleted (delta-rs opens it, and the read then fails with a raw
-``FileNotFoundError``). :func:`version_read_errors` maps what a read of such a snapshot can
-still raise on object storage, where the files are not checked up front.
+``FileNotFoundError``). :func:`version_read_errors` maps what a read of such a table version
+can still raise on object storage, where the files are not checked up front.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def _first_line(exc: BaseException) -> str:
 
 @contextmanager
 def version_read_errors(uri: str, version: object) -> Iterator[None]:
-    """Turn a failed read of a snapshot into a :class:`StoreError`: wrap the ``collect()`` of
+    """Turn a failed read of a table version into a :class:`StoreError`: wrap the ``collect()`` of
     a scan. With a ``version`` the message names it (its files were vacuumed); without one
     the latest version references a file that is gone (the table is damaged).
 

@@ -9,10 +9,10 @@ commits (by any writer) have landed since this manager last checked, or ``every`
 whichever comes first, and compacts only the partitions holding more than
 SMALL_FILES_PER_PARTITION files (usually the day being written). A partition therefore never
 holds much more than twice that many files, however many processes write, and a check costs a
-look at the snapshot the manager already holds.
+look at the table version the manager already holds.
 
 Compactions must never overlap. deltalake 1.6 lets two compactions of the same files, planned
-on the same snapshot, both commit (their removes carry ``dataChange=false``, which its conflict
+on the same table version, both commit (their removes carry ``dataChange=false``, which its conflict
 checker lets through, and ``optimize`` ignores ``max_commit_retries``), and every compacted row
 is then stored twice. So alertkit compacts only while holding an exclusive lock: an ``flock``
 on ``_alertkit_maintenance.lock`` in the table directory, which the kernel releases if the

@@ -1,7 +1,7 @@
 """Delta Lake I/O for the alerts table: create, read, write, retry. Nothing about alert meaning.
 
 Every change to alerts is one MERGE (:meth:`AlertStore.merge_alerts`) decided on one table
-snapshot, whose values travel in an Arrow source table, so no user string is ever pasted into
+version, whose values travel in an Arrow source table, so no user string is ever pasted into
 a predicate; only a backtest's ``overwrite`` replaces the table. Writers are optimistic: a
 commit whose reads a concurrent commit changed raises ``CommitFailedError`` in delta-rs,
 which never re-runs an operation; :meth:`AlertStore.retrying` re-runs the whole
@@ -269,11 +269,11 @@ class AlertStore:
         self.check_schema()
 
     def table(self, version: TableVersion | None = None) -> DeltaTable:
-        """A snapshot of the table: the latest, or the one at ``version``.
+        """The table at one table version: the latest, or the one at ``version``.
 
-        The latest snapshot is a per-thread DeltaTable brought up to date incrementally
+        The latest version is a per-thread DeltaTable brought up to date incrementally
         (reading only the commits since its last use) rather than reloaded each time. Each
-        snapshot opened is checked to be an alerts table (:meth:`check_schema`) before anyone
+        table version opened is checked to be an alerts table (:meth:`check_schema`) before anyone
         reads or writes through it: a Delta table alertkit did not create is never written.
         """
         with delta_errors(self.uri, f"cannot open the alerts table at {self.uri}"):
@@ -374,7 +374,7 @@ class AlertStore:
         reads: MergeReads,
         custom_metadata: dict[str, str],
     ) -> MergeOutcome:
-        """Insert and update alert ``rows`` in one MERGE decided on the snapshot ``table``.
+        """Insert and update alert ``rows`` in one MERGE decided on the table version ``table``.
 
         ``rows`` has the table's columns plus ``expected_revision``: null for a row to insert,
         else the revision the stored row must still have, whose columns the row replaces.

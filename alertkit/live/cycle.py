@@ -25,14 +25,8 @@ from alertkit.model.alerts import Alert, AlertStatus
 from alertkit.model.errors import ValidationError
 from alertkit.model.schema import alert_from_row
 from alertkit.model.snapshot import PositionSnapshot
-from alertkit.model.snapshot_rows import (
-    ROW_SCHEMA,
-    SnapshotLike,
-    as_polars,
-    normalize_frame,
-    refuse_duplicates,
-    snapshot_row,
-)
+from alertkit.model.snapshot_frames import as_polars, normalize_frame, refuse_duplicates
+from alertkit.model.snapshot_rows import ROW_SCHEMA, SnapshotLike, snapshot_row
 from alertkit.rules import Rule, default_rules, evaluate_frame
 from alertkit.rules.peaks import PeakBook
 

@@ -1,9 +1,9 @@
-"""Writing firings to the lake: new alerts and repeats, decided and committed on one snapshot.
+"""Writing firings to the lake: new alerts and repeats, decided and committed on one table version.
 
 One function, :func:`commit_firings`, serves a single ``create_alert`` and a whole monitoring
 cycle alike. Each attempt reads the open alerts that the firings can touch from one table
-snapshot, applies the identity rules of :mod:`alertkit.live.episodes` to them, and commits every
-insert and update in one MERGE on that same snapshot, whose read set is the open alerts of
+version, applies the identity rules of :mod:`alertkit.live.episodes` to them, and commits every
+insert and update in one MERGE on that same table version, whose read set is the open alerts of
 those rules and positions (:meth:`AlertStore.merge_alerts` with ``reads="open"``). A
 concurrent commit that opened, repeated or closed such an alert in between makes delta-rs
 refuse the MERGE, and the attempt is re-decided on the new table. So a fingerprint never has
@@ -142,7 +142,7 @@ def commit_firings(
         meta["alertkit.counts"] = f"new={new.height} continued={continued.height}"
         outcome = store.merge_alerts(table, rows, reads="open", custom_metadata=meta)
         if (outcome.inserted, outcome.updated) != (new.height, continued.height):
-            # Cannot happen: the MERGE ran on the snapshot we decided on, and delta-rs refuses
+            # Cannot happen: the MERGE ran on the table version we decided on, and delta-rs refuses
             # it if a concurrent commit changed an open alert it read. Say so loudly if ever.
             raise StoreError(
                 f"{subject}: planned {new.height} inserts and {continued.height} updates on"
@@ -401,7 +401,7 @@ def _with_resolve_events(
 
 
 def refuse_clashes(table: DeltaTable, rows: pl.DataFrame) -> None:
-    """Refuse (``ValidationError``) a bulk insert of ``rows`` into snapshot ``table`` that
+    """Refuse (``ValidationError``) a bulk insert of ``rows`` into table version ``table`` that
     repeats a stored alert id or opens a fingerprint already open there; says how many."""
     scan = pl.scan_delta(table).select(list(ALERT_SCHEMA))
     ids = rows.get_column("alert_id").implode()

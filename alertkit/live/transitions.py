@@ -1,8 +1,8 @@
 """Lifecycle transitions of many alerts in one commit, each legal one applied, each other named.
 
-:func:`commit_transitions` reads the alerts by id from one table snapshot, decides every
+:func:`commit_transitions` reads the alerts by id from one table version, decides every
 transition on it (legal move, not dated before the alert's latest event), and writes all the
-legal ones in one MERGE on that snapshot that reads only their partitions. A concurrent commit
+legal ones in one MERGE on that version that reads only their partitions. A concurrent commit
 that rewrote one of those partitions makes delta-rs refuse the MERGE, and everything is
 re-decided on the new table, so a transition is never lost and an illegal one never applied.
 A single ``acknowledge_alert`` is the one-id case of the same code.
@@ -96,7 +96,7 @@ def commit_transitions(
             table, frame, reads="partitions", custom_metadata=audit(action.value, subject, by)
         )
         if (outcome.inserted, outcome.updated) != (0, len(rows)):
-            # Cannot happen: decided and merged on one snapshot whose partitions delta-rs
+            # Cannot happen: decided and merged on one table version whose partitions delta-rs
             # guards against concurrent rewrites. Say so loudly if it ever does.
             raise StoreError(f"{action.value} of {len(rows)} alerts did {outcome}")
         return BulkResult(action, tuple(changed), failed, outcome.version)
@@ -125,7 +125,7 @@ def _transitioned(
 
 
 def rows_by_id(table: DeltaTable, alert_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The stored rows of ``alert_ids`` in snapshot ``table``, by id (absent ids left out).
+    """The stored rows of ``alert_ids`` in table version ``table``, by id (absent ids left out).
 
     A UUIDv7 id names its creation day, so the scan opens only those partitions; an id whose
     day is not its partition (bulk-inserted from elsewhere) is looked for across the table,

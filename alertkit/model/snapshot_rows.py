@@ -1,11 +1,14 @@
 """Snapshot normalisation, the one owner: every input form becomes one typed row or frame.
 
+This module holds the rules and the row path; :mod:`alertkit.model.snapshot_frames` applies the
+same rules to a frame, column by column, with this module's per-value checks.
+
 Rules read plain rows keyed by the ``SNAPSHOT_SCHEMA`` columns (:mod:`alertkit.model.snapshot`)
 plus ``peak_upl_pct`` (the trailing-stop peak the engine keeps). A row can come from a
 :class:`PositionSnapshot`, a dict, or a polars named row, optionally with a ``market_data``
 dict folded in (the engine's ``evaluate(snapshot, market_data)``); a frame of snapshots goes
-through :func:`normalize_frame`, a recorded history through
-:func:`alertkit.backtest.load_history`, which uses this module's derivations and checks.
+through :func:`~alertkit.model.snapshot_frames.normalize_frame`, a recorded history through
+:func:`alertkit.backtest.load_history`, which uses the same derivations and checks.
 Every path applies the same rules, so the per-snapshot engine and the vectorized backtest see
 identical values:
 
@@ -25,7 +28,8 @@ identical values:
   snapshot column that is missing (``strategyid``, ``sym``, ``upl``): that is refused, naming
   both (:func:`check_columns`), since the misspelt column would silently read as unknown;
 - two snapshots of one ``strategy_id`` at one ``as_of`` are refused in a cycle and a history
-  (:func:`refuse_duplicates`: which one counts would depend on row order);
+  (:func:`~alertkit.model.snapshot_frames.refuse_duplicates`: which one counts would depend on
+  row order);
 - values that are each possible but together look like percent (``upl_pct``, see
   ``alertkit.model.snapshot_schema.SUSPECT_UNITS``) raise one
   :class:`~alertkit.model.snapshot_schema.SuspectUnitsWarning` naming the column;
@@ -52,8 +56,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import warnings
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from numbers import Integral, Real
@@ -65,17 +68,7 @@ import polars as pl
 from alertkit.model._text import check_unicode
 from alertkit.model._time import to_utc
 from alertkit.model.errors import ValidationError
-from alertkit.model.snapshot_schema import (
-    FINITE,
-    FLOAT_COLUMNS,
-    SNAPSHOT_SCHEMA,
-    STRATEGY_TYPES,
-    SUSPECT_UNITS,
-    UNIT_RANGES,
-    SuspectUnitsWarning,
-    check_units,
-    suspect_units_message,
-)
+from alertkit.model.snapshot_schema import FINITE, SNAPSHOT_SCHEMA, STRATEGY_TYPES, check_units
 
 if TYPE_CHECKING:  # the model is normalised here, so it imports this module
     from alertkit.model.snapshot import PositionSnapshot
@@ -87,17 +80,10 @@ __all__ = [
     "ROW_SCHEMA",
     "SnapshotLike",
     "SnapshotRow",
-    "as_polars",
     "check_columns",
-    "derived_dte",
-    "derived_upl_pct",
-    "local_to_utc",
-    "normalize_frame",
-    "refuse_duplicates",
+    "coerce_value",
+    "row_accepts",
     "snapshot_row",
-    "suspect_columns",
-    "unit_problems",
-    "validate_frame",
 ]
 
 PEAK_COLUMN: Final = "peak_upl_pct"
@@ -186,7 +172,7 @@ def snapshot_row(
             "snapshot: expected a PositionSnapshot, a dict or a polars named row,"
             f" got {type(snapshot).__name__}"
         )
-    row = SnapshotRow({name: _coerce(name, source.get(name)) for name in ROW_SCHEMA})
+    row = SnapshotRow({name: coerce_value(name, source.get(name)) for name in ROW_SCHEMA})
     if market_data:
         _apply_market_data(row, market_data)
     _derive(row)
@@ -275,24 +261,9 @@ def check_columns(names: Iterable[object]) -> None:
         )
 
 
-def as_polars(frame: object) -> pl.DataFrame | pl.LazyFrame | None:
-    """``frame`` as a polars frame if it is one, or a pandas DataFrame (converted with
-    ``pl.from_pandas``); None for anything else. pandas is never imported here: a pandas
-    frame is recognised by its type's module, so alertkit works where pandas is absent."""
-    if isinstance(frame, pl.DataFrame | pl.LazyFrame):
-        return frame
-    kind = type(frame)
-    if kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas":
-        try:
-            return pl.from_pandas(frame)
-        except Exception as exc:  # a column polars cannot hold (objects of mixed types)
-            raise ValidationError(
-                f"snapshots: a pandas DataFrame that pl.from_pandas(df) could not convert: {exc}"
-            ) from exc
-    return None
-
-
-def _coerce(name: str, value: Any) -> Any:
+def coerce_value(name: str, value: Any) -> Any:
+    """``value`` as column ``name`` of a row holds it (NaN as None), or the refusal that says
+    which column, what was expected and what arrived."""
     if value is None:
         return None
     if name in _FLOATS:
@@ -322,6 +293,22 @@ def _coerce(name: str, value: Any) -> Any:
     raise AssertionError(f"unhandled column {name}")  # pragma: no cover
 
 
+def row_accepts(name: str, dtype: pl.DataType) -> bool:
+    """Whether :func:`coerce_value` accepts every value a polars row gives from a ``dtype``
+    column: the frame path holds a column to exactly what a row accepts."""
+    if name in _FLOATS:
+        return dtype.is_float() or dtype.is_integer()
+    if name in _INTS:
+        return dtype.is_integer()
+    if name in _STRINGS:
+        return dtype == pl.String() or isinstance(dtype, pl.Categorical | pl.Enum)
+    if name == "as_of":
+        return isinstance(dtype, pl.Datetime)
+    if name == "expiry":
+        return dtype == pl.Date() or isinstance(dtype, pl.Datetime)
+    raise AssertionError(f"unhandled column {name}")  # pragma: no cover
+
+
 def _apply_market_data(row: SnapshotRow, market_data: Mapping[str, Any]) -> None:
     if not isinstance(market_data, Mapping):
         raise ValidationError(
@@ -347,7 +334,7 @@ def _apply_market_data(row: SnapshotRow, market_data: Mapping[str, Any]) -> None
                     f" got {value!r}"
                 )
             value = value.get(row["symbol"])
-        value = _coerce(column, value)
+        value = coerce_value(column, value)
         if value is not None:  # None is "not known here": keep what the snapshot knows
             row[column] = value
 
@@ -369,224 +356,3 @@ def _check_row(row: SnapshotRow) -> None:
             f"strategy_type: expected one of {', '.join(sorted(STRATEGY_TYPES))}, got {kind!r}"
         )
     check_units(row)
-
-
-def normalize_frame(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-    """The frame with every ``SNAPSHOT_SCHEMA`` column present and typed, as :func:`snapshot_row`.
-
-    Missing columns are added as nulls, NaN becomes null, ``upl_pct`` and ``dte`` are derived
-    where null. Other columns are kept. Units are not checked here: see :func:`validate_frame`.
-
-    A column is accepted exactly when :func:`snapshot_row` accepts the values a polars row
-    gives for it: floats from any numeric column but Boolean or Decimal, ints from integer
-    columns, strings from String, Categorical or Enum, ``expiry`` from Date or Datetime,
-    ``as_of`` from Datetime (a naive one is local time, converted to UTC as a naive
-    ``datetime`` is), and any column with no value at all. A ``LazyFrame`` is collected for
-    the first value of a refused column, and for the distinct instants of a naive ``as_of``.
-
-    Raises
-    ------
-    ValidationError
-        A misspelt column (:func:`check_columns`), or a column of a type a row would refuse,
-        with the row's message for its first value.
-    """
-    lf = frame.lazy()
-    schema = lf.collect_schema()
-    check_columns(schema.names())
-    exprs: list[pl.Expr] = []
-    for name, dtype in SNAPSHOT_SCHEMA.items():
-        if name not in schema or schema[name] == pl.Null():
-            exprs.append(pl.lit(None, dtype=dtype).alias(name))
-            continue
-        given = schema[name]
-        if not _row_accepts(name, given):
-            first = lf.select(pl.col(name).drop_nulls().first()).collect().item()
-            if first is None:  # no value at all: null, as an all-empty CSV column is
-                exprs.append(pl.lit(None, dtype=dtype).alias(name))
-                continue
-            _coerce(name, first)  # raises the dict path's message for this value
-            raise ValidationError(f"{name}: expected {dtype}, got a {given} column")
-        expr = pl.col(name).cast(dtype)
-        if name == "as_of":
-            if isinstance(given, pl.Datetime) and given.time_zone is None:
-                expr = local_to_utc(lf, name)
-            else:
-                expr = pl.col(name).dt.convert_time_zone("UTC").cast(dtype)
-        elif name == "expiry" and isinstance(given, pl.Datetime):
-            expr = pl.col(name).dt.date()
-        if dtype == pl.Float64():
-            expr = expr.fill_nan(None)
-        exprs.append(expr.alias(name))
-    return lf.with_columns(exprs).with_columns(
-        upl_pct=pl.coalesce(pl.col("upl_pct"), derived_upl_pct()),
-        dte=pl.coalesce(pl.col("dte"), derived_dte()),
-    )
-
-
-def _row_accepts(name: str, dtype: pl.DataType) -> bool:
-    """Whether :func:`_coerce` accepts every value a polars row gives from a ``dtype`` column."""
-    if name in _FLOATS:
-        return dtype.is_float() or dtype.is_integer()
-    if name in _INTS:
-        return dtype.is_integer()
-    if name in _STRINGS:
-        return dtype == pl.String() or isinstance(dtype, pl.Categorical | pl.Enum)
-    if name == "as_of":
-        return isinstance(dtype, pl.Datetime)
-    if name == "expiry":
-        return dtype == pl.Date() or isinstance(dtype, pl.Datetime)
-    raise AssertionError(f"unhandled column {name}")  # pragma: no cover
-
-
-def local_to_utc(lf: pl.LazyFrame, name: str) -> pl.Expr:
-    """A naive Datetime column's values as UTC instants, each converted as :func:`to_utc`
-    converts a naive ``datetime`` (local time), so a frame and a dict of the same wall-clock
-    times give the same instants. Converted once per distinct instant (a book has one per
-    cycle), which is far cheaper than per row and exactly the dict path's arithmetic."""
-    naive = lf.select(pl.col(name).unique().drop_nulls()).collect().to_series()
-    aware = pl.Series([to_utc(value, name) for value in naive], dtype=SNAPSHOT_SCHEMA[name])
-    return pl.col(name).replace_strict(naive, aware, return_dtype=SNAPSHOT_SCHEMA[name])
-
-
-def derived_upl_pct() -> pl.Expr:
-    """``unrealized_pnl / entry_price`` where ``entry_price > 0`` (else null), as a row gets."""
-    pnl, basis = pl.col("unrealized_pnl"), pl.col("entry_price")
-    return pl.when(basis > 0).then((pnl / basis).fill_nan(None))
-
-
-def derived_dte() -> pl.Expr:
-    """Days from the UTC date of ``as_of`` to ``expiry``, as a row gets."""
-    return (pl.col("expiry") - pl.col("as_of").dt.date()).dt.total_days().cast(pl.Int32)
-
-
-def validate_frame(frame: pl.DataFrame | pl.LazyFrame) -> None:
-    """Refuse a normalised frame whose values :func:`snapshot_row` would refuse.
-
-    A ``LazyFrame`` is collected once (one aggregate row) to find out.
-
-    Raises
-    ------
-    ValidationError
-        Naming the column and the first wrong value (and how many rows are wrong).
-
-    Warns
-    -----
-    SuspectUnitsWarning
-        Once per column whose values look like a wrong unit (see :func:`suspect_columns`).
-    """
-    kind = pl.col("strategy_type")
-    # (column, rows that break the rule, what was expected), reported in this order.
-    checks = [(name, pl.col(name).is_infinite(), FINITE) for name in FLOAT_COLUMNS]
-    checks.append(
-        (
-            "strategy_type",
-            kind.is_not_null() & ~kind.is_in(sorted(STRATEGY_TYPES)),
-            f"one of {', '.join(sorted(STRATEGY_TYPES))}",
-        )
-    )
-    problems = _problems(frame, [*checks, *_unit_checks()])
-    if problems:
-        raise ValidationError(problems[0])
-    for name in suspect_columns(frame):
-        warnings.warn(suspect_units_message(name), SuspectUnitsWarning, stacklevel=3)
-
-
-def suspect_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
-    """The columns of ``alertkit.model.snapshot.SUSPECT_UNITS`` whose values look like a wrong unit:
-    median ``|x|`` and largest ``|x|`` both beyond the column's bounds."""
-    if not SUSPECT_UNITS:  # pragma: no cover
-        return []
-    found = (
-        frame.lazy()
-        .select(
-            *(
-                (
-                    (pl.col(name).abs().median() > median) & (pl.col(name).abs().max() > largest)
-                ).alias(name)
-                for name, median, largest, _ in SUSPECT_UNITS
-            )
-        )
-        .collect()
-        .row(0, named=True)
-    )
-    return [name for name, suspect in found.items() if suspect]
-
-
-def refuse_duplicates(frame: pl.DataFrame | pl.LazyFrame) -> None:
-    """Refuse two snapshots of one ``strategy_id`` at one ``as_of``: which one would count
-    depends on row order (the first sets the peak, the last the decision), so neither is
-    taken. A null ``as_of`` is one instant (a cycle dates those snapshots ``at``).
-
-    Raises
-    ------
-    ValidationError
-        Naming the first such ``strategy_id`` and instant, and how many pairs repeat.
-    """
-    keys = ["strategy_id", "as_of"]
-    repeated = (
-        frame.lazy()
-        .select(keys)
-        .filter(pl.col("strategy_id").is_not_null())
-        .group_by(keys)
-        .agg(pl.len().alias("n"))
-        .filter(pl.col("n") > 1)
-        .sort(keys, nulls_last=False)
-        .collect()
-    )
-    if repeated.height:
-        sid, when, n = repeated.row(0)
-        instant = "the cycle's instant (no as_of)" if when is None else when.isoformat()
-        more = f" ({repeated.height - 1} more such pairs)" if repeated.height > 1 else ""
-        raise ValidationError(
-            f"strategy_id {sid}: {n} snapshots at {instant}{more}; expected one snapshot per"
-            " position and instant (which one counts would depend on row order)"
-        )
-
-
-def unit_problems(
-    frame: pl.DataFrame | pl.LazyFrame, *, only: Collection[str] | None = None
-) -> list[str]:
-    """A message for each column of ``UNIT_RANGES`` holding a value in a detectably wrong unit
-    (``iv_percentile`` on a 0-100 scale, ``underlying_change_1h`` in percent); ``only``
-    limits the check to those columns."""
-    return _problems(frame, _unit_checks(only))
-
-
-def _unit_checks(only: Collection[str] | None = None) -> list[tuple[str, pl.Expr, str]]:
-    checks = []
-    for name, low, high, inclusive, meaning in UNIT_RANGES:
-        if only is not None and name not in only:
-            continue
-        inside = pl.col(name).is_between(low, high, closed="both" if inclusive else "none")
-        unknown = pl.col(name).is_null() | pl.col(name).is_nan()  # NaN: "unknown", as null
-        # An infinity is no unit mistake: the FINITE check names it, as check_units does first.
-        checks.append((name, ~unknown & ~inside & ~pl.col(name).is_infinite(), meaning))
-    return checks
-
-
-def _problems(
-    frame: pl.DataFrame | pl.LazyFrame, checks: list[tuple[str, pl.Expr, str]]
-) -> list[str]:
-    """``checks`` run in one pass: (column, rows that break the rule, what was expected).
-
-    A problem of one row reads exactly as :func:`snapshot_row`'s message for it."""
-    if not checks:
-        return []
-    found = (
-        frame.lazy()
-        .select(
-            *(mask.sum().alias(f"{i}.count") for i, (_, mask, _) in enumerate(checks)),
-            *(
-                pl.col(name).filter(mask).first().alias(f"{i}.first")
-                for i, (name, mask, _) in enumerate(checks)
-            ),
-        )
-        .collect()
-        .row(0, named=True)
-    )
-    return [
-        f"{name}: expected {meaning}, got {found[f'{i}.first']!r}"
-        + (f" (in {count} rows)" if count > 1 else "")
-        for i, (name, _, meaning) in enumerate(checks)
-        if (count := found[f"{i}.count"])
-    ]

@@ -2,7 +2,7 @@
 
 One function, :func:`to_polars`, says what every node of :mod:`alertkit.rules.conditions`
 computes over columns, agreeing value for value with :func:`alertkit.rules.compile_row.evaluate`
-on a frame whose NaNs are nulled (:func:`alertkit.model.snapshot_rows.normalize_frame`).
+on a frame whose NaNs are nulled (:func:`alertkit.model.snapshot_frames.normalize_frame`).
 
 Examples
 --------

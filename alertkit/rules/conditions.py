@@ -17,7 +17,7 @@ class changes. The two backends agree value for value:
 - NaN is null: an arithmetic result of NaN (``inf - inf``) becomes null, because polars orders
   NaN above every number (``NaN > 5`` is True there) while Python says False. A NaN *input*
   reads as null per row; a frame must have its NaNs nulled first, which
-  :func:`alertkit.model.snapshot_rows.normalize_frame` (and so ``evaluate_frame``) does.
+  :func:`alertkit.model.snapshot_frames.normalize_frame` (and so ``evaluate_frame``) does.
 
 Examples
 --------

@@ -27,7 +27,8 @@ import polars as pl
 
 from alertkit.model.decisions import Decision, DecisionAction, Urgency
 from alertkit.model.errors import ValidationError
-from alertkit.model.snapshot_rows import PEAK_COLUMN, normalize_frame, validate_frame
+from alertkit.model.snapshot_frames import normalize_frame, validate_frame
+from alertkit.model.snapshot_rows import PEAK_COLUMN
 from alertkit.rules.base import Rule, Trigger, bind_by_name, in_order
 from alertkit.rules.compile_polars import to_polars
 from alertkit.rules.conditions import Expr

@@ -11,7 +11,7 @@ import pytest
 
 from alertkit import SNAPSHOT_SCHEMA, ValidationError, with_portfolio_columns
 from alertkit.backtest import MissingColumnsWarning, load_history, synthetic_history
-from alertkit.model.snapshot_rows import normalize_frame
+from alertkit.model.snapshot_frames import normalize_frame
 
 HEADER = "history does not fit the snapshot schema (alertkit.SNAPSHOT_SCHEMA): "
 

@@ -5,7 +5,7 @@ Each test here failed on the earlier design (a blind append, then a "settle" MER
 folded a racing duplicate into the earlier alert): the gather storm lost occurrences and
 raised mid-fold, racing processes left a fingerprint open twice, and a kill between append
 and settle left the duplicate for good. Now every firing is one MERGE decided on one
-snapshot (alertkit.live.firings), so each is committed whole or not at all.
+table version (alertkit.live.firings), so each is committed whole or not at all.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def test_four_processes_storming_shared_fingerprints(lake: str) -> None:
             assert stored[(sid, sym)]["alert_id"] == alert_id
 
 
-def test_a_decision_on_a_stale_snapshot_is_refused_not_committed(lake: str) -> None:
+def test_a_decision_on_a_stale_table_version_is_refused_not_committed(lake: str) -> None:
     manager = SyncAlertManager(lake, maintain_every=0)
     manager.initialize()
     stale = DeltaTable(lake)  # writer B reads here, before writer A's first firing

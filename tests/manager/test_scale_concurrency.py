@@ -63,11 +63,12 @@ def test_four_processes_2000_operations_end_exactly_as_planned(lake: str) -> Non
 # --- the races behind it, replayed deterministically in one process ------------------------
 
 
-def stale_store(lake: str, snapshot: DeltaTable) -> AlertStore:
-    """A store whose next read is ``snapshot`` (taken earlier), then the table as it is."""
+def stale_store(lake: str, stale: DeltaTable) -> AlertStore:
+    """A store whose next read is ``stale`` (a table version taken earlier), then the table as
+    it is."""
     store = AlertStore(lake, max_retries=0)
     fresh = store.table
-    reads = iter([snapshot])
+    reads = iter([stale])
     store.table = lambda version=None: next(reads, None) or fresh(version)  # type: ignore[method-assign]
     return store
 
@@ -125,7 +126,7 @@ def test_a_transition_whose_file_was_compacted_meanwhile_is_redone(lake: str) ->
 
 def test_deltalake_lets_overlapping_compactions_both_commit(tmp_path: Path) -> None:
     """Why compaction takes a lock: this deltalake commits both compactions planned on one
-    snapshot, and every row is then stored twice. If this starts failing after an upgrade,
+    table version, and every row is then stored twice. If this starts failing after an upgrade,
     deltalake refuses the second compaction itself."""
     path = tmp_path / "t"
     for i in range(3):

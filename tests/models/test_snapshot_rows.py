@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 from alertkit import PositionSnapshot, ValidationError
-from alertkit.model.snapshot_rows import normalize_frame, snapshot_row, unit_problems
+from alertkit.model.snapshot_frames import normalize_frame, unit_problems
+from alertkit.model.snapshot_rows import snapshot_row
 from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 
 T0 = datetime(2026, 1, 5, 15, tzinfo=UTC)

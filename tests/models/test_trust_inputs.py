@@ -21,7 +21,8 @@ import pytest
 
 from alertkit import AlertManager, DecisionEngine, SyncAlertManager, ValidationError
 from alertkit.backtest import synthetic_history
-from alertkit.model.snapshot_rows import as_polars, snapshot_row
+from alertkit.model.snapshot_frames import as_polars
+from alertkit.model.snapshot_rows import snapshot_row
 from alertkit.model.snapshot_schema import SuspectUnitsWarning, suspect_units_message
 from alertkit.rules import default_rules, evaluate_frame
 

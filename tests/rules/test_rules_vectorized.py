@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from alertkit import Decision, DecisionAction, Urgency, ValidationError
-from alertkit.model.snapshot_rows import ROW_SCHEMA, normalize_frame, snapshot_row, validate_frame
+from alertkit.model.snapshot_frames import normalize_frame, validate_frame
+from alertkit.model.snapshot_rows import ROW_SCHEMA, snapshot_row
 from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA, STRATEGY_TYPES
 from alertkit.rules import (
     DECISION_COLUMNS,

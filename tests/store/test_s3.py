@@ -176,7 +176,7 @@ def test_the_server_honours_if_none_match(s3_server: tuple[dict[str, str], Any])
 
 
 def test_a_stale_writer_never_overwrites_a_commit(s3_lake: str, s3_options: dict[str, str]) -> None:
-    """Two writers decide on the same snapshot and both write: without conditional put the
+    """Two writers decide on the same table version and both write: without conditional put the
     second commit file would replace the first and its alert would vanish. Here the second
     is refused (its read set changed), and redone on the fresh table it lands as well."""
     manager = SyncAlertManager(s3_lake, storage_options=s3_options, maintain_every=0)
