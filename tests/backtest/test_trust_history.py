@@ -215,7 +215,6 @@ def test_a_misspelt_history_column_is_named(full: pl.DataFrame) -> None:
 
 
 def test_a_pandas_frame_loads(full: pl.DataFrame) -> None:
-    pytest.importorskip("pandas")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert load_history(full.to_pandas()).equals(full)

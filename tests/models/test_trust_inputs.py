@@ -8,7 +8,7 @@ and ``evaluate_many(frame)``; every path must refuse it with the same error and 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
+import subprocess
 import sys
 import time
 import warnings
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pandas as pd
 import polars as pl
 import pytest
 
@@ -297,13 +298,22 @@ def test_a_pandas_frame_is_recognised_without_importing_pandas() -> None:
         ValidationError, match=r"snapshots: a pandas DataFrame that pl\.from_pandas"
     ):
         as_polars(fake)
-    if importlib.util.find_spec("pandas") is None:  # as on this project's machines
-        assert "pandas" not in sys.modules
     assert as_polars([GOOD]) is None
 
 
+def test_alertkit_never_imports_pandas_itself() -> None:
+    """pandas is optional for users: recognising its frames must not import it."""
+    code = (
+        "import sys, alertkit, alertkit.backtest\n"
+        "from alertkit.snapshot_rows import as_polars\n"
+        "as_polars([{'strategy_id': 1, 'symbol': 'SPY'}])\n"
+        "assert 'pandas' not in sys.modules, 'alertkit imported pandas'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_a_pandas_frame_runs_a_cycle(sync: SyncAlertManager) -> None:
-    pd = pytest.importorskip("pandas")
     frame = pd.DataFrame([{**GOOD, "vix": 41.0}])
     (alert,) = sync.run_cycle(frame).new_alerts
     assert (alert.rule, alert.strategy_id, alert.symbol, alert.created_at) == (
