@@ -305,7 +305,7 @@ def test_alertkit_never_imports_pandas_itself() -> None:
     """pandas is optional for users: recognising its frames must not import it."""
     code = (
         "import sys, alertkit, alertkit.backtest\n"
-        "from alertkit.snapshot_rows import as_polars\n"
+        "from alertkit.model.snapshot_frames import as_polars\n"
         "as_polars([{'strategy_id': 1, 'symbol': 'SPY'}])\n"
         "assert 'pandas' not in sys.modules, 'alertkit imported pandas'\n"
     )
