@@ -24,11 +24,11 @@ from typing import Final
 import polars as pl
 
 from alertkit._console import print_board
-from alertkit.lake.paths import missing_s3_credentials
+from alertkit.lake.paths import DEFAULT_LAKE_PATH, missing_s3_credentials
 from alertkit.lake.query import scan_transitions
 from alertkit.live.cycle import CycleResult
 from alertkit.live.monitor import Monitor
-from alertkit.live.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
+from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model._text import check_free_text, check_unicode
 from alertkit.model.alerts import AlertQuery
 from alertkit.model.errors import AlertkitError, StoreError, TableNotFoundError, ValidationError

@@ -22,6 +22,7 @@ from deltalake import DeltaTable
 from alertkit.model.errors import ValidationError
 
 __all__ = [
+    "DEFAULT_LAKE_PATH",
     "LocalTable",
     "is_local",
     "local_file_paths",
@@ -29,6 +30,10 @@ __all__ = [
     "missing_s3_credentials",
     "on_ec2",
 ]
+
+
+DEFAULT_LAKE_PATH: Final = "data/lake/alerts"
+"""The alerts table of the managers, the CLI, the board and ``scan_alerts`` by default."""
 
 
 def is_local(uri: str) -> bool:

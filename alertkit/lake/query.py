@@ -19,6 +19,7 @@ from typing import Final
 
 import polars as pl
 
+from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from alertkit.lake.store import AlertStore, TableVersion
 from alertkit.model._events import EVENT_TIME_FORMAT_POLARS
 from alertkit.model.alerts import AlertQuery
@@ -64,7 +65,7 @@ def query_filter(query: AlertQuery) -> pl.Expr:
 
 
 def scan_alerts(
-    path: str | Path = "data/lake/alerts",
+    path: str | Path = DEFAULT_LAKE_PATH,
     *,
     version: TableVersion | None = None,
     storage_options: Mapping[str, str] | None = None,

@@ -35,9 +35,10 @@ from typing import Any
 import polars as pl
 
 from alertkit.lake.maintenance import DEFAULT_MAINTAIN_EVERY, MaintenanceReport
+from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from alertkit.lake.store import DEFAULT_MAX_RETRIES, TableVersion
 from alertkit.live.cycle import CycleInput, CycleResult
-from alertkit.live.sync_manager import DEFAULT_LAKE_PATH, SyncAlertManager
+from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.live.transitions import BulkResult
 from alertkit.model._time import Clock, system_clock
 from alertkit.model.alerts import (

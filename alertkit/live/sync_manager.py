@@ -16,7 +16,7 @@ import logging
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import polars as pl
 
@@ -26,6 +26,7 @@ from alertkit.lake.maintenance import (
     auto_maintain,
     maintain,
 )
+from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from alertkit.lake.store import DEFAULT_MAX_RETRIES, AlertStore, TableVersion
 from alertkit.live import inserts, reads
 from alertkit.live.cycle import CycleInput, CycleResult, commit_cycle, cycle_result
@@ -47,11 +48,9 @@ from alertkit.notify import AlertHandler, NotificationHub
 from alertkit.rules import Rule
 from alertkit.rules.peaks import PeakBook
 
-__all__ = ["DEFAULT_LAKE_PATH", "SyncAlertManager"]
+__all__ = ["SyncAlertManager"]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_LAKE_PATH: Final = "data/lake/alerts"
 
 
 class SyncAlertManager:

@@ -10,7 +10,7 @@ import pytest
 from alertkit import SyncAlertManager
 from alertkit.cli import main
 from alertkit.demo import DEMO_LAKE_PATH, run_demo
-from alertkit.live.sync_manager import DEFAULT_LAKE_PATH
+from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from conftest import close_now, position
 
 
