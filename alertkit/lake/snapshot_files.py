@@ -21,6 +21,7 @@ from typing import Final, Literal
 
 import polars as pl
 
+from alertkit.lake.paths import LocalTable, local_table_path
 from alertkit.model.errors import ValidationError
 
 __all__ = ["FileFormat", "read_snapshot_file", "sniff_separator"]
@@ -69,7 +70,9 @@ def read_snapshot_file(
     kind = _detect_format(path) if format == "auto" else format
     try:
         if kind == "delta":
-            return pl.read_delta(str(path))
+            # polars on delta-rs's percent-encoded file URIs fails under an awkward path
+            # (a space): read through the table whose URIs it can open.
+            return pl.read_delta(LocalTable(local_table_path(str(path))))
         if kind == "parquet":
             return pl.read_parquet(path)
         if kind == "csv":

@@ -234,3 +234,14 @@ def test_naive_times_equal_the_utc_ones_on_a_utc_machine(own: pl.DataFrame) -> N
     naive = own.with_columns(pl.col("as_of").dt.replace_time_zone(None))
     local = [t.replace(tzinfo=None).astimezone(UTC) for t in own["as_of"]]
     assert loaded(naive)["as_of"].to_list() == sorted(local)
+
+
+def test_a_positions_delta_table_under_an_awkward_path_reads(
+    tmp_path: Path, full: pl.DataFrame
+) -> None:
+    """A Delta table of positions at a path with a space and '#': polars alone would look
+    for the percent-encoded file names delta-rs gives it."""
+    table = tmp_path / "my book #1" / "positions"
+    full.head(3).write_delta(table)
+    full.slice(3, 3).write_delta(table, mode="append")
+    assert load_history(table).equals(full.head(6))
