@@ -900,7 +900,7 @@ HISTORY_CASES: list[tuple[str, Callable[[pl.DataFrame], pl.DataFrame], str, str]
         "  - mistyped column dte: expected Int32, got Float64",
     ),
     # "parquet with naive as_of" left this table in issue 18: a naive as_of is local time, as
-    # a naive datetime is everywhere (tests/backtest/test_trust_history.py).
+    # a naive datetime is everywhere (tests/backtest/test_history_files.py).
 ]
 
 

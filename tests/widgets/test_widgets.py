@@ -24,7 +24,7 @@ from tests.conftest import StepClock
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=3)
-TABLE_JS = Path(__file__).resolve().parents[1] / "alertkit" / "widgets" / "table.js"
+TABLE_JS = Path(__file__).resolve().parents[2] / "alertkit" / "widgets" / "table.js"
 HOSTILE = "<img src=x onerror=alert(1)>"
 SCRIPT = "</script><script>alert(1)</script>"
 
