@@ -1,4 +1,4 @@
-"""Spawned workers for the timeline race test (tests/manager/test_trust_timelines.py), and
+"""Spawned workers for the timeline race test (tests/live/test_cycle_timelines.py), and
 the timeline checks it shares with the property test: module-level, so ``spawn`` children
 can import them (deltalake's runtime panics in forked children)."""
 

@@ -1,15 +1,26 @@
-"""Shared fixtures: real Delta tables in temp dirs, a deterministic clock, example decisions."""
+"""Shared fixtures: real Delta tables in temp dirs, a deterministic clock, and ``writes_nothing``.
+
+The example decisions and positions live in ``_factories`` (re-exported here, where older
+tests import them from).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
+import polars as pl
 import pytest
+from _factories import T0 as T0
+from _factories import close_now as close_now
+from _factories import position as position
+from _factories import roll as roll
+from deltalake import DeltaTable
 
-from alertkit import AlertManager, Decision, SyncAlertManager
-
-T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
+from alertkit import AlertkitError, AlertManager, SyncAlertManager
 
 
 class StepClock:
@@ -47,13 +58,45 @@ def sync_manager(lake: str, clock: StepClock) -> SyncAlertManager:
     return m
 
 
-def close_now(rule: str = "catastrophe_drop") -> Decision:
-    return Decision("close", "Underlying fell 4% in an hour", rule, "immediate", {"change": -0.04})
+def files_under(root: Path) -> dict[str, int]:
+    """Every file under ``root`` with its size."""
+    return {str(p.relative_to(root)): p.stat().st_size for p in root.rglob("*") if p.is_file()}
 
 
-def roll(rule: str = "dte_roll") -> Decision:
-    return Decision("roll", "DTE 23 <= 25: roll to 45 DTE", rule, "normal", {"dte": 23})
+@contextmanager
+def unchanged(lake: str | Path, also: Path | None = None) -> Iterator[None]:
+    """Asserts that the block wrote nothing: the lake keeps its table version, its rows and its
+    files (and every file under ``also`` stays as it was)."""
+    root = Path(lake)
+    exists = (root / "_delta_log").is_dir()
+    version = DeltaTable(root).version() if exists else None
+    rows = pl.read_delta(str(root)) if exists else None
+    files = files_under(root) if root.exists() else {}
+    others = files_under(also) if also is not None else {}
+    yield
+    assert (root / "_delta_log").is_dir() == exists
+    if exists:
+        assert DeltaTable(root).version() == version
+        assert rows is not None and pl.read_delta(str(root)).equals(rows)
+    assert (files_under(root) if root.exists() else {}) == files
+    assert (files_under(also) if also is not None else {}) == others
 
 
-def position(symbol: str = "SPY", strategy_id: int = 1, minutes: int = 0) -> dict[str, object]:
-    return {"symbol": symbol, "strategy_id": strategy_id, "as_of": T0 + timedelta(minutes=minutes)}
+WritesNothing = Callable[..., AbstractContextManager[None]]
+
+
+@pytest.fixture
+def writes_nothing(lake: str) -> WritesNothing:
+    """``with writes_nothing():`` asserts the block left the test's lake as it found it
+    (``writes_nothing(also=tmp_path)`` also holds every file under ``tmp_path``)."""
+    return partial(unchanged, lake)
+
+
+def refused(call: Callable[[], object], error: type[Exception], message: str) -> Exception:
+    """``call()`` raises ``error``, an AlertkitError whose one line starts with ``message``."""
+    with pytest.raises(error) as info:
+        call()
+    assert isinstance(info.value, AlertkitError)
+    assert str(info.value).startswith(message), str(info.value)
+    assert "\n" not in str(info.value)  # one clear line
+    return info.value

@@ -57,7 +57,7 @@ Exits
 
 The default history and the twelve rules
     With its defaults (160 positions over 480 trading days, seed 7: 45,872 rows) every rule
-    (docs/domain.md §4) is the first match on some row; ``tests/test_synthetic_history.py``
+    (docs/domain.md §4) is the first match on some row; ``tests/backtest/test_synthetic.py``
     pins the counts. Most rules fire thousands of times, but two are rare by nature: ``gamma_risk``
     needs ``|net_gamma| > 0.10`` per contract, which at these underlyings' prices (ATM gamma
     ``0.4 / (S * sigma * sqrt(t))``) happens only in the last day or two before expiry, near a

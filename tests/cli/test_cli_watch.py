@@ -53,7 +53,7 @@ def test_watch_refuses_a_missing_source_before_any_cycle(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Was: counted as failed cycles, exit 0 (issue 18 §8); a source that fails at some ticks
-    # is still counted and carried on (tests/manager/test_monitor.py).
+    # is still counted and carried on (tests/live/test_monitor.py).
     lake = str(tmp_path / "alerts")
     missing = tmp_path / "nowhere.parquet"
     assert main(["--lake", lake, "watch", str(missing), "--every", "0.001", "--cycles", "2"]) == 2

@@ -8,31 +8,19 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from _factories import an_alert
 
 from alertkit import Alert, Decision, SyncAlertManager
-from alertkit.model._ids import new_alert_id
 from alertkit.model._json import dumps_metadata, metadata_column_problems
 from alertkit.model.errors import MetadataError, ValidationError
 from alertkit.model.schema import alerts_to_frame
-from conftest import T0, position
+from conftest import position
 
 HUGE = 10**5000
 
 
 def alert(strategy_id: int = 1, metadata: dict[str, object] | None = None) -> Alert:
-    return Alert(
-        alert_id=new_alert_id(T0),
-        type="warning",
-        severity="high",
-        status="active",
-        title="Close position: stop_loss_hard",
-        message="m",
-        rule="stop_loss_hard",
-        symbol="SPY",
-        strategy_id=strategy_id,
-        metadata=metadata or {},
-        created_at=T0,
-    )
+    return an_alert(strategy_id=strategy_id, metadata=metadata or {})
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbval.plugin import comment_markers, find_comment_markers
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
 
 def marker_like_comments(source: str) -> list[str]:

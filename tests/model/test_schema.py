@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 
 import polars as pl
 import pytest
+from _factories import an_alert
 
-from alertkit import Alert, ValidationError
-from alertkit.model._ids import new_alert_id
+from alertkit import ValidationError
 from alertkit.model.schema import (
     ALERT_SCHEMA,
     alert_from_row,
@@ -25,24 +26,17 @@ ORIGINAL_COLUMNS = [
 ]
 
 
-def an_alert(**changes: object) -> Alert:
-    fields: dict[str, object] = {
-        "alert_id": new_alert_id(T0),
-        "type": "warning",
-        "severity": "high",
-        "status": "active",
-        "title": "Close position: vix_level",
-        "message": "VIX 36.00 > 35.0",
-        "rule": "vix_level",
-        "symbol": "SPY",
-        "strategy_id": 7,
-        "metadata": {"vix": 36.0, "when": date(2026, 1, 5), "size": Decimal("1.5")},
-        "created_at": T0,
-        "engine_rule": "vix_exit",
-        "rule_priority": 1.5,
-    }
-    fields.update(changes)
-    return Alert(**fields)  # type: ignore[arg-type]
+# A VIX exit with metadata a row must convert (a date, a Decimal), unless a test says otherwise.
+vix_alert = partial(
+    an_alert,
+    title="Close position: vix_level",
+    message="VIX 36.00 > 35.0",
+    rule="vix_level",
+    strategy_id=7,
+    metadata={"vix": 36.0, "when": date(2026, 1, 5), "size": Decimal("1.5")},
+    engine_rule="vix_exit",
+    rule_priority=1.5,
+)
 
 
 def test_the_original_thirteen_columns_come_first_with_their_names() -> None:
@@ -52,12 +46,12 @@ def test_the_original_thirteen_columns_come_first_with_their_names() -> None:
 
 
 def test_an_alert_round_trips_through_its_row_and_frame() -> None:
-    alert = an_alert()
+    alert = vix_alert()
     row = alert_to_row(alert, revision=2)
     assert (row["revision"], row["created_date"]) == (2, date(2026, 1, 5))
     again = alert_from_row(row)
     assert again.metadata == {"vix": 36.0, "when": "2026-01-05", "size": "1.5"}
-    assert again == an_alert(alert_id=alert.alert_id, metadata=again.metadata)
+    assert again == vix_alert(alert_id=alert.alert_id, metadata=again.metadata)
     frame = alerts_to_frame([alert])
     assert frame.schema == pl.Schema(ALERT_SCHEMA)
     assert frame["history"].str.json_decode().list.first().struct.field("action").to_list() == [
@@ -67,6 +61,6 @@ def test_an_alert_round_trips_through_its_row_and_frame() -> None:
 
 
 def test_a_bulk_frame_is_refused_as_an_alert_would_be() -> None:
-    frame = alerts_to_frame([an_alert()]).with_columns(revision=pl.lit(-1, pl.Int64))
+    frame = alerts_to_frame([vix_alert()]).with_columns(revision=pl.lit(-1, pl.Int64))
     with pytest.raises(ValidationError, match="revision is null or negative"):
         check_alert_frame(frame)

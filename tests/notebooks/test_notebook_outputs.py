@@ -23,7 +23,7 @@ from typing import Any
 import nbformat
 import pytest
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 LONG_DECIMALS = re.compile(r"\d+\.\d{9,}")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

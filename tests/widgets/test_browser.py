@@ -38,7 +38,7 @@ from alertkit import Alert, SyncAlertManager
 
 pytestmark = pytest.mark.slow
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT = {"width": 1280, "height": 800}
 HOSTILE = "<img src=x onerror=alert(1)>"
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)

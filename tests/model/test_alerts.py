@@ -6,12 +6,13 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import partial
 
 import polars as pl
 import pytest
+from _factories import an_alert
 
 from alertkit import (
-    Alert,
     AlertQuery,
     AlertSeverity,
     AlertStatus,
@@ -42,22 +43,19 @@ SEED_CHECK = (
 )
 
 
-def make_alert(**changes: object) -> Alert:
-    fields: dict[str, object] = {
-        "alert_id": "a-1",
-        "type": AlertType.WARNING,
-        "severity": AlertSeverity.HIGH,
-        "status": AlertStatus.ACTIVE,
-        "title": "Delta limit approaching",
-        "message": "SPY portfolio delta at 0.28",
-        "rule": "delta_risk_portfolio",
-        "symbol": "SPY",
-        "strategy_id": 123,
-        "metadata": {"delta": 0.28},
-        "created_at": datetime(2026, 1, 5, 15, 0, tzinfo=UTC),
-    }
-    fields.update(changes)
-    return Alert(**fields)  # type: ignore[arg-type]
+# A portfolio-delta warning with a fixed id, unless a test says otherwise.
+make_alert = partial(
+    an_alert,
+    alert_id="a-1",
+    type=AlertType.WARNING,
+    severity=AlertSeverity.HIGH,
+    status=AlertStatus.ACTIVE,
+    title="Delta limit approaching",
+    message="SPY portfolio delta at 0.28",
+    rule="delta_risk_portfolio",
+    strategy_id=123,
+    metadata={"delta": 0.28},
+)
 
 
 def test_seed_check_runs() -> None:

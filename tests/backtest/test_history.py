@@ -115,7 +115,7 @@ def test_csv_with_text_in_a_number_column(history: pl.DataFrame, tmp_path: Path)
 
 def test_naive_as_of_is_local_time_as_everywhere_else(history: pl.DataFrame) -> None:
     # Issue 18 changed this from a refusal: a naive instant is local time, as a naive
-    # datetime is in every other alertkit API (other zones: tests/backtest/test_trust_history.py).
+    # datetime is in every other alertkit API (other zones: tests/backtest/test_history_files.py).
     naive = history.with_columns(pl.col("as_of").dt.replace_time_zone(None))
     local = [t.replace(tzinfo=None).astimezone(UTC) for t in history["as_of"]]
     assert load_history(naive)["as_of"].to_list() == sorted(local)

@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from html import escape, unescape
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import ipywidgets as w
 import polars as pl
 import pytest
 import traitlets
+from _factories import an_alert
 
 from alertkit import Alert, AlertNotFoundError, SyncAlertManager
 from alertkit.widgets import TriageBoard
@@ -24,50 +26,27 @@ from tests.conftest import StepClock
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=3)
-TABLE_JS = Path(__file__).resolve().parents[1] / "alertkit" / "widgets" / "table.js"
+TABLE_JS = Path(__file__).resolve().parents[2] / "alertkit" / "widgets" / "table.js"
 HOSTILE = "<img src=x onerror=alert(1)>"
 SCRIPT = "</script><script>alert(1)</script>"
 
 
-def alert(
-    alert_id: str,
-    minutes: int,
-    *,
-    status: str = "active",
-    kind: str = "info",
-    severity: str = "normal",
-    symbol: str = "SPY",
-    strategy_id: int = 1,
-    rule: str = "dte_roll",
-    title: str = "Roll position: dte_roll",
-    message: str = "DTE 23 <= 25",
-    metadata: dict[str, Any] | None = None,
-    ack_after: int | None = None,
-    resolved_at: datetime | None = None,
-) -> Alert:
-    created = T0 + timedelta(minutes=minutes)
-    return Alert(
-        alert_id=alert_id,
-        type=kind,
-        severity=severity,
-        status=status,
-        title=title,
-        message=message,
-        rule=rule,
-        symbol=symbol,
-        strategy_id=strategy_id,
-        metadata=metadata or {},
-        created_at=created,
-        acknowledged_at=None if ack_after is None else created + timedelta(minutes=ack_after),
-        resolved_at=resolved_at,
-    )
+# Roll alerts unless a test says otherwise: ``alert(id, minutes, ...)``.
+alert = partial(
+    an_alert,
+    type="info",
+    severity="normal",
+    rule="dte_roll",
+    title="Roll position: dte_roll",
+    message="DTE 23 <= 25",
+)
 
 
 ALERTS = [
     alert(
         "a0",
         0,
-        kind="critical",
+        type="critical",
         severity="immediate",
         rule="stop_loss_hard",
         title="Close position: stop_loss_hard",
@@ -80,7 +59,7 @@ ALERTS = [
         "a3",
         30,
         status="acknowledged",
-        kind="warning",
+        type="warning",
         severity="high",
         strategy_id=4,
         rule="gamma_risk",
@@ -90,7 +69,7 @@ ALERTS = [
         "a4",
         40,
         status="resolved",
-        kind="warning",
+        type="warning",
         severity="high",
         strategy_id=5,
         rule="vix_level",
@@ -108,7 +87,7 @@ ALERTS = [
     alert(
         "a6",
         60,
-        kind="critical",
+        type="critical",
         severity="immediate",
         symbol=HOSTILE,
         strategy_id=7,
@@ -861,8 +840,8 @@ def test_open_immediate_counts_by_severity(tmp_path: Path) -> None:
     manager.initialize()
     manager.insert_alerts(
         [
-            alert("i", 0, kind="warning", severity="immediate", strategy_id=1),
-            alert("c", 1, kind="critical", severity="high", strategy_id=2),
+            alert("i", 0, type="warning", severity="immediate", strategy_id=1),
+            alert("c", 1, type="critical", severity="high", strategy_id=2),
         ]
     )
     board = TriageBoard(manager, now=NOW)
@@ -913,7 +892,7 @@ def flapping(tmp_path: Path) -> Iterator[tuple[TriageBoard, SyncAlertManager]]:
         alert(
             f"v{i:02d}",
             i,
-            kind="warning",
+            type="warning",
             severity="high",
             symbol="SPY" if i % 2 else "QQQ",
             strategy_id=100 + i,
@@ -928,7 +907,7 @@ def flapping(tmp_path: Path) -> Iterator[tuple[TriageBoard, SyncAlertManager]]:
             f"g{i}",
             20 + i,
             severity="high",
-            kind="warning",
+            type="warning",
             symbol="IWM",
             strategy_id=7,
             rule=f"gamma_risk_{i}",
@@ -938,7 +917,7 @@ def flapping(tmp_path: Path) -> Iterator[tuple[TriageBoard, SyncAlertManager]]:
     stop = alert(
         "s0",
         30,
-        kind="critical",
+        type="critical",
         severity="immediate",
         strategy_id=7,
         symbol="IWM",

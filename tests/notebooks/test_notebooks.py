@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from reduced_simd import for_this_cpu
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 BACKTEST_CALL = "result = run_backtest(history, quiet_period=QUIET, progress=False)"
 CHANGED_CALL = (
     "from alertkit.backtest.sweep import with_threshold\n"

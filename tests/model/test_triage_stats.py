@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+from _factories import an_alert
 
 from alertkit import Alert, SyncAlertManager
 from alertkit.model.errors import ValidationError
@@ -16,20 +17,8 @@ T0 = datetime(2026, 1, 5, 15, tzinfo=UTC)
 
 
 def make(i: int, rule: str, status: str, ack_min: int | None, closed_min: int | None) -> Alert:
-    return Alert(
-        alert_id=f"s{i}",
-        type="warning",
-        severity="high",
-        status=status,
-        title=f"Close position: {rule}",
-        message="m",
-        rule=rule,
-        symbol="SPY",
-        strategy_id=i,
-        metadata={},
-        created_at=T0,
-        acknowledged_at=None if ack_min is None else T0 + timedelta(minutes=ack_min),
-        resolved_at=None if closed_min is None else T0 + timedelta(minutes=closed_min),
+    return an_alert(
+        f"s{i}", rule=rule, status=status, strategy_id=i, ack_after=ack_min, closed_after=closed_min
     )
 
 

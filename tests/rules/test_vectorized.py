@@ -285,7 +285,7 @@ def test_validate_frame_accepts_edges() -> None:
     ("frame", "message"),
     [
         # As a row refuses them (issue 18: frames are held to the dict path's rules; a naive
-        # as_of is now local time, as a naive datetime is: tests/models/test_trust_inputs.py).
+        # as_of is now local time, as a naive datetime is: tests/model/test_snapshot_rows_paths.py).
         (pl.DataFrame({"as_of": [date(2026, 1, 5)]}), "as_of: expected a datetime, got date"),
         (pl.DataFrame({"dte": [21.0]}), "dte: expected an int or None, got 21.0"),
     ],
