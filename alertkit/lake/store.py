@@ -17,7 +17,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,7 +48,7 @@ from alertkit.model.errors import (
     TableNotFoundError,
     WriteConflictError,
 )
-from alertkit.model.schema import ALERT_SCHEMA, PARTITION_COLUMN, arrow_schema
+from alertkit.model.schema import ALERT_SCHEMA, OPEN_ROWS, PARTITION_COLUMN, arrow_schema
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
@@ -99,18 +99,21 @@ class MergeOutcome:
 
 
 MergeReads = Literal["open", "partitions", "table"]
+
+
+def _in(column: str, values: Sequence[Any]) -> str:
+    return f" AND t.{column} IN ({', '.join(sql_literal(v) for v in values)})"
+
+
 _ON_ROW: Final = f"t.{PARTITION_COLUMN} = s.{PARTITION_COLUMN} AND t.alert_id = s.alert_id"
 _MERGE_ON: Final[dict[str, str]] = {
     # A literal conjunct on the target becomes delta-rs's read predicate (checked against
-    # concurrent commits); the join alone makes it read, and guard, the whole table.
-    "open": f"{_ON_ROW} AND t.status IN ('active', 'acknowledged')",
+    # concurrent commits); the join alone makes it read, and guard, the whole table. Which
+    # rows are "open" is the table declaration's (OPEN_ROWS), not the store's.
+    "open": _ON_ROW + _in(*OPEN_ROWS),
     "partitions": _ON_ROW,
     "table": _ON_ROW,
 }
-
-
-def _in(column: str, values: list[Any]) -> str:
-    return f" AND t.{column} IN ({', '.join(sql_literal(v) for v in values)})"
 
 
 def _literal_guard(rows: pl.DataFrame, reads: MergeReads) -> str:

@@ -23,6 +23,7 @@ import polars as pl
 
 from alertkit.model._text import check_unicode
 from alertkit.model.errors import ValidationError
+from alertkit.model.status import AlertStatus
 
 __all__ = [
     "EVENT_ACTIONS",
@@ -42,8 +43,8 @@ EVENT_TIME_FORMAT_POLARS: Final = "%Y-%m-%dT%H:%M:%S%.6fZ"
 nanoseconds: for ``dt.strftime`` and ``str.strptime``."""
 EVENT_KEYS: Final = ("at", "action", "from", "to", "by", "note")
 EVENT_ACTIONS: Final = ("create", "acknowledge", "resolve", "dismiss")
-EVENT_STATUSES: Final = ("active", "acknowledged", "resolved", "dismissed")
-"""The values of :class:`~alertkit.model.alerts.AlertStatus` (a test holds them equal)."""
+EVENT_STATUSES: Final = tuple(s.value for s in AlertStatus)
+"""The values of :class:`~alertkit.model.status.AlertStatus`: what ``from`` and ``to`` hold."""
 
 # EVENT_TIME_FORMAT as a regular expression valid in Python and in polars (Rust) alike, the
 # calendar included (no 31 April, 29 February in leap years only, no year 0), so that the

@@ -23,11 +23,14 @@ from alertkit.model._ids import ALERT_ID_PATTERN, check_id_time
 from alertkit.model._text import TextRule
 from alertkit.model._time import to_utc
 from alertkit.model.errors import InvalidTransitionError, ValidationError
+from alertkit.model.status import OPEN_STATUSES, TERMINAL_STATUSES, AlertStatus
 
 __all__ = [
     "MAX_QUERY_LIMIT",
     "MAX_TEXT",
+    "OPEN_STATUSES",
     "SEVERITY_ORDER",
+    "TERMINAL_STATUSES",
     "TEXT_RULES",
     "Alert",
     "AlertQuery",
@@ -86,18 +89,6 @@ SEVERITY_ORDER: Final[tuple[str, ...]] = tuple(s.value for s in AlertSeverity)
 """Severity values, most urgent first (``immediate``, ``high``, ``normal``, ``low``)."""
 
 
-class AlertStatus(LowerStrEnum):
-    ACTIVE = auto()
-    ACKNOWLEDGED = auto()
-    RESOLVED = auto()
-    DISMISSED = auto()
-
-    @property
-    def is_open(self) -> bool:
-        """ACTIVE or ACKNOWLEDGED: the alert still asks for attention."""
-        return self in (AlertStatus.ACTIVE, AlertStatus.ACKNOWLEDGED)
-
-
 class Transition(LowerStrEnum):
     """A lifecycle action a person (or automation) takes on an alert."""
 
@@ -131,7 +122,9 @@ def next_status(alert_id: str, current: AlertStatus, action: Transition) -> Aler
     try:
         return _NEXT_STATUS[(current, action)]
     except KeyError:
-        raise InvalidTransitionError(alert_id, current.value, action.value) from None
+        raise InvalidTransitionError(
+            alert_id, current.value, action.value, terminal=current.is_terminal
+        ) from None
 
 
 def _optional_strategy_id(value: object) -> int | None:
@@ -231,7 +224,7 @@ class Alert:
         self._check_timestamps_agree_with_status()
 
     def _check_timestamps_agree_with_status(self) -> None:
-        terminal = self.status in (AlertStatus.RESOLVED, AlertStatus.DISMISSED)
+        terminal = self.status.is_terminal
         if terminal and self.resolved_at is None:
             raise ValidationError(
                 f"resolved_at: expected a datetime for status {self.status.value!r}, got None"

@@ -27,12 +27,14 @@ from alertkit.model._ids import ALERT_ID_REGEX, ID_TIME_MAX, ID_TIME_MIN
 from alertkit.model._json import dumps_metadata, metadata_column_problems
 from alertkit.model.alerts import TEXT_RULES, Alert, AlertSeverity, AlertStatus, AlertType
 from alertkit.model.errors import MetadataError, ValidationError
+from alertkit.model.status import OPEN_STATUSES, TERMINAL_STATUSES
 
 __all__ = [
     "ALERT_COLUMNS",
     "ALERT_SCHEMA",
     "EVENT_TIME_FORMAT",
     "EVENT_TIME_FORMAT_POLARS",
+    "OPEN_ROWS",
     "OPEN_STATUSES",
     "PARTITION_COLUMN",
     "alert_from_row",
@@ -70,7 +72,10 @@ ALERT_SCHEMA: Final[dict[str, pl.DataType]] = {
 }
 ALERT_COLUMNS: Final = tuple(ALERT_SCHEMA)
 PARTITION_COLUMN: Final = "created_date"
-OPEN_STATUSES: Final = ("active", "acknowledged")
+OPEN_ROWS: Final[tuple[str, tuple[str, ...]]] = ("status", OPEN_STATUSES)
+"""The table's open subset as (column, stored values): the rows an identity decision reads,
+which a ``reads="open"`` MERGE of the lake guards. The lake takes it from here and knows
+nothing of statuses itself."""
 
 
 def history_event(
@@ -222,11 +227,11 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
         < ID_TIME_MIN,
         "created_date is not created_at's UTC date": pl.col("created_date")
         != pl.col("created_at").dt.date(),
-        "terminal status without resolved_at": status.is_in(["resolved", "dismissed"])
+        "terminal status without resolved_at": status.is_in(TERMINAL_STATUSES)
         & pl.col("resolved_at").is_null(),
         "open status with resolved_at": status.is_in(OPEN_STATUSES)
         & pl.col("resolved_at").is_not_null(),
-        "acknowledged status without acknowledged_at": (status == "acknowledged")
+        "acknowledged status without acknowledged_at": (status == AlertStatus.ACKNOWLEDGED.value)
         & pl.col("acknowledged_at").is_null(),
         "occurrences is null or below 1": pl.col("occurrences") < 1,
         "rule_priority is NaN or infinite": pl.col("rule_priority").is_not_null()
