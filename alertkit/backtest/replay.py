@@ -39,7 +39,7 @@ import polars as pl
 from alertkit.backtest._progress import Progress
 from alertkit.live.episodes import QUIET_RESOLVER, resolve_event
 from alertkit.model._ids import deterministic_alert_id
-from alertkit.model.alerts import Alert, AlertStatus
+from alertkit.model.alerts import Alert, AlertStatus, Fingerprint
 from alertkit.model.decisions import Decision, DecisionAction
 from alertkit.model.mapping import alert_kind, decision_to_alert, snapshot_identity
 from alertkit.model.schema import ALERT_SCHEMA, alerts_to_frame, history_event
@@ -70,7 +70,6 @@ DECISIONS_SCHEMA: Final[dict[str, pl.DataType]] = {
 ENGINE_PROGRESS_MIN_ROWS: Final = 10_000
 _BATCH: Final = 1_000  # snapshots per progress tick
 
-Fingerprint = tuple[str, int | None, str | None]
 _T = TypeVar("_T")
 
 

@@ -42,7 +42,7 @@ from alertkit.model._events import EVENT_TIME_FORMAT_POLARS
 from alertkit.model._ids import deterministic_alert_ids, new_alert_ids
 from alertkit.model._json import dumps_metadata
 from alertkit.model._time import to_utc
-from alertkit.model.alerts import AlertStatus
+from alertkit.model.alerts import AlertStatus, fingerprint_columns
 from alertkit.model.mapping import decision_to_alert
 from alertkit.model.schema import ALERT_SCHEMA, history_event
 from alertkit.model.snapshot_rows import SnapshotRow
@@ -60,7 +60,9 @@ __all__ = [
     "resolve_event",
 ]
 
-FINGERPRINT: Final = ("trigger", "strategy_id", "symbol")
+FINGERPRINT: Final = fingerprint_columns("trigger")
+"""The alert fingerprint (:data:`alertkit.model.alerts.FINGERPRINT`) as a decisions frame
+spells it."""
 
 _TS: Final = pl.Datetime("us", "UTC")
 EPISODE_SCHEMA: Final[dict[str, pl.DataType]] = {

@@ -43,6 +43,7 @@ from alertkit.live.episodes import (
     resolve_event,
 )
 from alertkit.model._events import dumps_history
+from alertkit.model.alerts import FINGERPRINT as ALERT_FINGERPRINT
 from alertkit.model.alerts import AlertStatus
 from alertkit.model.errors import StoreError, ValidationError
 from alertkit.model.schema import ALERT_SCHEMA, OPEN_STATUSES
@@ -52,7 +53,7 @@ __all__ = ["FiringsCommit", "NewRows", "commit_firings", "refuse_clashes"]
 NewRows = Callable[[pl.DataFrame], pl.DataFrame]
 """Makes the table rows (``ALERT_SCHEMA``) of the new alerts among some episodes."""
 
-_KEYS: Final = ["rule", "strategy_id", "symbol"]
+_KEYS: Final = list(ALERT_FINGERPRINT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +180,7 @@ def _open_rows(
 def _firing_keys(decisions: pl.DataFrame) -> pl.DataFrame:
     return (
         decisions.filter(pl.col("trigger").is_not_null())
-        .select(pl.col("trigger").alias("rule"), "strategy_id", "symbol")
+        .select(pl.col(ours).alias(theirs) for ours, theirs in zip(FINGERPRINT, _KEYS, strict=True))
         .unique()
     )
 

@@ -26,6 +26,7 @@ from alertkit.model.errors import InvalidTransitionError, ValidationError
 from alertkit.model.status import OPEN_STATUSES, TERMINAL_STATUSES, AlertStatus
 
 __all__ = [
+    "FINGERPRINT",
     "MAX_QUERY_LIMIT",
     "MAX_TEXT",
     "OPEN_STATUSES",
@@ -37,9 +38,31 @@ __all__ = [
     "AlertSeverity",
     "AlertStatus",
     "AlertType",
+    "Fingerprint",
     "Transition",
+    "fingerprint_columns",
     "next_status",
 ]
+
+FINGERPRINT: Final[tuple[str, str, str]] = ("rule", "strategy_id", "symbol")
+"""An alert's identity (docs/domain.md §6): the columns, and :attr:`Alert.fingerprint`'s order.
+The same fingerprint while open is the same alert. Frames of decisions name the first column
+``trigger``: :func:`fingerprint_columns` spells it so."""
+Fingerprint = tuple[str, int | None, str | None]
+"""One alert's :data:`FINGERPRINT` values: (trigger id, strategy_id, symbol)."""
+
+
+def fingerprint_columns(trigger: str = "rule") -> tuple[str, str, str]:
+    """:data:`FINGERPRINT` with its trigger column named ``trigger``: ``"rule"`` in the alerts
+    table, ``"trigger"`` in a frame of decisions.
+
+    Examples
+    --------
+    >>> fingerprint_columns("trigger")
+    ('trigger', 'strategy_id', 'symbol')
+    """
+    return (trigger, *FINGERPRINT[1:])
+
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
@@ -243,9 +266,11 @@ class Alert:
         return self.status.is_open
 
     @property
-    def fingerprint(self) -> tuple[str, int | None, str | None]:
-        """Identity of the condition: the same fingerprint while open is the same alert."""
-        return (self.rule, self.strategy_id, self.symbol)
+    def fingerprint(self) -> Fingerprint:
+        """Identity of the condition (:data:`FINGERPRINT`): the same fingerprint while open is
+        the same alert."""
+        rule, strategy_id, symbol = (getattr(self, name) for name in FINGERPRINT)
+        return (rule, strategy_id, symbol)
 
 
 @dataclass(slots=True)

@@ -25,7 +25,14 @@ from alertkit.model._events import (
 )
 from alertkit.model._ids import ALERT_ID_REGEX, ID_TIME_MAX, ID_TIME_MIN
 from alertkit.model._json import dumps_metadata, metadata_column_problems
-from alertkit.model.alerts import TEXT_RULES, Alert, AlertSeverity, AlertStatus, AlertType
+from alertkit.model.alerts import (
+    FINGERPRINT,
+    TEXT_RULES,
+    Alert,
+    AlertSeverity,
+    AlertStatus,
+    AlertType,
+)
 from alertkit.model.errors import MetadataError, ValidationError
 from alertkit.model.status import OPEN_STATUSES, TERMINAL_STATUSES
 
@@ -278,10 +285,8 @@ def _duplicates(frame: pl.DataFrame) -> list[str]:
         repeated = frame.select(pl.col("alert_id").is_duplicated().sum()).item()
         if repeated:
             found.append(f"{repeated} rows: alert_id repeats")
-    open_keys = frame.filter(pl.col("status").is_in(OPEN_STATUSES)).select(
-        "rule", "strategy_id", "symbol"
-    )
+    open_keys = frame.filter(pl.col("status").is_in(OPEN_STATUSES)).select(FINGERPRINT)
     repeated_open = int(open_keys.is_duplicated().sum())
     if repeated_open:
-        found.append(f"{repeated_open} rows: open fingerprint (rule, strategy_id, symbol) repeats")
+        found.append(f"{repeated_open} rows: open fingerprint ({', '.join(FINGERPRINT)}) repeats")
     return found
