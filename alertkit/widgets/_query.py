@@ -18,7 +18,13 @@ import polars as pl
 
 from alertkit.model.alerts import AlertSeverity, AlertStatus, Transition, next_status
 from alertkit.model.errors import InvalidTransitionError, ValidationError
-from alertkit.model.lifecycle import acknowledged_at, is_open_at, resolution_at, status_at
+from alertkit.model.lifecycle import (
+    acknowledged_at,
+    is_open_at,
+    resolution_at,
+    status_at,
+    time_to_acknowledge_expr,
+)
 from alertkit.model.schema import OPEN_STATUSES
 from alertkit.model.search import Search, parse_search
 
@@ -355,7 +361,7 @@ def counts_query(scan: pl.LazyFrame, filt: BoardFilter, now: datetime) -> pl.Laz
         (is_open_at(filt.as_of) & (pl.col("severity") == "immediate"))
         .sum()
         .alias("open_immediate"),
-        (acknowledged_at(filt.as_of) - pl.col("created_at"))
+        time_to_acknowledge_expr(filt.as_of)
         .dt.total_microseconds()
         .median()
         .alias("median_ack_us"),
