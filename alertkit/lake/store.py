@@ -1,4 +1,7 @@
-"""Delta Lake I/O for the alerts table: create, read, write, retry. Nothing about alert meaning.
+"""Delta Lake I/O for the table :mod:`alertkit.model.schema` declares: create, read, write, retry.
+
+What the rows mean is the declaration's (its columns, partition and open subset
+:data:`~alertkit.model.schema.OPEN_ROWS`); the store adds no knowledge of alerts of its own.
 
 Every change to alerts is one MERGE (:meth:`AlertStore.merge_alerts`) decided on one table
 snapshot, whose values travel in an Arrow source table, so no user string is ever pasted into
@@ -55,7 +58,6 @@ __all__ = [
     "AlertStore",
     "MergeOutcome",
     "MergeReads",
-    "StaleReadError",
     "TableVersion",
     "audit",
     "delta_errors",
@@ -83,10 +85,6 @@ def audit(operation: str, subject: str, by: str | None) -> dict[str, str]:
     if by is not None:
         meta["alertkit.by"] = by
     return meta
-
-
-class StaleReadError(Exception):
-    """A conditional write matched nothing: the row changed after it was read. Retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,7 +426,7 @@ class AlertStore:
         for attempt in range(self.max_retries + 1):
             try:
                 return step()
-            except (CommitFailedError, StaleReadError) as exc:
+            except CommitFailedError as exc:
                 if attempt == self.max_retries:
                     raise WriteConflictError(
                         f"{what}: still conflicting with concurrent writers after"
