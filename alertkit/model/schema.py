@@ -22,6 +22,7 @@ from alertkit.model._events import (
     EVENT_TIME_FORMAT_POLARS,
     dumps_history,
     history_column_problems,
+    history_event,
 )
 from alertkit.model._ids import ALERT_ID_REGEX, ID_TIME_MAX, ID_TIME_MIN
 from alertkit.model._json import dumps_metadata, metadata_column_problems
@@ -83,26 +84,6 @@ OPEN_ROWS: Final[tuple[str, tuple[str, ...]]] = ("status", OPEN_STATUSES)
 """The table's open subset as (column, stored values): the rows an identity decision reads,
 which a ``reads="open"`` MERGE of the lake guards. The lake takes it from here and knows
 nothing of statuses itself."""
-
-
-def history_event(
-    at: datetime,
-    action: str,
-    from_status: str | None,
-    to_status: AlertStatus,
-    by: str | None,
-    note: str | None,
-) -> dict[str, Any]:
-    """One entry of an alert's ``history`` column: a lifecycle event (create, acknowledge,
-    resolve, dismiss), when, from which status to which, by whom and why."""
-    return {
-        "at": at.astimezone(UTC).strftime(EVENT_TIME_FORMAT),
-        "action": action,
-        "from": from_status,
-        "to": to_status.value,
-        "by": by,
-        "note": note,
-    }
 
 
 def arrow_schema() -> pa.Schema:
