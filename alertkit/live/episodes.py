@@ -32,7 +32,7 @@ each position never opens a new alert by the quiet-period rule.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -43,6 +43,7 @@ from alertkit.model._ids import deterministic_alert_ids, new_alert_ids
 from alertkit.model._json import dumps_metadata
 from alertkit.model._time import to_utc
 from alertkit.model.alerts import AlertStatus, fingerprint_columns
+from alertkit.model.decisions import Decision
 from alertkit.model.mapping import decision_to_alert
 from alertkit.model.schema import ALERT_SCHEMA
 from alertkit.model.snapshot_rows import SnapshotRow
@@ -272,9 +273,14 @@ def episode_alerts(
     *,
     ids: IdMode = "deterministic",
     resolved_by: str = QUIET_RESOLVER,
+    decided: Mapping[int, Decision] | None = None,
 ) -> pl.DataFrame:
     """Table rows (``ALERT_SCHEMA``) for the *new* alerts of ``episodes`` (those with an
     ``opening_row``), sorted by (created_at, alert_id).
+
+    ``decided`` holds decisions already taken, by row index of ``decisions`` (an engine-mode
+    backtest passes the engine's own); without it each opening row's decision is rebuilt
+    from ``rules`` by :func:`~alertkit.rules.decision_from_row`.
 
     ``ids="deterministic"`` derives each id from (created_at, fingerprint), so a backtest
     is reproducible; ``"random"`` mints fresh UUIDv7 ids, as live alerts get.
@@ -293,11 +299,12 @@ def episode_alerts(
         "engine_rule": [],
         "rule_priority": [],
     }
-    for named in opening.iter_rows(named=True):
+    for index, named in zip(episodes["opening_row"], opening.iter_rows(named=True), strict=True):
         # The frame was normalised and validated as the engine does each row: mark the row
         # as such, so the rules do not normalise it again.
         row = SnapshotRow(named)
-        alert = decision_to_alert(decision_from_row(row, rules), row, row["as_of"])
+        decision = decision_from_row(row, rules) if decided is None else decided[index]
+        alert = decision_to_alert(decision, row, row["as_of"])
         assert alert is not None  # an opening row fired, so it is not HOLD
         made["type"].append(alert.type.value)
         made["severity"].append(alert.severity.value)
