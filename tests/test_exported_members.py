@@ -23,3 +23,23 @@ def test_import_is_light() -> None:
     code = f"import sys, alertkit; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_documented_types_are_exported_at_the_top() -> None:
+    from alertkit.live.cycle import CycleResult
+    from alertkit.live.monitor import HistoryReplay
+    from alertkit.live.transitions import BulkResult
+    from alertkit.model.errors import PartialWriteError
+    from alertkit.model.status import OPEN_STATUSES, TERMINAL_STATUSES
+
+    documented = {
+        "BulkResult": BulkResult,
+        "CycleResult": CycleResult,
+        "HistoryReplay": HistoryReplay,
+        "PartialWriteError": PartialWriteError,
+        "OPEN_STATUSES": OPEN_STATUSES,
+        "TERMINAL_STATUSES": TERMINAL_STATUSES,
+    }
+    for name, value in documented.items():
+        assert name in alertkit.__all__
+        assert getattr(alertkit, name) is value

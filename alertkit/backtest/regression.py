@@ -26,21 +26,21 @@ from typing import Final
 
 import polars as pl
 
+from alertkit.model.alerts import FINGERPRINT
+
 __all__ = ["CHANGES", "assert_alerts_equal", "compare_alerts", "summarize_changes"]
 
 CHANGES: Final = ("same", "changed", "moved", "removed", "added")
-_KEY: Final = ["rule", "strategy_id", "symbol", "ordinal"]
+_KEY: Final = [*FINGERPRINT, "ordinal"]  # the n-th alert of a fingerprint
 _COMPARED: Final = ["created_at", "severity", "type", "occurrences", "status", "resolved_at"]
 
 
 def _numbered(alerts: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     return (
         alerts.lazy()
-        .select(["rule", "strategy_id", "symbol", "engine_rule", *_COMPARED])
+        .select([*FINGERPRINT, "engine_rule", *_COMPARED])
         .sort(["created_at", "rule", "strategy_id"])
-        .with_columns(
-            ordinal=pl.int_range(pl.len()).over(["rule", "strategy_id", "symbol"]).cast(pl.Int64)
-        )
+        .with_columns(ordinal=pl.int_range(pl.len()).over(FINGERPRINT).cast(pl.Int64))
     )
 
 
@@ -97,7 +97,7 @@ def compare_alerts(
             "shift",
             "differs",
         )
-        .sort(["rule", "strategy_id", "symbol", "ordinal"])
+        .sort(_KEY)
         .collect()
     )
 

@@ -1,35 +1,23 @@
 """Engine mode: every snapshot through the real :class:`~alertkit.rules.engine.DecisionEngine`.
 
-This is the reference the vectorized backtest (:mod:`alertkit.live.episodes`) must
-reproduce exactly. The engine runs the rules snapshot by snapshot, in time order, keeping its
-trailing-stop peaks, and sends each non-HOLD decision to a :class:`BacktestAlertSink`, an
-in-memory :class:`~alertkit.rules.engine.AlertSink` with the live identity rules (a Delta write per
-snapshot would make a reference replay far too slow). Type, severity, title, message and
-metadata come from :func:`alertkit.model.mapping.decision_to_alert`, as for live alerts.
+This is the reference the vectorized backtest must reproduce exactly. The engine runs the
+rules snapshot by snapshot, in time order, keeping its trailing-stop peaks; its decisions are
+recorded as a frame (:data:`DECISIONS_SCHEMA`), and alert identity is then computed on that
+frame by :mod:`alertkit.live.episodes`, the one implementation the vectorized mode, the live
+cycle and ``create_alert`` use too. Type, severity, title, message and metadata come from
+the engine's own decision at each alert's opening snapshot, through
+:func:`alertkit.model.mapping.decision_to_alert`, as for live alerts.
 
-Alert identity in a backtest, step by step (docs/domain.md §6):
-
-- The fingerprint is (trigger id, strategy_id, symbol). A firing with no open alert of its
-  fingerprint opens one: status ``active``, ``created_at`` = ``last_seen_at`` = the snapshot's
-  ``as_of``, id :func:`~alertkit.model._ids.deterministic_alert_id` of (created_at, fingerprint).
-- A firing while its fingerprint is open is an occurrence of the open alert: ``occurrences``
-  goes up by one and ``last_seen_at`` moves to the snapshot's ``as_of``.
-- Without a quiet period an alert stays open to the end of the history, unless its position
-  left the history: an alert still open at its position's last snapshot, when that is
-  before the history's last instant, is resolved there (``resolve`` by ``"backtest"``, note
-  :data:`~alertkit.live.episodes.GONE_NOTE`). Positions without a strategy_id never leave.
-- With ``quiet_period``: at each snapshot of a position (``strategy_id``), after the decision,
-  every open alert of that position whose trigger did not fire on this snapshot and with
-  ``as_of - last_seen_at >= quiet_period`` is resolved, ``resolved_at`` = that ``as_of``, with
-  a ``resolve`` event by ``"backtest"`` in its history. A later firing opens a new alert. A
-  firing snapshot never resolves its own alert (its ``last_seen_at`` is that very instant).
+:class:`BacktestAlertSink` is the same identity as an :class:`~alertkit.rules.engine.AlertSink`
+for stepping an engine by hand (a notebook, a test): it re-runs
+:func:`~alertkit.live.episodes.alert_episodes` over what it has seen at each call, so
+:func:`replay` does not use it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections import defaultdict
 from collections.abc import Coroutine, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
@@ -37,12 +25,19 @@ from typing import Any, Final, TypeVar
 import polars as pl
 
 from alertkit.backtest._progress import Progress
-from alertkit.live.episodes import QUIET_RESOLVER, resolve_event
+from alertkit.live.episodes import (
+    FINGERPRINT,
+    QUIET_RESOLVER,
+    alert_episodes,
+    episode_alerts,
+    resolve_event,
+)
+from alertkit.model._events import history_event
 from alertkit.model._ids import deterministic_alert_id
 from alertkit.model.alerts import Alert, AlertStatus
 from alertkit.model.decisions import Decision, DecisionAction
 from alertkit.model.mapping import alert_kind, decision_to_alert, snapshot_identity
-from alertkit.model.schema import ALERT_SCHEMA, alerts_to_frame, history_event
+from alertkit.model.schema import ALERT_SCHEMA, alerts_to_frame
 from alertkit.model.snapshot_rows import PEAK_COLUMN, snapshot_row
 from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 from alertkit.rules import Rule
@@ -70,29 +65,40 @@ DECISIONS_SCHEMA: Final[dict[str, pl.DataType]] = {
 ENGINE_PROGRESS_MIN_ROWS: Final = 10_000
 _BATCH: Final = 1_000  # snapshots per progress tick
 
-Fingerprint = tuple[str, int | None, str | None]
 _T = TypeVar("_T")
+_SINK_ROWS: Final[dict[str, pl.DataType]] = {
+    "as_of": pl.Datetime("us", "UTC"),
+    "trigger": pl.String(),
+    "strategy_id": pl.Int64(),
+    "symbol": pl.String(),
+}
 
 
 class BacktestAlertSink:
-    """Alerts in memory with the backtest identity rules of the module docstring.
+    """Alerts in memory, identity by :func:`~alertkit.live.episodes.alert_episodes`.
+
+    Each firing (:meth:`create_alert`) and each snapshot of a position (:meth:`resolve_quiet`)
+    becomes a row of a decisions frame, in time order; after each call the alerts are what
+    the episodes of that frame say (the same :class:`Alert` objects, updated in place).
 
     Parameters
     ----------
     quiet_period
-        None: alerts stay open to the end. Otherwise the quiet time after which
-        :meth:`resolve_quiet` resolves an open alert.
+        None: alerts stay open to the end. Otherwise the quiet time after which an alert
+        resolves at its position's next snapshot (:meth:`resolve_quiet`).
     """
 
     def __init__(self, quiet_period: timedelta | None = None) -> None:
         self.quiet_period = quiet_period
-        self._alerts: list[Alert] = []
-        self._open: dict[int | None, dict[Fingerprint, Alert]] = defaultdict(dict)
+        self._rows: list[dict[str, Any]] = []
+        self._firings: dict[int, tuple[Decision, Any]] = {}
+        self._alerts: dict[int, Alert] = {}
+        self._end: datetime | None = None
 
     @property
     def alerts(self) -> list[Alert]:
         """Every alert, in the order they were opened."""
-        return list(self._alerts)
+        return list(self._alerts.values())
 
     async def create_alert(self, decision: Decision, snapshot: Any = None) -> Alert | None:
         """Open an alert for ``decision`` on ``snapshot`` (at its ``as_of``), or count an
@@ -100,62 +106,83 @@ class BacktestAlertSink:
         if alert_kind(decision.action, decision.urgency) is None:
             return None
         symbol, strategy_id = snapshot_identity(snapshot)
-        at: datetime = snapshot["as_of"]
+        row = self._add(snapshot["as_of"], strategy_id, symbol, decision.rule)
+        self._firings[row] = (decision, snapshot)
+        self._refresh()
+        # Calls come in time order, so the firing belongs to its fingerprint's latest alert.
         fingerprint = (decision.rule, strategy_id, symbol)
-        position = self._open[strategy_id]
-        alert = position.get(fingerprint)
-        if alert is not None:
-            alert.occurrences += 1
-            alert.last_seen_at = at
-            return alert
-        alert = decision_to_alert(decision, snapshot, at)
-        assert alert is not None  # not HOLD, checked above
-        alert.alert_id = deterministic_alert_id(at, *fingerprint)
-        alert.history = [history_event(at, "create", None, AlertStatus.ACTIVE, None, None)]
-        position[fingerprint] = alert
-        self._alerts.append(alert)
-        return alert
+        return [a for a in self._alerts.values() if a.fingerprint == fingerprint][-1]
 
     def resolve_quiet(self, strategy_id: int | None, at: datetime) -> None:
-        """Resolve the open alerts of position ``strategy_id`` last seen a quiet period or
-        more before ``at``."""
+        """A snapshot of position ``strategy_id`` at ``at``: its open alerts last seen a quiet
+        period or more before resolve there."""
         if self.quiet_period is None:
             return
-        position = self._open.get(strategy_id)
-        if not position:
-            return
-        for fingerprint, alert in list(position.items()):
-            assert alert.last_seen_at is not None  # Alert sets it to created_at
-            if at - alert.last_seen_at >= self.quiet_period:
-                alert.history.append(
-                    resolve_event(at, alert.status.value, self.quiet_period, QUIET_RESOLVER)
-                )
-                alert.status = AlertStatus.RESOLVED
-                alert.resolved_at = at
-                del position[fingerprint]
+        self._snapshot(strategy_id, at)
+        self._refresh()
 
     def resolve_gone(self, last_snapshots: Mapping[int, datetime], end: datetime) -> None:
         """Resolve the open alerts of every position whose last snapshot (``last_snapshots``)
         is before ``end``, the history's last instant, at that last snapshot."""
-        for strategy_id, position in self._open.items():
-            last = None if strategy_id is None else last_snapshots.get(strategy_id)
-            if last is None or last >= end:
-                continue
-            for alert in position.values():
-                alert.history.append(
-                    resolve_event(
-                        last, alert.status.value, self.quiet_period, QUIET_RESOLVER, gone=True
-                    )
-                )
-                alert.status = AlertStatus.RESOLVED
-                alert.resolved_at = last
-            position.clear()
+        for strategy_id, at in last_snapshots.items():
+            self._snapshot(strategy_id, at)
+        self._end = end
+        self._refresh()
 
     def frame(self) -> pl.DataFrame:
         """The alerts as table rows (``ALERT_SCHEMA``), sorted by (created_at, alert_id)."""
         if not self._alerts:
             return pl.DataFrame(schema=ALERT_SCHEMA)
-        return alerts_to_frame(self._alerts).sort("created_at", "alert_id")
+        return alerts_to_frame(self.alerts).sort("created_at", "alert_id")
+
+    def _add(
+        self, at: datetime, strategy_id: int | None, symbol: str | None, trigger: str | None
+    ) -> int:
+        self._rows.append(
+            {"as_of": at, "trigger": trigger, "strategy_id": strategy_id, "symbol": symbol}
+        )
+        return len(self._rows) - 1
+
+    def _snapshot(self, strategy_id: int | None, at: datetime) -> None:
+        seen = any(r["strategy_id"] == strategy_id and r["as_of"] == at for r in self._rows)
+        if not seen:  # a firing at this instant already is this snapshot
+            self._add(at, strategy_id, None, None)
+
+    def _refresh(self) -> None:
+        """Bring the alerts up to the episodes of every row so far."""
+        frame = pl.DataFrame(self._rows, schema=_SINK_ROWS).with_row_index("row")
+        frame = frame.sort("as_of", maintain_order=True)  # stable: calls in time order
+        order = frame.get_column("row").to_list()
+        episodes = alert_episodes(frame.drop("row"), self.quiet_period, left_before=self._end)
+        for episode in episodes.iter_rows(named=True):
+            opening = order[episode["opening_row"]]
+            alert = self._alerts.get(opening)
+            if alert is None:
+                decision, snapshot = self._firings[opening]
+                made = decision_to_alert(decision, snapshot, episode["created_at"])
+                assert made is not None  # a firing is not HOLD
+                made.alert_id = deterministic_alert_id(
+                    episode["created_at"], *(episode[key] for key in FINGERPRINT)
+                )
+                made.history = [
+                    history_event(made.created_at, "create", None, AlertStatus.ACTIVE, None, None)
+                ]
+                alert = self._alerts[opening] = made
+            alert.occurrences = episode["occurrences"]
+            alert.last_seen_at = episode["last_seen_at"]
+            resolved = episode["resolved_at"]
+            if resolved is not None and alert.is_open:
+                alert.history.append(
+                    resolve_event(
+                        resolved,
+                        alert.status.value,
+                        self.quiet_period,
+                        QUIET_RESOLVER,
+                        gone=episode["gone"],
+                    )
+                )
+                alert.status = AlertStatus.RESOLVED
+                alert.resolved_at = resolved
 
 
 def replay(
@@ -167,17 +194,19 @@ def replay(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Run ``snapshots`` (time order, one row per position per instant) through a fresh
     engine; returns (decisions as :data:`DECISIONS_SCHEMA`, alerts as ``ALERT_SCHEMA``)."""
-    sink = BacktestAlertSink(quiet_period)
-    engine = DecisionEngine(rules, alert_manager=sink)
+    engine = DecisionEngine(rules)  # no sink: identity is computed on the decisions below
     columns = list(SNAPSHOT_SCHEMA)
+    decided: dict[int, Decision] = {}
 
     async def run(bar: Progress) -> list[tuple[Any, ...]]:
         out: list[tuple[Any, ...]] = []
         for i, raw in enumerate(snapshots.select(columns).iter_rows(named=True)):
             row = snapshot_row(raw)
             decision = await engine.evaluate(row)
-            sink.resolve_quiet(row["strategy_id"], row["as_of"])
-            fired = None if decision.action is DecisionAction.HOLD else decision.rule
+            fired = None
+            if decision.action is not DecisionAction.HOLD:
+                fired = decision.rule
+                decided[i] = decision
             out.append(
                 (
                     *(row[name] for name in columns),
@@ -198,10 +227,12 @@ def replay(
     with Progress(enabled, snapshots.height, "backtest (engine)", "snapshot") as bar:
         rows = _run_coroutine(run(bar))
     decisions = pl.DataFrame(rows, schema=DECISIONS_SCHEMA, orient="row")
-    if decisions.height:
-        last = decisions.group_by("strategy_id").agg(pl.col("as_of").max()).rows()
-        sink.resolve_gone(dict(last), decisions.get_column("as_of").max())  # type: ignore[arg-type]
-    return decisions, sink.frame()
+    if not decisions.height:
+        return decisions, pl.DataFrame(schema=ALERT_SCHEMA)
+    end = decisions.get_column("as_of").max()
+    episodes = alert_episodes(decisions, quiet_period, left_before=end)  # type: ignore[arg-type]
+    alerts = episode_alerts(decisions, episodes, rules, quiet_period, decided=decided)
+    return decisions, alerts
 
 
 def _run_coroutine(coroutine: Coroutine[Any, Any, _T]) -> _T:

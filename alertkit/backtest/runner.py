@@ -4,8 +4,9 @@
 
 ``"engine"``
     Every snapshot goes through the real :class:`~alertkit.rules.engine.DecisionEngine`, in time
-    order, and its decisions through an in-memory alert sink with the live identity rules
-    (:mod:`alertkit.backtest.replay`): the reference, about 30k snapshots a second.
+    order (:mod:`alertkit.backtest.replay`); its decisions are recorded as a frame, whose
+    alert identity :mod:`alertkit.live.episodes` computes as in the vectorized mode, from the
+    engine's own decisions: the reference, about 30k snapshots a second.
 ``"vectorized"``
     The rules run as polars expressions over the whole history
     (:func:`~alertkit.rules.evaluate_frame`) and alert identity is computed on the frame

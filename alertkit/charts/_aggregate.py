@@ -24,7 +24,7 @@ import polars as pl
 from alertkit.model._time import to_utc
 from alertkit.model.alerts import SEVERITY_ORDER
 from alertkit.model.errors import ValidationError
-from alertkit.model.lifecycle import acknowledged_at, is_open_at, resolution_at
+from alertkit.model.lifecycle import is_open_at, time_to_acknowledge_expr, time_to_resolve_expr
 
 Frame = pl.DataFrame | pl.LazyFrame
 PnlValue = Literal["unrealized_pnl", "upl_pct"]
@@ -238,15 +238,17 @@ def response_stats(alerts: Frame, unit: DurationUnit) -> pl.DataFrame:
         alerts, ("rule", "status", "created_at", "acknowledged_at", "resolved_at"), "alerts"
     ).with_columns(pl.col("status").str.to_lowercase())  # frames from elsewhere may shout
 
-    def spans(metric: str, end: pl.Expr) -> pl.LazyFrame:
-        span = (end - pl.col("created_at")).dt.total_microseconds() / scale
-        return lazy.filter(end.is_not_null()).select("rule", metric=pl.lit(metric), duration=span)
+    def spans(metric: str, duration: pl.Expr) -> pl.LazyFrame:
+        span = duration.dt.total_microseconds() / scale
+        return lazy.filter(duration.is_not_null()).select(
+            "rule", metric=pl.lit(metric), duration=span
+        )
 
     stats = (
         pl.concat(
             [
-                spans("acknowledge", acknowledged_at()),
-                spans("resolve", resolution_at()),
+                spans("acknowledge", time_to_acknowledge_expr()),
+                spans("resolve", time_to_resolve_expr()),
             ]
         )
         .group_by("rule", "metric")

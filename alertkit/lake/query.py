@@ -21,7 +21,7 @@ import polars as pl
 
 from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from alertkit.lake.store import AlertStore, TableVersion
-from alertkit.model._events import EVENT_TIME_FORMAT_POLARS
+from alertkit.model._events import EVENT_STRUCT, decode_history_expr, event_time_expr
 from alertkit.model.alerts import AlertQuery
 
 __all__ = [
@@ -31,16 +31,8 @@ __all__ = [
     "scan_transitions",
 ]
 
-TRANSITION_SCHEMA: Final = pl.Struct(
-    {
-        "at": pl.String(),
-        "action": pl.String(),
-        "from": pl.String(),
-        "to": pl.String(),
-        "by": pl.String(),
-        "note": pl.String(),
-    }
-)
+TRANSITION_SCHEMA: Final = EVENT_STRUCT
+"""One event of the history column (the format is :mod:`alertkit.model._events`')."""
 
 
 def query_filter(query: AlertQuery) -> pl.Expr:
@@ -82,14 +74,10 @@ def scan_transitions(alerts: pl.LazyFrame) -> pl.LazyFrame:
     """
     return (
         alerts.select("alert_id", "rule", "symbol", "strategy_id", "history")
-        .with_columns(pl.col("history").str.json_decode(pl.List(TRANSITION_SCHEMA)))
+        .with_columns(decode_history_expr(pl.col("history")))
         .explode("history")
         .unnest("history")
         .rename({"from": "from_status", "to": "to_status"})
-        .with_columns(
-            pl.col("at")
-            .str.strptime(pl.Datetime("us"), EVENT_TIME_FORMAT_POLARS)
-            .dt.replace_time_zone("UTC")
-        )
+        .with_columns(event_time_expr(pl.col("at")))
         .sort(["alert_id", "at"], maintain_order=True)
     )

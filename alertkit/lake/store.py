@@ -1,4 +1,7 @@
-"""Delta Lake I/O for the alerts table: create, read, write, retry. Nothing about alert meaning.
+"""Delta Lake I/O for the table :mod:`alertkit.model.schema` declares: create, read, write, retry.
+
+What the rows mean is the declaration's (its columns, partition and open subset
+:data:`~alertkit.model.schema.OPEN_ROWS`); the store adds no knowledge of alerts of its own.
 
 Every change to alerts is one MERGE (:meth:`AlertStore.merge_alerts`) decided on one table
 version, whose values travel in an Arrow source table, so no user string is ever pasted into
@@ -17,7 +20,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,14 +51,13 @@ from alertkit.model.errors import (
     TableNotFoundError,
     WriteConflictError,
 )
-from alertkit.model.schema import ALERT_SCHEMA, PARTITION_COLUMN, arrow_schema
+from alertkit.model.schema import ALERT_SCHEMA, OPEN_ROWS, PARTITION_COLUMN, arrow_schema
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
     "AlertStore",
     "MergeOutcome",
     "MergeReads",
-    "StaleReadError",
     "TableVersion",
     "audit",
     "delta_errors",
@@ -85,10 +87,6 @@ def audit(operation: str, subject: str, by: str | None) -> dict[str, str]:
     return meta
 
 
-class StaleReadError(Exception):
-    """A conditional write matched nothing: the row changed after it was read. Retried."""
-
-
 @dataclass(frozen=True, slots=True)
 class MergeOutcome:
     """What a MERGE did: rows inserted and updated, and the version it committed."""
@@ -99,18 +97,21 @@ class MergeOutcome:
 
 
 MergeReads = Literal["open", "partitions", "table"]
+
+
+def _in(column: str, values: Sequence[Any]) -> str:
+    return f" AND t.{column} IN ({', '.join(sql_literal(v) for v in values)})"
+
+
 _ON_ROW: Final = f"t.{PARTITION_COLUMN} = s.{PARTITION_COLUMN} AND t.alert_id = s.alert_id"
 _MERGE_ON: Final[dict[str, str]] = {
     # A literal conjunct on the target becomes delta-rs's read predicate (checked against
-    # concurrent commits); the join alone makes it read, and guard, the whole table.
-    "open": f"{_ON_ROW} AND t.status IN ('active', 'acknowledged')",
+    # concurrent commits); the join alone makes it read, and guard, the whole table. Which
+    # rows are "open" is the table declaration's (OPEN_ROWS), not the store's.
+    "open": _ON_ROW + _in(*OPEN_ROWS),
     "partitions": _ON_ROW,
     "table": _ON_ROW,
 }
-
-
-def _in(column: str, values: list[Any]) -> str:
-    return f" AND t.{column} IN ({', '.join(sql_literal(v) for v in values)})"
 
 
 def _literal_guard(rows: pl.DataFrame, reads: MergeReads) -> str:
@@ -425,7 +426,7 @@ class AlertStore:
         for attempt in range(self.max_retries + 1):
             try:
                 return step()
-            except (CommitFailedError, StaleReadError) as exc:
+            except CommitFailedError as exc:
                 if attempt == self.max_retries:
                     raise WriteConflictError(
                         f"{what}: still conflicting with concurrent writers after"

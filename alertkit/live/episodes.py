@@ -1,11 +1,12 @@
 """Alert identity as frame operations: which firings open an alert, which repeat one, and
-when the quiet period resolves it. The one implementation behind the backtester, the live
-monitoring cycle and a single ``create_alert``.
+when the quiet period resolves it. The one implementation behind both backtest modes (the
+engine mode records the engine's decisions as a frame and runs these same functions), the
+live monitoring cycle and a single ``create_alert``.
 
 The input is a *decisions* frame in time order, one row per position per instant, with the
 columns ``as_of``, ``trigger`` (null: HOLD), ``strategy_id`` and ``symbol``. Optionally,
 ``open_alerts`` are the alerts already open in a lake when the frame starts (the live case).
-The step-by-step definition is :class:`alertkit.backtest.replay.BacktestAlertSink`:
+Step by step (docs/domain.md §6):
 
 - a *firing* is a row whose ``trigger`` is not null; its fingerprint is
   (trigger, strategy_id, symbol);
@@ -31,20 +32,20 @@ each position never opens a new alert by the quiet-period rule.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
 import polars as pl
 
-from alertkit.model._events import EVENT_TIME_FORMAT_POLARS
+from alertkit.model._events import event_json_expr, history_event, history_json_expr
 from alertkit.model._ids import deterministic_alert_ids, new_alert_ids
 from alertkit.model._json import dumps_metadata
 from alertkit.model._time import to_utc
-from alertkit.model.alerts import AlertStatus
+from alertkit.model.alerts import AlertStatus, fingerprint_columns
+from alertkit.model.decisions import Decision
 from alertkit.model.mapping import decision_to_alert
-from alertkit.model.schema import ALERT_SCHEMA, history_event
+from alertkit.model.schema import ALERT_SCHEMA
 from alertkit.model.snapshot_rows import SnapshotRow
 from alertkit.rules import Rule, decision_from_row
 
@@ -58,9 +59,12 @@ __all__ = [
     "episode_alerts",
     "quiet_note",
     "resolve_event",
+    "resolve_event_expr",
 ]
 
-FINGERPRINT: Final = ("trigger", "strategy_id", "symbol")
+FINGERPRINT: Final = fingerprint_columns("trigger")
+"""The alert fingerprint (:data:`alertkit.model.alerts.FINGERPRINT`) as a decisions frame
+spells it."""
 
 _TS: Final = pl.Datetime("us", "UTC")
 EPISODE_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -124,6 +128,24 @@ def resolve_event(
     an alert whose position left the history (note :data:`GONE_NOTE`)."""
     note = GONE_NOTE if gone or quiet_period is None else quiet_note(quiet_period)
     return history_event(at, "resolve", from_status, AlertStatus.RESOLVED, by, note)
+
+
+def resolve_event_expr(
+    at: pl.Expr,
+    from_status: pl.Expr | str,
+    quiet_period: timedelta | None,
+    by: str,
+    *,
+    gone: pl.Expr | None = None,
+) -> pl.Expr:
+    """:func:`resolve_event` for whole frames: each row's event JSON, at ``at``, whose note
+    is :data:`GONE_NOTE` where the boolean column ``gone`` (default ``gone``) is true."""
+
+    def event(note: str) -> pl.Expr:
+        return event_json_expr(at, "resolve", from_status, AlertStatus.RESOLVED, by, note)
+
+    quiet = event(GONE_NOTE if quiet_period is None else quiet_note(quiet_period))
+    return pl.when(pl.col("gone") if gone is None else gone).then(event(GONE_NOTE)).otherwise(quiet)
 
 
 def alert_episodes(
@@ -251,9 +273,14 @@ def episode_alerts(
     *,
     ids: IdMode = "deterministic",
     resolved_by: str = QUIET_RESOLVER,
+    decided: Mapping[int, Decision] | None = None,
 ) -> pl.DataFrame:
     """Table rows (``ALERT_SCHEMA``) for the *new* alerts of ``episodes`` (those with an
     ``opening_row``), sorted by (created_at, alert_id).
+
+    ``decided`` holds decisions already taken, by row index of ``decisions`` (an engine-mode
+    backtest passes the engine's own); without it each opening row's decision is rebuilt
+    from ``rules`` by :func:`~alertkit.rules.decision_from_row`.
 
     ``ids="deterministic"`` derives each id from (created_at, fingerprint), so a backtest
     is reproducible; ``"random"`` mints fresh UUIDv7 ids, as live alerts get.
@@ -272,11 +299,12 @@ def episode_alerts(
         "engine_rule": [],
         "rule_priority": [],
     }
-    for named in opening.iter_rows(named=True):
+    for index, named in zip(episodes["opening_row"], opening.iter_rows(named=True), strict=True):
         # The frame was normalised and validated as the engine does each row: mark the row
         # as such, so the rules do not normalise it again.
         row = SnapshotRow(named)
-        alert = decision_to_alert(decision_from_row(row, rules), row, row["as_of"])
+        decision = decision_from_row(row, rules) if decided is None else decided[index]
+        alert = decision_to_alert(decision, row, row["as_of"])
         assert alert is not None  # an opening row fired, so it is not HOLD
         made["type"].append(alert.type.value)
         made["severity"].append(alert.severity.value)
@@ -309,31 +337,13 @@ def episode_alerts(
 
 def _history_json(quiet_period: timedelta | None, resolved_by: str) -> pl.Expr:
     """The history column: the create event, then the resolve event where resolved (by the
-    quiet period, or because the position left), in the live manager's JSON (the event
-    dicts come from the same function)."""
-    create = _event_parts(history_event(_MARK, "create", None, AlertStatus.ACTIVE, None, None))
-    events = pl.concat_str(pl.lit("["), *_at(create, "created_at"))
-    active = AlertStatus.ACTIVE.value
-    quiet = _event_parts(resolve_event(_MARK, active, quiet_period, resolved_by))
-    gone = _event_parts(resolve_event(_MARK, active, quiet_period, resolved_by, gone=True))
-    return (
-        pl.when(pl.col("gone"))
-        .then(pl.concat_str(events, pl.lit(","), *_at(gone, "resolved_at"), pl.lit("]")))
-        .when(pl.col("resolved_at").is_not_null())
-        .then(pl.concat_str(events, pl.lit(","), *_at(quiet, "resolved_at"), pl.lit("]")))
-        .otherwise(pl.concat_str(events, pl.lit("]")))
+    quiet period, or because the position left), in the live manager's JSON."""
+    create = event_json_expr(pl.col("created_at"), "create", None, AlertStatus.ACTIVE, None, None)
+    resolve = resolve_event_expr(
+        pl.col("resolved_at"), AlertStatus.ACTIVE.value, quiet_period, resolved_by
     )
-
-
-_MARK: Final = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _event_parts(event: dict[str, Any]) -> tuple[str, str]:
-    """An event's compact JSON split around its time: (text before, text after)."""
-    text = json.dumps(event, separators=(",", ":"))
-    before, _, after = text.partition(json.dumps(event["at"]))
-    return before + '"', '"' + after
-
-
-def _at(parts: tuple[str, str], column: str) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    return pl.lit(parts[0]), pl.col(column).dt.strftime(EVENT_TIME_FORMAT_POLARS), pl.lit(parts[1])
+    return (
+        pl.when(pl.col("resolved_at").is_not_null())
+        .then(history_json_expr(create, resolve))
+        .otherwise(history_json_expr(create))
+    )

@@ -25,7 +25,6 @@ replayed live) nothing is ever redated, so live still equals replay.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,27 +39,23 @@ from alertkit.live.episodes import (
     FINGERPRINT,
     OPEN_ALERT_COLUMNS,
     alert_episodes,
-    resolve_event,
+    resolve_event_expr,
 )
-from alertkit.model._events import dumps_history
+from alertkit.model._events import append_event_expr, history_event
+from alertkit.model.alerts import FINGERPRINT as ALERT_FINGERPRINT
 from alertkit.model.alerts import Alert, AlertStatus
 from alertkit.model.decisions import Decision
 from alertkit.model.errors import StoreError, ValidationError
 from alertkit.model.mapping import decision_to_alert
-from alertkit.model.schema import (
-    ALERT_SCHEMA,
-    OPEN_STATUSES,
-    alert_from_row,
-    alert_to_row,
-    history_event,
-)
+from alertkit.model.schema import ALERT_SCHEMA, alert_from_row, alert_to_row
+from alertkit.model.status import OPEN_STATUSES
 
 __all__ = ["FiringsCommit", "NewRows", "commit_decision", "commit_firings", "refuse_clashes"]
 
 NewRows = Callable[[pl.DataFrame], pl.DataFrame]
 """Makes the table rows (``ALERT_SCHEMA``) of the new alerts among some episodes."""
 
-_KEYS: Final = ["rule", "strategy_id", "symbol"]
+_KEYS: Final = list(ALERT_FINGERPRINT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +230,7 @@ def _open_rows(
 def _firing_keys(decisions: pl.DataFrame) -> pl.DataFrame:
     return (
         decisions.filter(pl.col("trigger").is_not_null())
-        .select(pl.col("trigger").alias("rule"), "strategy_id", "symbol")
+        .select(pl.col(ours).alias(theirs) for ours, theirs in zip(FINGERPRINT, _KEYS, strict=True))
         .unique()
     )
 
@@ -377,27 +372,20 @@ def _continued_rows(
     resolved = pl.col("resolved_at").is_not_null()
     rows = rows.with_columns(
         status=pl.when(resolved).then(pl.lit(AlertStatus.RESOLVED.value)).otherwise("status"),
-        history=_with_resolve_events(rows, quiet_period, resolved_by),
+        # The stored status (before this change) is the resolve event's "from".
+        history=pl.when(resolved)
+        .then(
+            append_event_expr(
+                pl.col("history"),
+                resolve_event_expr(
+                    pl.col("resolved_at"), pl.col("status"), quiet_period, resolved_by
+                ),
+            )
+        )
+        .otherwise("history"),
         revision=pl.col("revision") + 1,
     )
     return rows.select(list(ALERT_SCHEMA))
-
-
-def _with_resolve_events(
-    rows: pl.DataFrame, quiet_period: timedelta | None, resolved_by: str
-) -> pl.Series:
-    """The history column with a resolve event appended where the quiet period resolved
-    (or the position left the book)."""
-    out: list[str] = []
-    columns = ("history", "status", "resolved_at", "gone")
-    for history, status, at, gone in rows.select(columns).iter_rows():
-        if at is None:
-            out.append(history)
-            continue
-        events: list[Any] = json.loads(history) if history else []
-        events.append(resolve_event(at, status, quiet_period, resolved_by, gone=gone))
-        out.append(dumps_history(events))
-    return pl.Series("history", out, dtype=pl.String)
 
 
 def refuse_clashes(table: DeltaTable, rows: pl.DataFrame) -> None:

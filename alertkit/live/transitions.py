@@ -19,6 +19,7 @@ import polars as pl
 from deltalake import DeltaTable
 
 from alertkit.lake.store import AlertStore, audit
+from alertkit.model._events import history_event
 from alertkit.model._ids import created_date_of
 from alertkit.model.alerts import Alert, AlertStatus, Transition, next_status
 from alertkit.model.errors import (
@@ -28,7 +29,7 @@ from alertkit.model.errors import (
     StoreError,
     ValidationError,
 )
-from alertkit.model.schema import ALERT_SCHEMA, alert_from_row, alert_to_row, history_event
+from alertkit.model.schema import ALERT_SCHEMA, alert_from_row, alert_to_row
 
 __all__ = ["BulkResult", "commit_transitions", "rows_by_id"]
 

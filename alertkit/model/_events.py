@@ -11,28 +11,42 @@ create), ``by`` and ``note`` text or null. :func:`check_history` holds a Python 
 to this (what :class:`~alertkit.model.alerts.Alert` accepts) and :func:`dumps_history` writes it;
 :func:`history_column_problems` holds a column of JSON text to the same rules, vectorised, for
 bulk inserts. Readers (``scan_transitions``, DuckDB's JSON functions) can then rely on it.
+
+This module is the one owner of the format: :func:`history_event` makes one event, and the
+polars expressions write and read it for whole frames (:func:`event_json_expr`,
+:func:`history_json_expr`, :func:`append_event_expr`; :func:`decode_history_expr`,
+:func:`event_time_expr`), byte for byte what :func:`dumps_history` writes.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import polars as pl
 
 from alertkit.model._text import check_unicode
 from alertkit.model.errors import ValidationError
+from alertkit.model.status import AlertStatus
 
 __all__ = [
     "EVENT_ACTIONS",
     "EVENT_KEYS",
     "EVENT_STATUSES",
+    "EVENT_STRUCT",
     "EVENT_TIME_FORMAT",
     "EVENT_TIME_FORMAT_POLARS",
+    "append_event_expr",
     "check_history",
+    "decode_history_expr",
     "dumps_history",
+    "event_json_expr",
+    "event_time_expr",
     "history_column_problems",
+    "history_event",
+    "history_json_expr",
 ]
 
 EVENT_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -42,8 +56,11 @@ EVENT_TIME_FORMAT_POLARS: Final = "%Y-%m-%dT%H:%M:%S%.6fZ"
 nanoseconds: for ``dt.strftime`` and ``str.strptime``."""
 EVENT_KEYS: Final = ("at", "action", "from", "to", "by", "note")
 EVENT_ACTIONS: Final = ("create", "acknowledge", "resolve", "dismiss")
-EVENT_STATUSES: Final = ("active", "acknowledged", "resolved", "dismissed")
-"""The values of :class:`~alertkit.model.alerts.AlertStatus` (a test holds them equal)."""
+EVENT_STATUSES: Final = tuple(s.value for s in AlertStatus)
+"""The values of :class:`~alertkit.model.status.AlertStatus`: what ``from`` and ``to`` hold."""
+EVENT_STRUCT: Final = pl.Struct(dict.fromkeys(EVENT_KEYS, pl.String()))
+"""One event as polars reads it from the JSON (every key text; ``at`` parsed by
+:func:`event_time_expr`)."""
 
 # EVENT_TIME_FORMAT as a regular expression valid in Python and in polars (Rust) alike, the
 # calendar included (no 31 April, 29 February in leap years only, no year 0), so that the
@@ -133,6 +150,97 @@ def check_history(history: object) -> list[dict[str, Any]]:
 def dumps_history(history: object) -> str:
     """The compact JSON stored in the ``history`` column (checked by :func:`check_history`)."""
     return json.dumps(check_history(history), separators=(",", ":"))
+
+
+def history_event(
+    at: datetime,
+    action: str,
+    from_status: str | None,
+    to_status: AlertStatus,
+    by: str | None,
+    note: str | None,
+) -> dict[str, Any]:
+    """One entry of an alert's ``history`` column: a lifecycle event (create, acknowledge,
+    resolve, dismiss), when, from which status to which, by whom and why."""
+    return {
+        "at": at.astimezone(UTC).strftime(EVENT_TIME_FORMAT),
+        "action": action,
+        "from": from_status,
+        "to": to_status.value,
+        "by": by,
+        "note": note,
+    }
+
+
+# -- the same format as polars expressions (whole frames) -------------------------------------
+
+
+def _json_text(value: pl.Expr | str | None) -> pl.Expr:
+    """A JSON value: a literal encoded as :func:`dumps_history` does, or a column of
+    statuses (plain ASCII words, so quoting is their encoding; null is ``null``)."""
+    if isinstance(value, pl.Expr):
+        return pl.concat_str(pl.lit('"'), value, pl.lit('"')).fill_null(pl.lit("null"))
+    return pl.lit(json.dumps(value))
+
+
+def event_json_expr(
+    at: pl.Expr,
+    action: str,
+    from_status: pl.Expr | str | None,
+    to_status: AlertStatus,
+    by: str | None,
+    note: str | None,
+) -> pl.Expr:
+    """One event's JSON per row, as :func:`dumps_history` writes :func:`history_event`:
+    ``at`` a UTC Datetime column, ``from_status`` a literal or a column of statuses.
+
+    Examples
+    --------
+    >>> t = datetime(2026, 1, 5, 15, tzinfo=UTC)
+    >>> frame = pl.DataFrame({"at": [t]}, schema={"at": pl.Datetime("us", "UTC")})
+    >>> made = frame.select(event_json_expr(pl.col("at"), "create", None, AlertStatus.ACTIVE,
+    ...     None, None)).item()
+    >>> event = history_event(t, "create", None, AlertStatus.ACTIVE, None, None)
+    >>> made == dumps_history([event])[1:-1]
+    True
+    """
+    parts = {
+        "at": pl.concat_str(pl.lit('"'), at.dt.strftime(EVENT_TIME_FORMAT_POLARS), pl.lit('"')),
+        "action": _json_text(action),
+        "from": _json_text(from_status),
+        "to": _json_text(to_status.value),
+        "by": _json_text(by),
+        "note": _json_text(note),
+    }
+    pieces: list[pl.Expr] = []
+    for i, key in enumerate(EVENT_KEYS):
+        pieces += [pl.lit(("{" if i == 0 else ",") + json.dumps(key) + ":"), parts[key]]
+    return pl.concat_str(*pieces, pl.lit("}"))
+
+
+def history_json_expr(*events: pl.Expr) -> pl.Expr:
+    """A history column of ``events`` (each from :func:`event_json_expr`), in order."""
+    return pl.concat_str(pl.lit("["), pl.concat_str(*events, separator=","), pl.lit("]"))
+
+
+def append_event_expr(history: pl.Expr, event: pl.Expr) -> pl.Expr:
+    """``history`` (JSON text; null or ``[]`` for none) with ``event`` appended."""
+    empty = history.is_null() | (history == "[]")
+    return (
+        pl.when(empty)
+        .then(pl.concat_str(pl.lit("["), event, pl.lit("]")))
+        .otherwise(pl.concat_str(history.str.strip_suffix("]"), pl.lit(","), event, pl.lit("]")))
+    )
+
+
+def decode_history_expr(history: pl.Expr) -> pl.Expr:
+    """The history column read as a list of :data:`EVENT_STRUCT`."""
+    return history.str.json_decode(pl.List(EVENT_STRUCT))
+
+
+def event_time_expr(at: pl.Expr) -> pl.Expr:
+    """An event's ``at`` text as a UTC Datetime (microseconds)."""
+    return at.str.strptime(pl.Datetime("us"), EVENT_TIME_FORMAT_POLARS).dt.replace_time_zone("UTC")
 
 
 # -- a column of history JSON (bulk inserts) -----------------------------------------------------

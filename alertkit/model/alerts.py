@@ -23,20 +23,46 @@ from alertkit.model._ids import ALERT_ID_PATTERN, check_id_time
 from alertkit.model._text import TextRule
 from alertkit.model._time import to_utc
 from alertkit.model.errors import InvalidTransitionError, ValidationError
+from alertkit.model.status import OPEN_STATUSES, TERMINAL_STATUSES, AlertStatus
 
 __all__ = [
+    "FINGERPRINT",
     "MAX_QUERY_LIMIT",
     "MAX_TEXT",
+    "OPEN_STATUSES",
     "SEVERITY_ORDER",
+    "TERMINAL_STATUSES",
     "TEXT_RULES",
     "Alert",
     "AlertQuery",
     "AlertSeverity",
     "AlertStatus",
     "AlertType",
+    "Fingerprint",
     "Transition",
+    "fingerprint_columns",
     "next_status",
 ]
+
+FINGERPRINT: Final[tuple[str, str, str]] = ("rule", "strategy_id", "symbol")
+"""An alert's identity (docs/domain.md §6): the columns, and :attr:`Alert.fingerprint`'s order.
+The same fingerprint while open is the same alert. Frames of decisions name the first column
+``trigger``: :func:`fingerprint_columns` spells it so."""
+Fingerprint = tuple[str, int | None, str | None]
+"""One alert's :data:`FINGERPRINT` values: (trigger id, strategy_id, symbol)."""
+
+
+def fingerprint_columns(trigger: str = "rule") -> tuple[str, str, str]:
+    """:data:`FINGERPRINT` with its trigger column named ``trigger``: ``"rule"`` in the alerts
+    table, ``"trigger"`` in a frame of decisions.
+
+    Examples
+    --------
+    >>> fingerprint_columns("trigger")
+    ('trigger', 'strategy_id', 'symbol')
+    """
+    return (trigger, *FINGERPRINT[1:])
+
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
@@ -86,18 +112,6 @@ SEVERITY_ORDER: Final[tuple[str, ...]] = tuple(s.value for s in AlertSeverity)
 """Severity values, most urgent first (``immediate``, ``high``, ``normal``, ``low``)."""
 
 
-class AlertStatus(LowerStrEnum):
-    ACTIVE = auto()
-    ACKNOWLEDGED = auto()
-    RESOLVED = auto()
-    DISMISSED = auto()
-
-    @property
-    def is_open(self) -> bool:
-        """ACTIVE or ACKNOWLEDGED: the alert still asks for attention."""
-        return self in (AlertStatus.ACTIVE, AlertStatus.ACKNOWLEDGED)
-
-
 class Transition(LowerStrEnum):
     """A lifecycle action a person (or automation) takes on an alert."""
 
@@ -131,7 +145,9 @@ def next_status(alert_id: str, current: AlertStatus, action: Transition) -> Aler
     try:
         return _NEXT_STATUS[(current, action)]
     except KeyError:
-        raise InvalidTransitionError(alert_id, current.value, action.value) from None
+        raise InvalidTransitionError(
+            alert_id, current.value, action.value, terminal=current.is_terminal
+        ) from None
 
 
 def _optional_strategy_id(value: object) -> int | None:
@@ -231,7 +247,7 @@ class Alert:
         self._check_timestamps_agree_with_status()
 
     def _check_timestamps_agree_with_status(self) -> None:
-        terminal = self.status in (AlertStatus.RESOLVED, AlertStatus.DISMISSED)
+        terminal = self.status.is_terminal
         if terminal and self.resolved_at is None:
             raise ValidationError(
                 f"resolved_at: expected a datetime for status {self.status.value!r}, got None"
@@ -250,9 +266,11 @@ class Alert:
         return self.status.is_open
 
     @property
-    def fingerprint(self) -> tuple[str, int | None, str | None]:
-        """Identity of the condition: the same fingerprint while open is the same alert."""
-        return (self.rule, self.strategy_id, self.symbol)
+    def fingerprint(self) -> Fingerprint:
+        """Identity of the condition (:data:`FINGERPRINT`): the same fingerprint while open is
+        the same alert."""
+        rule, strategy_id, symbol = (getattr(self, name) for name in FINGERPRINT)
+        return (rule, strategy_id, symbol)
 
 
 @dataclass(slots=True)

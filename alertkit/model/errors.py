@@ -67,14 +67,17 @@ class AlertNotFoundError(AlertkitError, LookupError):
 class InvalidTransitionError(AlertkitError, ValueError):
     """A lifecycle transition the lifecycle does not allow (e.g. resolving a dismissed alert)."""
 
-    def __init__(self, alert_id: str, current: str, action: str) -> None:
+    def __init__(self, alert_id: str, current: str, action: str, *, terminal: bool) -> None:
+        # ``terminal`` comes from the caller: which statuses are terminal is the lifecycle's
+        # knowledge (alertkit.model.status), and the errors sit below it.
         super().__init__(
             f"cannot {action} alert {alert_id!r}: its status is {current!r}"
-            f" ({'a terminal state' if current in ('resolved', 'dismissed') else 'not allowed'})"
+            f" ({'a terminal state' if terminal else 'not allowed'})"
         )
         self.alert_id = alert_id
         self.current = current
         self.action = action
+        self.terminal = terminal
 
 
 class AlertWriteError(AlertkitError):

@@ -42,7 +42,7 @@ import polars as pl
 
 from alertkit.model._time import to_utc
 from alertkit.model.alerts import AlertStatus
-from alertkit.model.schema import OPEN_STATUSES
+from alertkit.model.status import OPEN_STATUSES
 
 __all__ = [
     "acknowledged_at",
@@ -51,6 +51,8 @@ __all__ = [
     "is_open_at",
     "resolution_at",
     "status_at",
+    "time_to_acknowledge_expr",
+    "time_to_resolve_expr",
 ]
 
 _ACTIVE = AlertStatus.ACTIVE.value
@@ -173,3 +175,26 @@ def _by(instant: pl.Expr, when: datetime | None) -> pl.Expr:
 
 def _closed_as(status: AlertStatus) -> pl.Expr:
     return pl.when(pl.col("status") == status.value).then(pl.col("resolved_at"))
+
+
+def time_to_acknowledge_expr(when: datetime | None = None) -> pl.Expr:
+    """How long each alert waited to be acknowledged: ``acknowledged_at - created_at``, a
+    Duration (null if it never was, or not yet at ``when``). The one definition the triage
+    statistics, the charts and the board's header measure.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> import polars as pl
+    >>> t = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    >>> frame = pl.DataFrame({"created_at": [t, t], "acknowledged_at": [t.replace(hour=11), None]})
+    >>> frame.select(time_to_acknowledge_expr().dt.total_hours()).to_series().to_list()
+    [2, None]
+    """
+    return (acknowledged_at(when) - pl.col("created_at")).alias("time_to_acknowledge")
+
+
+def time_to_resolve_expr(when: datetime | None = None) -> pl.Expr:
+    """How long each *resolved* alert took to resolve (``resolution_at - created_at``, null
+    for open and dismissed ones: a dismissal is not a resolution)."""
+    return (resolution_at(when) - pl.col("created_at")).alias("time_to_resolve")

@@ -18,28 +18,32 @@ import polars as pl
 import pyarrow as pa
 
 from alertkit.model._events import (
-    EVENT_TIME_FORMAT,
-    EVENT_TIME_FORMAT_POLARS,
     dumps_history,
     history_column_problems,
+    history_event,
 )
 from alertkit.model._ids import ALERT_ID_REGEX, ID_TIME_MAX, ID_TIME_MIN
 from alertkit.model._json import dumps_metadata, metadata_column_problems
-from alertkit.model.alerts import TEXT_RULES, Alert, AlertSeverity, AlertStatus, AlertType
+from alertkit.model.alerts import (
+    FINGERPRINT,
+    TEXT_RULES,
+    Alert,
+    AlertSeverity,
+    AlertStatus,
+    AlertType,
+)
 from alertkit.model.errors import MetadataError, ValidationError
+from alertkit.model.status import OPEN_STATUSES, TERMINAL_STATUSES
 
 __all__ = [
     "ALERT_COLUMNS",
     "ALERT_SCHEMA",
-    "EVENT_TIME_FORMAT",
-    "EVENT_TIME_FORMAT_POLARS",
-    "OPEN_STATUSES",
+    "OPEN_ROWS",
     "PARTITION_COLUMN",
     "alert_from_row",
     "alert_to_row",
     "alerts_to_frame",
     "check_alert_frame",
-    "history_event",
 ]
 
 _TS: Final = pl.Datetime("us", "UTC")
@@ -70,27 +74,10 @@ ALERT_SCHEMA: Final[dict[str, pl.DataType]] = {
 }
 ALERT_COLUMNS: Final = tuple(ALERT_SCHEMA)
 PARTITION_COLUMN: Final = "created_date"
-OPEN_STATUSES: Final = ("active", "acknowledged")
-
-
-def history_event(
-    at: datetime,
-    action: str,
-    from_status: str | None,
-    to_status: AlertStatus,
-    by: str | None,
-    note: str | None,
-) -> dict[str, Any]:
-    """One entry of an alert's ``history`` column: a lifecycle event (create, acknowledge,
-    resolve, dismiss), when, from which status to which, by whom and why."""
-    return {
-        "at": at.astimezone(UTC).strftime(EVENT_TIME_FORMAT),
-        "action": action,
-        "from": from_status,
-        "to": to_status.value,
-        "by": by,
-        "note": note,
-    }
+OPEN_ROWS: Final[tuple[str, tuple[str, ...]]] = ("status", OPEN_STATUSES)
+"""The table's open subset as (column, stored values): the rows an identity decision reads,
+which a ``reads="open"`` MERGE of the lake guards. The lake takes it from here and knows
+nothing of statuses itself."""
 
 
 def arrow_schema() -> pa.Schema:
@@ -222,11 +209,11 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
         < ID_TIME_MIN,
         "created_date is not created_at's UTC date": pl.col("created_date")
         != pl.col("created_at").dt.date(),
-        "terminal status without resolved_at": status.is_in(["resolved", "dismissed"])
+        "terminal status without resolved_at": status.is_in(TERMINAL_STATUSES)
         & pl.col("resolved_at").is_null(),
         "open status with resolved_at": status.is_in(OPEN_STATUSES)
         & pl.col("resolved_at").is_not_null(),
-        "acknowledged status without acknowledged_at": (status == "acknowledged")
+        "acknowledged status without acknowledged_at": (status == AlertStatus.ACKNOWLEDGED.value)
         & pl.col("acknowledged_at").is_null(),
         "occurrences is null or below 1": pl.col("occurrences") < 1,
         "rule_priority is NaN or infinite": pl.col("rule_priority").is_not_null()
@@ -273,10 +260,8 @@ def _duplicates(frame: pl.DataFrame) -> list[str]:
         repeated = frame.select(pl.col("alert_id").is_duplicated().sum()).item()
         if repeated:
             found.append(f"{repeated} rows: alert_id repeats")
-    open_keys = frame.filter(pl.col("status").is_in(OPEN_STATUSES)).select(
-        "rule", "strategy_id", "symbol"
-    )
+    open_keys = frame.filter(pl.col("status").is_in(OPEN_STATUSES)).select(FINGERPRINT)
     repeated_open = int(open_keys.is_duplicated().sum())
     if repeated_open:
-        found.append(f"{repeated_open} rows: open fingerprint (rule, strategy_id, symbol) repeats")
+        found.append(f"{repeated_open} rows: open fingerprint ({', '.join(FINGERPRINT)}) repeats")
     return found

@@ -29,7 +29,7 @@ from typing import Final, Literal
 import polars as pl
 
 from alertkit.model.errors import ValidationError
-from alertkit.model.lifecycle import acknowledged_at, resolution_at
+from alertkit.model.lifecycle import time_to_acknowledge_expr, time_to_resolve_expr
 
 __all__ = ["Unit", "time_to_acknowledge", "time_to_resolve"]
 
@@ -40,20 +40,20 @@ _DECIMALS: Final = {"minutes": 2, "hours": 4, "days": 5}  # a second or less in 
 
 def _times(
     alerts: pl.LazyFrame | pl.DataFrame,
-    end: pl.Expr,
+    duration: pl.Expr,
     by: Sequence[str],
     unit: Unit,
 ) -> pl.LazyFrame:
     if unit not in _SECONDS:
         raise ValidationError(f"unit: expected one of {', '.join(_SECONDS)}, got {unit!r}")
-    span = (end - pl.col("created_at")).dt.total_microseconds() / (_SECONDS[unit] * 1e6)
+    span = duration.dt.total_microseconds() / (_SECONDS[unit] * 1e6)
     stats = [
         pl.len().alias("alerts"),
         span.median().round(_DECIMALS[unit]).alias(f"median_{unit}"),
         span.mean().round(_DECIMALS[unit]).alias(f"mean_{unit}"),
         span.quantile(0.9, "linear").round(_DECIMALS[unit]).alias(f"p90_{unit}"),
     ]
-    measured = alerts.lazy().filter(end.is_not_null())
+    measured = alerts.lazy().filter(duration.is_not_null())
     if not by:
         return measured.select(stats)
     return measured.group_by(list(by)).agg(stats).sort(list(by), nulls_last=True)
@@ -65,7 +65,7 @@ def time_to_acknowledge(
     """Time from ``created_at`` to ``acknowledged_at`` of every acknowledged alert, per ``by``
     (``by=()`` for one overall row): alerts, ``median_<unit>``, ``mean_<unit>``,
     ``p90_<unit>``."""
-    return _times(alerts, acknowledged_at(), by, unit)
+    return _times(alerts, time_to_acknowledge_expr(), by, unit)
 
 
 def time_to_resolve(
@@ -74,4 +74,4 @@ def time_to_resolve(
     """Time from ``created_at`` to ``resolved_at`` of every *resolved* alert (a dismissal
     shares the ``resolved_at`` column but is not a resolution), per ``by``; the same columns
     as :func:`time_to_acknowledge`."""
-    return _times(alerts, resolution_at(), by, unit)
+    return _times(alerts, time_to_resolve_expr(), by, unit)

@@ -47,9 +47,9 @@ _log = logging.getLogger(__name__)
 
 
 class AlertSink(Protocol):
-    """Where the engine puts a decision's alert: ``create_alert`` (async, as the
-    :class:`~alertkit.AlertManager` has it, or sync, as the :class:`~alertkit.SyncAlertManager`
-    and the backtester's in-memory sink have it)."""
+    """Where the engine puts a decision's alert: ``create_alert``, async (the
+    :class:`~alertkit.AlertManager`, the backtester's in-memory sink) or sync (the
+    :class:`~alertkit.SyncAlertManager`, run in a worker thread)."""
 
     def create_alert(self, decision: Decision, snapshot: Any = None) -> Any: ...
 

@@ -16,6 +16,7 @@ import polars as pl
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model.alerts import Transition
 from alertkit.model.errors import AlertkitError, AlertNotFoundError, InvalidTransitionError
+from alertkit.model.status import OPEN_STATUSES
 from alertkit.widgets._query import BoardFilter, GroupBy, can_take, group_ids_query, labels_query
 
 __all__ = ["DOING", "chosen_ids", "failure_lines", "position_label", "ticked_statuses"]
@@ -59,7 +60,7 @@ def ticked_statuses(
     chosen = set(group_selection)
     for row in rows:
         if row.get("kind") == "group" and row["key"] in chosen:
-            statuses |= {s for s in ("active", "acknowledged") if int(row[s])}
+            statuses |= {s for s in OPEN_STATUSES if int(row[s])}
     return statuses
 
 
@@ -91,8 +92,7 @@ def position_label(symbol: str | None, strategy_id: int | None) -> str:
 
 def _reason(exc: AlertkitError) -> str:
     if isinstance(exc, InvalidTransitionError):
-        terminal = exc.current in ("resolved", "dismissed")
-        return f"its status is {exc.current}" + (" (a terminal state)" if terminal else "")
+        return f"its status is {exc.current}" + (" (a terminal state)" if exc.terminal else "")
     if isinstance(exc, AlertNotFoundError):
         return "it is no longer in the table"
     return str(exc)

@@ -11,7 +11,7 @@ import traitlets
 
 from alertkit.model.alerts import AlertSeverity, AlertStatus, AlertType
 from alertkit.model.errors import ValidationError
-from alertkit.model.schema import OPEN_STATUSES
+from alertkit.model.status import OPEN_STATUSES
 from alertkit.widgets._query import BoardFilter
 
 __all__ = ["ActionControls", "FilterControls", "StatusToggles", "group_by_control"]

@@ -18,9 +18,15 @@ import polars as pl
 
 from alertkit.model.alerts import AlertSeverity, AlertStatus, Transition, next_status
 from alertkit.model.errors import InvalidTransitionError, ValidationError
-from alertkit.model.lifecycle import acknowledged_at, is_open_at, resolution_at, status_at
-from alertkit.model.schema import OPEN_STATUSES
+from alertkit.model.lifecycle import (
+    acknowledged_at,
+    is_open_at,
+    resolution_at,
+    status_at,
+    time_to_acknowledge_expr,
+)
 from alertkit.model.search import Search, parse_search
+from alertkit.model.status import OPEN_STATUSES
 
 __all__ = [
     "COLUMNS",
@@ -55,7 +61,7 @@ _RANKS: Final[dict[str, dict[str, int]]] = {
     # Sorting these alphabetically would put "high" above "immediate": sort by meaning.
     "severity": {s.value: s.rank for s in AlertSeverity},
     "type": {"info": 0, "warning": 1, "critical": 2},
-    "status": {"active": 0, "acknowledged": 1, "resolved": 2, "dismissed": 3},
+    "status": {s.value: i for i, s in enumerate(AlertStatus)},  # the lifecycle's order
 }
 _SEVERITY_BY_RANK: Final = {rank: name for name, rank in _RANKS["severity"].items()}
 
@@ -280,12 +286,12 @@ def groups_query(
         scan.filter(filt.expr())
         .group_by(key=group_key(group_by))
         .agg(
-            alerts=pl.len(),
-            active=(status == "active").sum(),
-            acknowledged=(status == "acknowledged").sum(),
+            pl.len().alias("alerts"),
+            # One count per open status, each named by its value (the group rows' columns).
+            *((status == s).sum().alias(s) for s in OPEN_STATUSES),
             rank=_sort_key("severity").max(),
             newest=pl.col("created_at").max(),
-            oldest_active=pl.col("created_at").filter(status == "active").min(),
+            oldest_active=pl.col("created_at").filter(status == AlertStatus.ACTIVE.value).min(),
             symbols=pl.col("symbol").n_unique(),
             rules=pl.col("rule").n_unique(),
             symbol=pl.col("symbol").drop_nulls().min(),
@@ -347,8 +353,7 @@ def counts_query(scan: pl.LazyFrame, filt: BoardFilter, now: datetime) -> pl.Laz
     day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     status, resolved = filt.status(), resolution_at(filt.as_of)
     return scan.filter(filt.expr(with_status=False)).select(
-        (status == "active").sum().alias("active"),
-        (status == "acknowledged").sum().alias("acknowledged"),
+        *((status == s).sum().alias(s) for s in OPEN_STATUSES),
         ((resolved >= day) & (resolved < day + timedelta(days=1)))
         .fill_null(False)
         .sum()
@@ -356,7 +361,7 @@ def counts_query(scan: pl.LazyFrame, filt: BoardFilter, now: datetime) -> pl.Laz
         (is_open_at(filt.as_of) & (pl.col("severity") == "immediate"))
         .sum()
         .alias("open_immediate"),
-        (acknowledged_at(filt.as_of) - pl.col("created_at"))
+        time_to_acknowledge_expr(filt.as_of)
         .dt.total_microseconds()
         .median()
         .alias("median_ack_us"),
@@ -367,8 +372,8 @@ def read_counts(row: Mapping[str, Any]) -> Counts:
     """The :class:`Counts` in the one row :func:`counts_query` collects to."""
     median = row["median_ack_us"]
     return Counts(
-        active=int(row["active"]),
-        acknowledged=int(row["acknowledged"]),
+        active=int(row[AlertStatus.ACTIVE.value]),
+        acknowledged=int(row[AlertStatus.ACKNOWLEDGED.value]),
         resolved_today=int(row["resolved_today"]),
         open_immediate=int(row["open_immediate"]),
         median_ack_s=None if median is None else float(median) / 1e6,

@@ -22,6 +22,7 @@ import polars as pl
 
 from alertkit.model.alerts import Alert, AlertStatus
 from alertkit.model.lifecycle import dismissed_at
+from alertkit.model.status import OPEN_STATUSES
 from alertkit.widgets._query import Counts, GroupBy
 
 __all__ = [
@@ -162,7 +163,7 @@ def group_rows(
     rows = []
     for row in groups.iter_rows(named=True):
         parts = [plural(int(row["alerts"]), "alert")]
-        for status in ("active", "acknowledged"):
+        for status in OPEN_STATUSES:
             if row[status]:
                 parts.append(f"{row[status]:,} {status}")
         parts.append(f"newest {format_ago(row['newest'], now)}")
@@ -174,8 +175,7 @@ def group_rows(
                 "label": _group_label(group_by, row),
                 "summary": " \u00b7 ".join(parts),
                 "alerts": str(row["alerts"]),
-                "active": str(row["active"]),
-                "acknowledged": str(row["acknowledged"]),
+                **{status: str(row[status]) for status in OPEN_STATUSES},
                 "severity": row["severity"],
                 "age": "" if oldest is None else _age_level("active", oldest, now),
                 "expanded": "true" if row["key"] in expanded else "",

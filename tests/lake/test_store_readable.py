@@ -34,14 +34,9 @@ from alertkit import (
     cli,
 )
 from alertkit.lake.query import scan_transitions
+from alertkit.model._events import history_event
 from alertkit.model._ids import ALERT_ID_PATTERN, new_alert_id
-from alertkit.model.schema import (
-    ALERT_SCHEMA,
-    alert_from_row,
-    alerts_to_frame,
-    check_alert_frame,
-    history_event,
-)
+from alertkit.model.schema import ALERT_SCHEMA, alert_from_row, alerts_to_frame, check_alert_frame
 
 TS = pl.Datetime("us", "UTC")
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)  # polars holds UTF-8

@@ -17,7 +17,8 @@ from alertkit.lake.query import scan_alerts, scan_transitions
 from alertkit.live.transitions import _transitioned
 from alertkit.model.alerts import Alert, Transition
 from alertkit.model.lifecycle import closed_at, dismissed_at, is_open_at, resolution_at, status_at
-from alertkit.model.schema import OPEN_STATUSES, alert_from_row, alert_to_row, alerts_to_frame
+from alertkit.model.schema import alert_from_row, alert_to_row, alerts_to_frame
+from alertkit.model.status import OPEN_STATUSES
 from alertkit.widgets._query import BoardFilter, counts_query, page_query
 from tests.conftest import T0, StepClock, close_now, position, roll
 
