@@ -21,6 +21,7 @@ from typing import Final
 from deltalake import DeltaTable
 from deltalake.exceptions import DeltaError
 
+from alertkit.lake.delta_errors import first_line
 from alertkit.lake.paths import LocalTable, local_file_paths
 from alertkit.model._time import to_utc
 from alertkit.model.errors import AlertkitError, StoreError, ValidationError
@@ -99,7 +100,7 @@ def open_version(
         table.load_as_version(wanted)
     except DeltaError as exc:
         raise StoreError(
-            f"version {version!r} of the alerts table at {uri} cannot be read: {_first_line(exc)}"
+            f"version {version!r} of the alerts table at {uri} cannot be read: {first_line(exc)}"
         ) from exc
     _check_files_present(table, uri, version)
     return table
@@ -125,11 +126,6 @@ def _vacuumed(uri: str, version: object, what: str) -> str:
     )
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
 @contextmanager
 def version_read_errors(uri: str, version: object) -> Iterator[None]:
     """Turn a failed read of a table version into a :class:`StoreError`: wrap the ``collect()`` of
@@ -152,6 +148,6 @@ def version_read_errors(uri: str, version: object) -> Iterator[None]:
         if version is None:
             raise StoreError(
                 f"the alerts table at {uri} is damaged: a data file its latest version"
-                f" references is missing ({_first_line(exc)})"
+                f" references is missing ({first_line(exc)})"
             ) from exc
-        raise StoreError(_vacuumed(uri, version, f"its data files ({_first_line(exc)})")) from exc
+        raise StoreError(_vacuumed(uri, version, f"its data files ({first_line(exc)})")) from exc

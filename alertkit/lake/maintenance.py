@@ -36,9 +36,9 @@ from typing import Any, Final
 import polars as pl
 from deltalake.exceptions import CommitFailedError, DeltaError
 
-from alertkit.lake.store import AlertStore, first_line
+from alertkit.lake.delta_errors import first_line
+from alertkit.lake.store import AlertStore
 from alertkit.model.errors import StoreError, ValidationError
-from alertkit.model.schema import PARTITION_COLUMN
 
 try:
     import fcntl
@@ -105,7 +105,7 @@ def files_per_partition(store: AlertStore) -> dict[str, int]:
     actions = pl.DataFrame(store.table().get_add_actions(flatten=True))
     if actions.is_empty():
         return {}
-    counts = actions.group_by(f"partition.{PARTITION_COLUMN}").len()
+    counts = actions.group_by(f"partition.{store.spec.partition_by}").len()
     return {str(day): int(n) for day, n in counts.iter_rows()}
 
 
@@ -146,7 +146,8 @@ def _compact(store: AlertStore, partitions: list[str] | None, *, patient: bool) 
     raises CommitFailedError at once (automatic maintenance tries again at its next check
     rather than hold up the operation that triggered it).
     """
-    filters = None if partitions is None else [(PARTITION_COLUMN, "in", partitions)]
+    column = store.spec.partition_by
+    filters = None if partitions is None or column is None else [(column, "in", partitions)]
 
     def compact() -> dict[str, Any]:
         return store.table().optimize.compact(partition_filters=filters)

@@ -1,15 +1,17 @@
-"""Delta Lake I/O for the table :mod:`alertkit.model.schema` declares: create, read, write, retry.
+"""Delta Lake I/O for any table alertkit declares: create, check, read, merge, retry.
 
-What the rows mean is the declaration's (its columns, partition and open subset
-:data:`~alertkit.model.schema.OPEN_ROWS`); the store adds no knowledge of alerts of its own.
+:class:`DeltaStore` keeps one table declared by a :class:`~alertkit.model.tables.TableSpec`
+(its columns, key, partition, revision and open rows); what the rows mean is the
+declaration's, and the store adds no knowledge of its own. :class:`AlertStore` is the store of
+the alerts table (:data:`~alertkit.model.schema.ALERTS_TABLE`); a silences table or a
+notification log is another declaration kept by the same class.
 
-Every change to alerts is one MERGE (:meth:`AlertStore.merge_alerts`) decided on one table
-version, whose values travel in an Arrow source table, so no user string is ever pasted into
-a predicate; only a backtest's ``overwrite`` replaces the table. Writers are optimistic: a
-commit whose reads a concurrent commit changed raises ``CommitFailedError`` in delta-rs,
-which never re-runs an operation; :meth:`AlertStore.retrying` re-runs the whole
-read-decide-write step with jittered exponential backoff, so the decision is made again on
-the table as it now is.
+Every change is one MERGE (:meth:`DeltaStore.merge_rows`) decided on one table version, whose
+values travel in an Arrow source table, so no user string is ever pasted into a predicate;
+only a backtest's ``overwrite`` replaces the table. Writers are optimistic: a commit whose
+reads a concurrent commit changed raises ``CommitFailedError`` in delta-rs, which never
+re-runs an operation; :meth:`DeltaStore.retrying` re-runs the whole read-decide-write step
+with jittered exponential backoff, so the decision is made again on the table as it now is.
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,37 +32,29 @@ import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import (
     CommitFailedError,
-    DeltaError,
-    DeltaProtocolError,
-)
-from deltalake.exceptions import (
-    SchemaMismatchError as DeltaSchemaMismatchError,
-)
-from deltalake.exceptions import (
-    TableNotFoundError as DeltaTableNotFoundError,
 )
 
 from alertkit.lake._sql import sql_literal
 from alertkit.lake._versions import open_version
+from alertkit.lake.delta_errors import delta_errors
 from alertkit.lake.paths import LocalTable, is_local, local_file_paths, local_table_path
 from alertkit.model.errors import (
-    AlertkitError,
     SchemaMismatchError,
     StoreError,
     TableNotFoundError,
     WriteConflictError,
 )
-from alertkit.model.schema import ALERT_SCHEMA, OPEN_ROWS, PARTITION_COLUMN, arrow_schema
+from alertkit.model.schema import ALERTS_TABLE
+from alertkit.model.tables import TableSpec
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
     "AlertStore",
+    "DeltaStore",
     "MergeOutcome",
     "MergeReads",
     "TableVersion",
     "audit",
-    "delta_errors",
-    "first_line",
 ]
 
 log = logging.getLogger(__name__)
@@ -103,88 +96,53 @@ def _in(column: str, values: Sequence[Any]) -> str:
     return f" AND t.{column} IN ({', '.join(sql_literal(v) for v in values)})"
 
 
-_ON_ROW: Final = f"t.{PARTITION_COLUMN} = s.{PARTITION_COLUMN} AND t.alert_id = s.alert_id"
-_MERGE_ON: Final[dict[str, str]] = {
-    # A literal conjunct on the target becomes delta-rs's read predicate (checked against
-    # concurrent commits); the join alone makes it read, and guard, the whole table. Which
-    # rows are "open" is the table declaration's (OPEN_ROWS), not the store's.
-    "open": _ON_ROW + _in(*OPEN_ROWS),
-    "partitions": _ON_ROW,
-    "table": _ON_ROW,
-}
-
-
-def _literal_guard(rows: pl.DataFrame, reads: MergeReads) -> str:
-    """Literal conjuncts that narrow what the MERGE reads, scans and is guarded against.
+def _merge_on(spec: TableSpec, rows: pl.DataFrame, reads: MergeReads) -> str:
+    """The MERGE predicate: the row key (and partition), plus literal conjuncts that narrow
+    what the MERGE reads, scans and is guarded against.
 
     delta-rs turns literal conjuncts on the target into the read predicate it checks
     concurrent commits against (by partition values and file statistics, conservatively),
-    and prunes its scan with them.
+    and prunes its scan with them; the join alone makes it read, and guard, the whole table.
+    Which rows are "open", and which columns narrow them, is the table declaration's.
     """
-    if reads == "partitions":
-        return _in(PARTITION_COLUMN, rows.get_column(PARTITION_COLUMN).unique().sort().to_list())
+    on = f"t.{spec.key} = s.{spec.key}"
+    if spec.partition_by is not None:
+        on = f"t.{spec.partition_by} = s.{spec.partition_by} AND " + on
+    if reads == "partitions" and spec.partition_by is not None:
+        return on + _in(spec.partition_by, _distinct(rows, spec.partition_by))
     if reads == "open":
-        # Two firings can only clash on one fingerprint, so on its rule and strategy id.
-        guard = _in("rule", rows.get_column("rule").unique().sort().to_list())
-        ids = rows.get_column("strategy_id")
-        if ids.null_count() == 0:  # IN never matches a null: then guard by rule alone
-            guard += _in("strategy_id", ids.unique().sort().to_list())
-        return guard
-    return ""
+        if spec.open_rows is None:
+            raise StoreError(f"the {spec.name} table declares no open rows to guard")
+        on += _in(*spec.open_rows)
+        for column in spec.open_guard:
+            values = rows.get_column(column)
+            if values.null_count():  # IN never matches a null: then guard without it
+                break
+            on += _in(column, _distinct(rows, column))
+    return on
 
 
-@contextmanager
-def delta_errors(uri: str, doing: str) -> Iterator[None]:
-    """deltalake's errors as alertkit's: the one mapping every store method uses.
-
-    ``CommitFailedError`` passes through (a concurrent commit won: :meth:`AlertStore.retrying`
-    re-decides), as do alertkit's own errors; ``doing`` opens the :class:`StoreError` message
-    (``"merge into /data/alerts failed"``).
-
-    Examples
-    --------
-    >>> from deltalake.exceptions import DeltaError
-    >>> with delta_errors("/data/alerts", "merge into /data/alerts failed"):
-    ...     raise DeltaError("disk full")
-    Traceback (most recent call last):
-    ...
-    alertkit.model.errors.StoreError: merge into /data/alerts failed: disk full
-    """
-    try:
-        yield
-    except (CommitFailedError, AlertkitError):
-        raise
-    except DeltaTableNotFoundError as exc:
-        log_dir = Path(uri, "_delta_log")
-        if is_local(uri) and log_dir.is_dir() and not os.access(log_dir, os.R_OK | os.X_OK):
-            raise StoreError(
-                f"cannot read the alerts table at {uri}: this process may not read {log_dir}"
-            ) from exc
-        raise TableNotFoundError(f"no Delta table at {uri}; call initialize() first") from exc
-    except DeltaSchemaMismatchError as exc:
-        raise SchemaMismatchError(f"rows do not fit the table at {uri}: {exc}") from exc
-    except (DeltaProtocolError, DeltaError, OSError) as exc:
-        raise StoreError(f"{doing}: {first_line(exc)}") from exc
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of ``exc``'s message: delta-rs appends a Rust backtrace to some."""
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
+def _distinct(rows: pl.DataFrame, column: str) -> list[Any]:
+    return rows.get_column(column).unique().sort().to_list()
 
 
 _LOG_ENTRY: Final = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
 """A commit or checkpoint file name in _delta_log (anything else there is not the table)."""
 
 
-class AlertStore:
-    """One alerts table at ``uri`` (a local path or an object-store URI such as ``s3://``).
+class DeltaStore:
+    """One Delta table declared by ``spec`` at ``uri`` (a local path or an object-store URI
+    such as ``s3://``): created, checked, read, merged into and retried, whatever it holds.
 
     Parameters
     ----------
     uri
         Table location. Local paths are made absolute so a notebook's working directory
         cannot change which table a manager writes to.
+    spec
+        The table's declaration (:class:`~alertkit.model.tables.TableSpec`): its columns,
+        key, partition, revision and open rows. A table at ``uri`` with other columns is
+        refused before anything reads or writes through it.
     storage_options
         Passed to deltalake and polars unchanged (credentials, endpoint, region...).
     max_retries
@@ -194,11 +152,13 @@ class AlertStore:
     def __init__(
         self,
         uri: str | Path,
+        spec: TableSpec,
         storage_options: Mapping[str, str] | None = None,
         *,
         max_retries: int = DEFAULT_MAX_RETRIES,
         backoff_seconds: float = 0.02,
     ) -> None:
+        self.spec = spec
         text = str(uri)
         self.uri = local_table_path(text) if is_local(text) else text
         self.is_local = is_local(text)
@@ -228,12 +188,12 @@ class AlertStore:
         where = log_dir if log_dir.is_dir() else Path(self.uri)
         if where.is_dir() and not os.access(where, os.W_OK | os.X_OK):
             raise StoreError(
-                f"the alerts table at {self.uri} is read-only: this process cannot write to"
-                f" {where} (a read-only mount or its permissions); reads still work"
+                f"the {self.spec.name} table at {self.uri} is read-only: this process cannot"
+                f" write to {where} (a read-only mount or its permissions); reads still work"
             )
 
     def ensure_table(self) -> None:
-        """Create the table if absent; check an existing one has every alert column."""
+        """Create the table if absent; check an existing one has every declared column."""
         if self.is_local:
             path = Path(self.uri)
             if path.is_file():
@@ -254,14 +214,14 @@ class AlertStore:
             return
         self.check_writable()
         try:
-            with delta_errors(self.uri, f"cannot create the alerts table at {self.uri}"):
+            with delta_errors(self.uri, f"cannot create the {self.spec.name} table at {self.uri}"):
                 DeltaTable.create(
                     self.uri,
-                    schema=arrow_schema(),
+                    schema=self.spec.arrow_schema(),
                     mode="ignore",  # another process may create it at the same moment
-                    partition_by=[PARTITION_COLUMN],
-                    name="alerts",
-                    description="alertkit alerts (one row per alert, current state)",
+                    partition_by=self._partition_by,
+                    name=self.spec.name,
+                    description=self.spec.description,
                     configuration=_REQUIRED_CONFIG,
                     storage_options=self.storage_options,
                 )
@@ -274,10 +234,11 @@ class AlertStore:
 
         The latest version is a per-thread DeltaTable brought up to date incrementally
         (reading only the commits since its last use) rather than reloaded each time. Each
-        table version opened is checked to be an alerts table (:meth:`check_schema`) before anyone
-        reads or writes through it: a Delta table alertkit did not create is never written.
+        table version opened is checked to have the declared columns (:meth:`check_schema`)
+        before anyone reads or writes through it: a Delta table alertkit did not create is
+        never written.
         """
-        with delta_errors(self.uri, f"cannot open the alerts table at {self.uri}"):
+        with delta_errors(self.uri, f"cannot open the {self.spec.name} table at {self.uri}"):
             if version is not None:
                 table = open_version(self.uri, self.storage_options, version, local=self.is_local)
                 self._check_schema_of(table)
@@ -306,44 +267,45 @@ class AlertStore:
         """Refuse a local table whose latest commit is an empty file or whose data files are
         missing: delta-rs reads an empty commit as one that changed nothing, and polars fails
         on a missing file only when it reaches it, so either would pass for a table with
-        fewer alerts, or fail later with a raw error. (A commit that is not valid JSON, or
+        fewer rows, or fail later with a raw error. (A commit that is not valid JSON, or
         a corrupt checkpoint, delta-rs refuses itself.) Object stores are not listed."""
         if not self.is_local:
             return
         commit = Path(self.uri, "_delta_log", f"{table.version():020d}.json")
         if commit.is_file() and commit.stat().st_size == 0:
             raise StoreError(
-                f"the alerts table at {self.uri} is damaged: its latest commit {commit.name}"
-                " is an empty file (restore it from a backup, or delete it to return to the"
-                " previous version)"
+                f"the {self.spec.name} table at {self.uri} is damaged: its latest commit"
+                f" {commit.name} is an empty file (restore it from a backup, or delete it to"
+                " return to the previous version)"
             )
         if files:
             missing = [path for path in local_file_paths(table) if not path.exists()]
             if missing:
                 raise StoreError(
-                    f"the alerts table at {self.uri} is damaged: {len(missing)} data file(s)"
-                    f" its latest version references are missing, e.g. {missing[0]}"
+                    f"the {self.spec.name} table at {self.uri} is damaged: {len(missing)} data"
+                    f" file(s) its latest version references are missing, e.g. {missing[0]}"
                 )
 
     def _check_schema_of(self, table: DeltaTable) -> None:
         schema = pl.scan_delta(table).collect_schema()
         problems = []
-        for name, dtype in ALERT_SCHEMA.items():
+        for name, dtype in self.spec.schema.items():
             if name not in schema:
                 problems.append(f"missing column {name!r} ({dtype})")
             elif schema[name] != dtype:
                 problems.append(f"column {name!r} is {schema[name]}, expected {dtype}")
         if problems:
             raise SchemaMismatchError(
-                f"the table at {self.uri} is not an alertkit alerts table: " + "; ".join(problems)
+                f"the table at {self.uri} is not an alertkit {self.spec.name} table: "
+                + "; ".join(problems)
             )
 
     # -- reads -----------------------------------------------------------------------------
 
     def scan(self, version: TableVersion | None = None) -> pl.LazyFrame:
-        """The alerts as a polars LazyFrame; filters push down into the Delta scan."""
+        """The rows as a polars LazyFrame; filters push down into the Delta scan."""
         table = self.table(version)
-        return pl.scan_delta(table).select(list(ALERT_SCHEMA))
+        return pl.scan_delta(table).select(self.spec.columns)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -359,15 +321,19 @@ class AlertStore:
         with delta_errors(self.uri, f"overwrite of {self.uri} failed"):
             write_deltalake(
                 target,
-                rows.select(list(ALERT_SCHEMA)).to_arrow(),
+                rows.select(self.spec.columns).to_arrow(),
                 mode="overwrite",
-                partition_by=[PARTITION_COLUMN],
+                partition_by=self._partition_by,
                 storage_options=self.storage_options,
                 commit_properties=CommitProperties(custom_metadata=custom_metadata),
             )
         return int(target.version())
 
-    def merge_alerts(
+    @property
+    def _partition_by(self) -> list[str] | None:
+        return None if self.spec.partition_by is None else [self.spec.partition_by]
+
+    def merge_rows(
         self,
         table: DeltaTable,
         rows: pl.DataFrame,
@@ -375,10 +341,11 @@ class AlertStore:
         reads: MergeReads,
         custom_metadata: dict[str, str],
     ) -> MergeOutcome:
-        """Insert and update alert ``rows`` in one MERGE decided on the table version ``table``.
+        """Insert and update ``rows`` in one MERGE decided on the table version ``table``.
 
         ``rows`` has the table's columns plus ``expected_revision``: null for a row to insert,
-        else the revision the stored row must still have, whose columns the row replaces.
+        else the revision the stored row must still have (the declaration's ``revision``
+        column), whose columns the row replaces.
         A row whose id is already stored is never inserted, and an update whose stored row
         moved on is never applied: the caller compares the outcome with what it planned.
 
@@ -386,19 +353,22 @@ class AlertStore:
         (``CommitFailedError``, see :meth:`retrying`) when a concurrent commit changed them:
 
         ``"open"``
-            the open alerts of the rows' rules and positions (identity decisions: a
-            concurrent commit that adds or rewrites a file that may hold an open alert with
-            one of those rules and strategy ids conflicts, which covers every commit that
-            could open, repeat or close an alert with the fingerprint of one of ``rows``);
+            the open rows (the declaration's ``open_rows``) with the rows' values of its
+            ``open_guard`` columns (for alerts: the open alerts of the rows' rules and
+            positions, so a concurrent commit that could open, repeat or close an alert with
+            the fingerprint of one of ``rows`` conflicts);
         ``"partitions"``
             the partitions of ``rows`` only (transitions of existing alerts);
         ``"table"``
             the whole table (bulk inserts: any concurrent data change conflicts).
         """
         self.check_writable()
-        predicate = _MERGE_ON[reads] + _literal_guard(rows, reads)
-        source = rows.select(*ALERT_SCHEMA, pl.col("expected_revision").cast(pl.Int64))
-        kept = [c for c in ALERT_SCHEMA if c not in ("alert_id", PARTITION_COLUMN)]
+        spec = self.spec
+        if spec.revision is None:
+            raise StoreError(f"the {spec.name} table has no revision column: rows are only added")
+        predicate = _merge_on(spec, rows, reads)
+        source = rows.select(*spec.columns, pl.col("expected_revision").cast(pl.Int64))
+        kept = [c for c in spec.columns if c not in (spec.key, spec.partition_by)]
         merger = (
             table.merge(
                 source.to_arrow(),
@@ -409,10 +379,12 @@ class AlertStore:
             )
             .when_matched_update(
                 {c: f"s.{c}" for c in kept},
-                predicate="s.expected_revision IS NOT NULL AND t.revision = s.expected_revision",
+                predicate=(
+                    f"s.expected_revision IS NOT NULL AND t.{spec.revision} = s.expected_revision"
+                ),
             )
             .when_not_matched_insert(
-                {c: f"s.{c}" for c in ALERT_SCHEMA}, predicate="s.expected_revision IS NULL"
+                {c: f"s.{c}" for c in spec.columns}, predicate="s.expected_revision IS NULL"
             )
         )
         with delta_errors(self.uri, f"merge into {self.uri} failed"):
@@ -443,3 +415,23 @@ class AlertStore:
         table = self.table()
         with delta_errors(self.uri, f"cannot read the history of {self.uri}"):
             return table.history(limit)
+
+
+class AlertStore(DeltaStore):
+    """The alerts table (:data:`~alertkit.model.schema.ALERTS_TABLE`) at ``uri``."""
+
+    def __init__(
+        self,
+        uri: str | Path,
+        storage_options: Mapping[str, str] | None = None,
+        *,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        backoff_seconds: float = 0.02,
+    ) -> None:
+        super().__init__(
+            uri,
+            ALERTS_TABLE,
+            storage_options,
+            max_retries=max_retries,
+            backoff_seconds=backoff_seconds,
+        )

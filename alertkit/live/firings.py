@@ -4,7 +4,7 @@ One function, :func:`commit_firings`, serves a single ``create_alert`` and a who
 cycle alike. Each attempt reads the open alerts that the firings can touch from one table
 version, applies the identity rules of :mod:`alertkit.live.episodes` to them, and commits every
 insert and update in one MERGE on that same table version, whose read set is the open alerts of
-those rules and positions (:meth:`AlertStore.merge_alerts` with ``reads="open"``). A
+those rules and positions (:meth:`AlertStore.merge_rows` with ``reads="open"``). A
 concurrent commit that opened, repeated or closed such an alert in between makes delta-rs
 refuse the MERGE, and the attempt is re-decided on the new table. So a fingerprint never has
 two open alerts, no firing is counted twice or lost, and a process killed at any point leaves
@@ -135,7 +135,7 @@ def commit_firings(
         )
         meta = audit(operation, subject, None)
         meta["alertkit.counts"] = f"new={new.height} continued={continued.height}"
-        outcome = store.merge_alerts(table, rows, reads="open", custom_metadata=meta)
+        outcome = store.merge_rows(table, rows, reads="open", custom_metadata=meta)
         if (outcome.inserted, outcome.updated) != (new.height, continued.height):
             # Cannot happen: the MERGE ran on the table version we decided on, and delta-rs refuses
             # it if a concurrent commit changed an open alert it read. Say so loudly if ever.

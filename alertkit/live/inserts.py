@@ -33,7 +33,7 @@ def insert_alerts(store: AlertStore, alerts: Iterable[Alert] | pl.DataFrame) -> 
     def attempt() -> int:
         table = store.table()
         refuse_clashes(table, frame)
-        outcome = store.merge_alerts(
+        outcome = store.merge_rows(
             table,
             rows,
             reads="table",

@@ -93,7 +93,7 @@ def commit_transitions(
             {"expected": "expected_revision"}
         )
         subject = changed[0].alert_id if len(changed) == 1 else f"{len(changed)} alerts"
-        outcome = store.merge_alerts(
+        outcome = store.merge_rows(
             table, frame, reads="partitions", custom_metadata=audit(action.value, subject, by)
         )
         if (outcome.inserted, outcome.updated) != (0, len(rows)):

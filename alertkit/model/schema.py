@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import polars as pl
-import pyarrow as pa
 
 from alertkit.model._events import (
     dumps_history,
@@ -34,8 +33,10 @@ from alertkit.model.alerts import (
 )
 from alertkit.model.errors import MetadataError, ValidationError
 from alertkit.model.status import OPEN_STATUSES, TERMINAL_STATUSES
+from alertkit.model.tables import TableSpec
 
 __all__ = [
+    "ALERTS_TABLE",
     "ALERT_COLUMNS",
     "ALERT_SCHEMA",
     "OPEN_ROWS",
@@ -80,9 +81,18 @@ which a ``reads="open"`` MERGE of the lake guards. The lake takes it from here a
 nothing of statuses itself."""
 
 
-def arrow_schema() -> pa.Schema:
-    """The table schema as pyarrow, for creating the Delta table."""
-    return pl.DataFrame(schema=ALERT_SCHEMA).to_arrow().schema
+ALERTS_TABLE: Final = TableSpec(
+    name="alerts",
+    description="alertkit alerts (one row per alert, current state)",
+    schema=ALERT_SCHEMA,
+    key="alert_id",
+    partition_by=PARTITION_COLUMN,
+    revision="revision",
+    open_rows=OPEN_ROWS,
+    # Two firings can only clash on one fingerprint, so on its rule and strategy id.
+    open_guard=("rule", "strategy_id"),
+)
+"""The alerts table: what :class:`alertkit.lake.store.AlertStore` keeps."""
 
 
 def alert_to_row(alert: Alert, revision: int = 0) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The store's one write path, and the delta-rs behaviour alertkit's identity rests on.
 
-``merge_alerts(..., reads="open")`` must be refused when a concurrent commit added an open
+``merge_rows(..., reads="open")`` must be refused when a concurrent commit added an open
 alert with one of its rules and strategy ids, since that is what keeps a fingerprint from
 being opened twice; these tests pin that behaviour of deltalake so an upgrade that changed it
 fails here first.
@@ -62,29 +62,29 @@ def test_an_open_read_is_refused_exactly_when_a_clash_was_possible(
 ) -> None:
     stale = store.table()
     ours = pl.concat([rows("vix_level", 1), rows("vix_level", 3)])
-    store.merge_alerts(DeltaTable(store.uri), rows(*concurrent), reads="open", custom_metadata={})
+    store.merge_rows(DeltaTable(store.uri), rows(*concurrent), reads="open", custom_metadata={})
     if refused:
         with pytest.raises(CommitFailedError):
-            store.merge_alerts(stale, ours, reads="open", custom_metadata={})
+            store.merge_rows(stale, ours, reads="open", custom_metadata={})
         assert pl.read_delta(store.uri).height == 1
     else:
-        store.merge_alerts(stale, ours, reads="open", custom_metadata={})
+        store.merge_rows(stale, ours, reads="open", custom_metadata={})
         assert pl.read_delta(store.uri).height == 3
 
 
 def test_a_table_read_is_refused_by_any_concurrent_write(store: AlertStore) -> None:
     stale = store.table()
-    store.merge_alerts(
+    store.merge_rows(
         DeltaTable(store.uri), rows("a", 1, "resolved"), reads="table", custom_metadata={}
     )
     with pytest.raises(CommitFailedError):
-        store.merge_alerts(stale, rows("b", 9, "resolved"), reads="table", custom_metadata={})
+        store.merge_rows(stale, rows("b", 9, "resolved"), reads="table", custom_metadata={})
 
 
 def test_a_row_whose_id_is_stored_is_never_inserted_twice(store: AlertStore) -> None:
     row = rows("vix_level", 1)
-    store.merge_alerts(store.table(), row, reads="table", custom_metadata={})
-    outcome = store.merge_alerts(store.table(), row, reads="table", custom_metadata={})
+    store.merge_rows(store.table(), row, reads="table", custom_metadata={})
+    outcome = store.merge_rows(store.table(), row, reads="table", custom_metadata={})
     assert (outcome.inserted, outcome.updated) == (0, 0)
     assert pl.read_delta(store.uri).height == 1
 

@@ -180,8 +180,8 @@ def test_every_api_method_on_a_foreign_table_is_a_schema_error_and_writes_nothin
         ),
         "get_active_alerts": manager.get_active_alerts,
         "get_alert_count": manager.get_alert_count,
-        "board": manager.board,
-        "board(version=0)": lambda: manager.read_board(version=0),
+        "read_board": manager.read_board,
+        "read_board(version=0)": lambda: manager.read_board(version=0),
         "scan_alerts": lambda: scan_alerts(foreign).collect(),
         "maintain": lambda: manager.maintain(vacuum_retention_hours=24),
     }
@@ -272,7 +272,7 @@ def test_a_damaged_latest_commit_is_a_clear_error_everywhere(
     for call in (
         manager.initialize,
         manager.query_alerts,
-        manager.board,
+        manager.read_board,
         manager.get_alert_count,
         lambda: scan_alerts(path).collect(),
     ):
@@ -289,6 +289,6 @@ def test_a_data_file_lost_after_the_table_was_opened_is_a_store_error(tmp_path: 
     manager = _lake_with_three_alerts(path)
     assert manager.get_alert_count() == 3  # opened and cached
     _missing_data_file(path)
-    for call in (manager.query_alerts, manager.board, manager.get_alert_count):
+    for call in (manager.query_alerts, manager.read_board, manager.get_alert_count):
         with pytest.raises(StoreError, match="is damaged: a data file its latest version"):
             call()

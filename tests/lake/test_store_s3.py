@@ -190,11 +190,11 @@ def test_a_stale_writer_never_overwrites_a_commit(s3_lake: str, s3_options: dict
         expected_revision=pl.lit(None, pl.Int64)
     )
     read = stale_a.version()
-    written = store.merge_alerts(stale_a, rows[0:1], reads="table", custom_metadata={"t": "a"})
+    written = store.merge_rows(stale_a, rows[0:1], reads="table", custom_metadata={"t": "a"})
     assert written.version == read + 1
     with pytest.raises(CommitFailedError):
-        store.merge_alerts(stale_b, rows[1:2], reads="table", custom_metadata={"t": "b"})
-    again = store.merge_alerts(store.table(), rows[1:2], reads="table", custom_metadata={"t": "b"})
+        store.merge_rows(stale_b, rows[1:2], reads="table", custom_metadata={"t": "b"})
+    again = store.merge_rows(store.table(), rows[1:2], reads="table", custom_metadata={"t": "b"})
     assert again.version == read + 2
     board = pl.read_delta(s3_lake, storage_options=s3_options)
     assert sorted(board["symbol"]) == ["QQQ", "SPY"]

@@ -94,7 +94,7 @@ def test_time_travel_to_a_vacuumed_version_says_so(tmp_path: Path) -> None:
         f"version 2 of the alerts table at {manager.path} can no longer be read: 2 of its data"
         " files, e.g. "
     )
-    for read in (manager.board, manager.query_alerts, manager.scan_alerts):
+    for read in (manager.read_board, manager.query_alerts, manager.scan_alerts):
         with pytest.raises(StoreError) as info:
             read(version=2)  # type: ignore[operator]
         assert str(info.value).startswith(message), str(info.value)
