@@ -6,6 +6,7 @@ tests import them from).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
@@ -100,3 +101,38 @@ def refused(call: Callable[[], object], error: type[Exception], message: str) ->
     assert str(info.value).startswith(message), str(info.value)
     assert "\n" not in str(info.value)  # one clear line
     return info.value
+
+
+RefusesBesideAnAlert = Callable[
+    [Callable[[SyncAlertManager, str], object], type[Exception], str], None
+]
+
+
+@pytest.fixture
+def refuses_beside_an_alert(
+    sync_manager: SyncAlertManager, writes_nothing: WritesNothing
+) -> RefusesBesideAnAlert:
+    """``refuses_beside_an_alert(call, error, message)``: on a lake holding one alert,
+    ``call(manager, that_alert_id)`` is :func:`refused` and writes nothing: the shape of
+    every table-driven bad-input case."""
+
+    def check(
+        call: Callable[[SyncAlertManager, str], object], error: type[Exception], message: str
+    ) -> None:
+        existing = sync_manager.create_alert(close_now(), position("SPY", 1))
+        assert existing is not None
+        with writes_nothing():
+            refused(lambda: call(sync_manager, existing.alert_id), error, message)
+
+    return check
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is New York (UTC-5 in January), then back: where
+    naive times are read as local time."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -8,7 +8,6 @@ the unit checks cover): on main every variant raised a raw polars ``OutOfBoundsE
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
 
@@ -96,17 +95,6 @@ def test_with_an_extra_column(tmp_path: Path, own: pl.DataFrame) -> None:
     frame = loaded(path)
     assert frame.columns[-1] == "account"
     assert frame.drop("account").equals(expected(own))
-
-
-@pytest.fixture
-def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    import time
-
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_with_naive_times_read_as_local_time(

@@ -11,7 +11,7 @@ import pytest
 from deltalake import DeltaTable
 
 from alertkit import StoreError, SyncAlertManager, ValidationError
-from conftest import WritesNothing, close_now, position, refused
+from conftest import RefusesBesideAnAlert, close_now, position
 
 # The manager and the id of an alert already in its lake.
 Case = Callable[[SyncAlertManager, str], object]
@@ -66,17 +66,13 @@ CASES: list[tuple[str, Case, type[Exception], str]] = [
 
 @pytest.mark.parametrize(("case", "call", "error", "message"), CASES, ids=[c[0] for c in CASES])
 def test_bad_versions_are_refused_cleanly(
-    sync_manager: SyncAlertManager,
-    writes_nothing: WritesNothing,
+    refuses_beside_an_alert: RefusesBesideAnAlert,
     case: str,
     call: Case,
     error: type[Exception],
     message: str,
 ) -> None:
-    existing = sync_manager.create_alert(close_now(), position("SPY", 1))
-    assert existing is not None
-    with writes_nothing():
-        refused(lambda: call(sync_manager, existing.alert_id), error, message)
+    refuses_beside_an_alert(call, error, message)
 
 
 def test_time_travel_to_a_vacuumed_version_says_so(tmp_path: Path) -> None:

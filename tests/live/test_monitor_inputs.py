@@ -5,8 +5,6 @@ failing ``on_cycle`` callback."""
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -83,15 +81,6 @@ def test_a_feed_without_symbols_is_a_failing_tick(sync: SyncAlertManager) -> Non
         "ValidationError: snapshots: missing required column symbol (an alert is keyed by"
         " strategy_id and symbol)"
     )
-
-
-@pytest.fixture
-def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_a_csv_with_naive_times_is_local_time(

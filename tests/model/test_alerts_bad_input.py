@@ -10,7 +10,7 @@ import pytest
 from _factories import LONE
 
 from alertkit import AlertNotFoundError, AlertQuery, Decision, SyncAlertManager, ValidationError
-from conftest import WritesNothing, close_now, position, refused
+from conftest import RefusesBesideAnAlert, close_now, position
 
 # The manager and the id of an alert already in its lake.
 Case = Callable[[SyncAlertManager, str], object]
@@ -243,17 +243,13 @@ ALL_CASES = CASES + API_CASES
     ("case", "call", "error", "message"), ALL_CASES, ids=[c[0] for c in ALL_CASES]
 )
 def test_bad_input_is_refused_cleanly(
-    sync_manager: SyncAlertManager,
-    writes_nothing: WritesNothing,
+    refuses_beside_an_alert: RefusesBesideAnAlert,
     case: str,
     call: Case,
     error: type[Exception],
     message: str,
 ) -> None:
-    existing = sync_manager.create_alert(close_now(), position("SPY", 1))
-    assert existing is not None
-    with writes_nothing():
-        refused(lambda: call(sync_manager, existing.alert_id), error, message)
+    refuses_beside_an_alert(call, error, message)
 
 
 def test_the_last_instant_of_9999_round_trips(sync_manager: SyncAlertManager, lake: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from _factories import LONE, nested
 
 from alertkit import Decision, MetadataError, SyncAlertManager
-from conftest import WritesNothing, close_now, position, refused
+from conftest import RefusesBesideAnAlert, position
 
 # The manager and the id of an alert already in its lake.
 Case = Callable[[SyncAlertManager, str], object]
@@ -94,17 +94,13 @@ CASES: list[tuple[str, Case, type[Exception], str]] = [
 
 @pytest.mark.parametrize(("case", "call", "error", "message"), CASES, ids=[c[0] for c in CASES])
 def test_bad_metadata_is_refused_cleanly(
-    sync_manager: SyncAlertManager,
-    writes_nothing: WritesNothing,
+    refuses_beside_an_alert: RefusesBesideAnAlert,
     case: str,
     call: Case,
     error: type[Exception],
     message: str,
 ) -> None:
-    existing = sync_manager.create_alert(close_now(), position("SPY", 1))
-    assert existing is not None
-    with writes_nothing():
-        refused(lambda: call(sync_manager, existing.alert_id), error, message)
+    refuses_beside_an_alert(call, error, message)
 
 
 def test_metadata_of_exactly_64_levels_and_64_kib_is_stored(sync_manager: SyncAlertManager) -> None:

@@ -13,7 +13,7 @@ from _factories import INF, T0, alert_frame, alert_frame_typed, nested
 from alertkit import SyncAlertManager, ValidationError
 from alertkit.lake.query import scan_transitions
 from alertkit.model.mapping import decision_to_alert
-from conftest import WritesNothing, close_now, position, refused
+from conftest import RefusesBesideAnAlert, close_now, position
 
 # The manager and the id of an alert already in its lake.
 Case = Callable[[SyncAlertManager, str], object]
@@ -269,17 +269,13 @@ ALL_CASES = CASES + FRAME_CASES
     ("case", "call", "error", "message"), ALL_CASES, ids=[c[0] for c in ALL_CASES]
 )
 def test_bad_frames_are_refused_cleanly(
-    sync_manager: SyncAlertManager,
-    writes_nothing: WritesNothing,
+    refuses_beside_an_alert: RefusesBesideAnAlert,
     case: str,
     call: Case,
     error: type[Exception],
     message: str,
 ) -> None:
-    existing = sync_manager.create_alert(close_now(), position("SPY", 1))
-    assert existing is not None
-    with writes_nothing():
-        refused(lambda: call(sync_manager, existing.alert_id), error, message)
+    refuses_beside_an_alert(call, error, message)
 
 
 def test_bulk_inserted_alerts_carry_their_create_event(sync_manager: SyncAlertManager) -> None:

@@ -15,7 +15,7 @@ from _factories import INF, LONE, T0
 from alertkit import AlertManager, AlertQuery, DecisionEngine, SyncAlertManager, ValidationError
 from alertkit.backtest import run_backtest, synthetic_history
 from alertkit.rules import default_rules, evaluate_frame
-from conftest import WritesNothing, close_now, position, refused
+from conftest import RefusesBesideAnAlert
 
 INFINITE = "expected a finite number or None (an infinity is never a real input), got "
 
@@ -129,17 +129,13 @@ CASES: list[tuple[str, Case, type[Exception], str]] = [
 
 @pytest.mark.parametrize(("case", "call", "error", "message"), CASES, ids=[c[0] for c in CASES])
 def test_infinite_inputs_are_refused_cleanly(
-    sync_manager: SyncAlertManager,
-    writes_nothing: WritesNothing,
+    refuses_beside_an_alert: RefusesBesideAnAlert,
     case: str,
     call: Case,
     error: type[Exception],
     message: str,
 ) -> None:
-    existing = sync_manager.create_alert(close_now(), position("SPY", 1))
-    assert existing is not None
-    with writes_nothing():
-        refused(lambda: call(sync_manager, existing.alert_id), error, message)
+    refuses_beside_an_alert(call, error, message)
 
 
 def test_infinity_never_enters_a_peak(sync_manager: SyncAlertManager, lake: str) -> None:

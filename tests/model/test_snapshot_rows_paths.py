@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -167,16 +166,6 @@ def test_unrelated_extra_columns_are_ignored_by_both_paths(sync: SyncAlertManage
     repeat = sync.run_cycle(pl.DataFrame([later]))
     assert (len(repeat.new_alerts), len(repeat.repeats)) == (0, 1)
     assert snapshot_row(row)["upl_pct"] == 0.6
-
-
-@pytest.fixture
-def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process's local time zone is New York (UTC-5 in January), then back."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_a_naive_as_of_is_local_time_in_a_frame_as_in_a_dict(
