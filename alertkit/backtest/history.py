@@ -34,11 +34,12 @@ any                    a column that is entirely null, whatever its dtype (as CS
 =====================  =======================================================================
 
 Value checks: ``as_of``, ``strategy_id``, ``symbol`` and ``strategy_type`` must not be null,
-``strategy_type`` must be one of ``alertkit.model.snapshot.STRATEGY_TYPES``, values must be in the
-units of ``alertkit.model.snapshot_schema.UNIT_RANGES`` (an ``iv_percentile`` on a 0-100 scale is refused
-with a hint rather than silently divided; a ``upl_pct`` in percent beyond 100, a ``vix`` as a
-fraction), no ``(as_of, strategy_id)`` pair may repeat, and no column may look like a
-misspelt snapshot column (:func:`alertkit.model.snapshot_rows.check_columns`).
+``strategy_type`` must be one of ``alertkit.model.snapshot_schema.STRATEGY_TYPES``, values
+must be in the units of ``alertkit.model.snapshot_schema.UNIT_RANGES`` (an ``iv_percentile``
+on a 0-100 scale is refused with a hint rather than silently divided; a ``upl_pct`` in
+percent beyond 100, a ``vix`` as a fraction), no ``(as_of, strategy_id)`` pair may repeat,
+and no column may look like a misspelt snapshot column
+(:func:`alertkit.model.snapshot_rows.check_columns`).
 """
 
 from __future__ import annotations
