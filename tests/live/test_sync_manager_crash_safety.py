@@ -112,7 +112,7 @@ def test_sigkilled_writers_leave_a_consistent_table(lake: str, tmp_path: Path) -
         board = pl.read_delta(lake)
         assert (
             SyncAlertManager(lake)
-            .board()
+            .read_board()
             .equals(board.sort(["created_at", "alert_id"], descending=True))
         )
         check_invariants(board)
