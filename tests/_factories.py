@@ -90,3 +90,18 @@ def nested(depth: int) -> dict[str, Any]:
     for _ in range(depth - 1):
         value = {"a": value}
     return value
+
+
+def book(n: int, *, vix: float = 40.0, at: datetime = T0) -> pl.DataFrame:
+    """``n`` iron condors at ``at``; with vix above 35 every one of them trips vix_level."""
+    return pl.DataFrame(
+        {
+            "as_of": [at] * n,
+            "strategy_id": list(range(n)),
+            "symbol": ["SPY", "QQQ", "IWM"] * (n // 3) + ["SPY"] * (n % 3),
+            "strategy_type": ["iron_condor"] * n,
+            "dte": [40] * n,
+            "upl_pct": [0.1] * n,
+            "vix": [vix] * n,
+        }
+    )

@@ -33,6 +33,7 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import (
     CommitFailedError,
 )
+from deltalake.schema import Field as DeltaField
 
 from alertkit.lake._sql import sql_literal
 from alertkit.lake._versions import open_version
@@ -249,6 +250,7 @@ class DeltaStore:
                 cached = self.open_table()
                 self._check_schema_of(cached)
                 self._check_intact(cached)
+                self._add_later_columns(cached)
                 self._local.table = cached
             else:
                 cached.update_incremental()
@@ -286,10 +288,40 @@ class DeltaStore:
                     f" file(s) its latest version references are missing, e.g. {missing[0]}"
                 )
 
+    def _missing_later_columns(self, table: DeltaTable) -> list[str]:
+        names = set(table.schema().to_arrow().names)
+        return [c for c in self.spec.added_later if c not in names]
+
+    def _add_later_columns(self, table: DeltaTable) -> None:
+        """Upgrade a table written before the declaration's ``added_later`` columns: one
+        schema-only commit adding them as nullable (old rows read them as null). A table
+        this process cannot write stays as it is; reads fill the columns with nulls."""
+        missing = self._missing_later_columns(table)
+        if not missing:
+            return
+        try:
+            self.check_writable()
+        except StoreError:
+            return
+        fields = pl.DataFrame(schema={c: self.spec.schema[c] for c in missing}).to_arrow().schema
+        with delta_errors(self.uri, f"cannot add columns {missing} to {self.uri}"):
+            try:
+                table.alter.add_columns(
+                    [DeltaField.from_arrow(f) for f in fields],
+                    commit_properties=CommitProperties(
+                        custom_metadata=audit("add_columns", ",".join(missing), None)
+                    ),
+                )
+            except CommitFailedError:
+                table.update_incremental()  # a concurrent opener upgraded it first
+        log.info("upgraded the %s table at %s: added %s", self.spec.name, self.uri, missing)
+
     def _check_schema_of(self, table: DeltaTable) -> None:
         schema = pl.scan_delta(table).collect_schema()
         problems = []
         for name, dtype in self.spec.schema.items():
+            if name not in schema and name in self.spec.added_later:
+                continue  # an older table: upgraded on first open, else read as nulls
             if name not in schema:
                 problems.append(f"missing column {name!r} ({dtype})")
             elif schema[name] != dtype:
@@ -305,7 +337,16 @@ class DeltaStore:
     def scan(self, version: TableVersion | None = None) -> pl.LazyFrame:
         """The rows as a polars LazyFrame; filters push down into the Delta scan."""
         table = self.table(version)
-        return pl.scan_delta(table).select(self.spec.columns)
+        return self.scan_version(table)
+
+    def scan_version(self, table: DeltaTable) -> pl.LazyFrame:
+        """The rows of table version ``table`` with the declared columns, those added since
+        that version was written read as nulls."""
+        scan = pl.scan_delta(table)
+        missing = [c for c in self.spec.added_later if c not in scan.collect_schema()]
+        if missing:
+            scan = scan.with_columns(pl.lit(None, self.spec.schema[c]).alias(c) for c in missing)
+        return scan.select(self.spec.columns)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -323,6 +364,23 @@ class DeltaStore:
                 target,
                 rows.select(self.spec.columns).to_arrow(),
                 mode="overwrite",
+                partition_by=self._partition_by,
+                storage_options=self.storage_options,
+                commit_properties=CommitProperties(custom_metadata=custom_metadata),
+            )
+        return int(target.version())
+
+    def append(self, rows: pl.DataFrame, custom_metadata: dict[str, str]) -> int:
+        """Add ``rows`` in one commit that reads nothing, so concurrent appends never
+        conflict (a log); returns the version. Creates the table if absent."""
+        self.ensure_table()
+        self.check_writable()
+        target = self.table()
+        with delta_errors(self.uri, f"append to {self.uri} failed"):
+            write_deltalake(
+                target,
+                rows.select(self.spec.columns).to_arrow(),
+                mode="append",
                 partition_by=self._partition_by,
                 storage_options=self.storage_options,
                 commit_properties=CommitProperties(custom_metadata=custom_metadata),

@@ -20,6 +20,7 @@ import polars as pl
 from alertkit.lake.store import AlertStore
 from alertkit.live.episodes import episode_alerts
 from alertkit.live.firings import FiringsCommit, commit_firings
+from alertkit.live.outbox import Outbox
 from alertkit.model._time import to_utc
 from alertkit.model.alerts import Alert, AlertStatus
 from alertkit.model.errors import ValidationError
@@ -196,6 +197,7 @@ def commit_cycle(
     quiet_period: timedelta | None,
     peaks: PeakBook,
     complete: bool,
+    outbox: Outbox | None = None,
 ) -> tuple[pl.DataFrame, FiringsCommit]:
     """Decide ``snapshots`` and commit what they raise, repeat and resolve in one MERGE
     (see :meth:`SyncAlertManager.run_cycle <alertkit.SyncAlertManager.run_cycle>`): the
@@ -217,6 +219,7 @@ def commit_cycle(
         resolved_by=LIVE_RESOLVER,
         complete=complete,
         last_snapshots=seen_before,
+        outbox=outbox,
         operation="cycle",
         subject=f"{decisions.height} snapshots",
     )

@@ -331,6 +331,7 @@ def episode_alerts(
         revision=pl.lit(0, dtype=pl.Int64),
         history=_history_json(quiet_period, resolved_by),
         created_date=pl.col("created_at").dt.date(),
+        notify_pending=pl.lit(None, dtype=pl.String),  # the live outbox marks its own
     )
     return frame.select(list(ALERT_SCHEMA)).sort("created_at", "alert_id")
 

@@ -41,6 +41,7 @@ from alertkit.live.episodes import (
     alert_episodes,
     resolve_event_expr,
 )
+from alertkit.live.outbox import Outbox
 from alertkit.model._events import append_event_expr, history_event
 from alertkit.model.alerts import FINGERPRINT as ALERT_FINGERPRINT
 from alertkit.model.alerts import Alert, AlertStatus
@@ -88,6 +89,7 @@ def commit_firings(
     resolved_by: str = "alertkit",
     complete: bool = False,
     last_snapshots: Mapping[int, datetime] | None = None,
+    outbox: Outbox | None = None,
     operation: str,
     subject: str,
 ) -> FiringsCommit:
@@ -100,6 +102,9 @@ def commit_firings(
     ``last_snapshots[strategy_id]`` (what this process saw earlier), else the alert's
     ``last_seen_at`` (the latest instant the lake knows the position was there). Alerts
     without a strategy_id belong to no position and stay open.
+
+    ``outbox`` marks the notifications the commit makes due on the rows it writes (new
+    alerts, and alerts it closes), in the same MERGE (:mod:`alertkit.live.outbox`).
 
     ``operation`` and ``subject`` go into the commit's metadata (``DeltaTable.history()``).
     """
@@ -127,6 +132,10 @@ def commit_firings(
         )
         if new.is_empty() and continued.is_empty():
             return FiringsCommit(new, continued, repeated, None, redated)
+        if outbox:
+            closing = pl.col("resolved_at").is_not_null()
+            new = outbox.mark(outbox.mark(new, "new"), "resolved", where=closing)
+            continued = outbox.mark(continued, "resolved", where=closing)
         rows = pl.concat(
             [
                 new.with_columns(expected_revision=pl.lit(None, pl.Int64)),
@@ -157,7 +166,11 @@ _FIRING_SCHEMA: Final[dict[str, pl.DataType]] = {
 
 
 def commit_decision(
-    store: AlertStore, decision: Decision, snapshot: Any, when: datetime
+    store: AlertStore,
+    decision: Decision,
+    snapshot: Any,
+    when: datetime,
+    outbox: Outbox | None = None,
 ) -> tuple[Alert | None, bool]:
     """One decision's firing at ``when``, committed: the alert it opened or repeated (None
     for HOLD, writing nothing) and whether it is new. The one-firing case of a cycle: the
@@ -188,7 +201,9 @@ def commit_decision(
         later.history = [history_event(at, "create", None, AlertStatus.ACTIVE, None, None)]
         return pl.DataFrame([alert_to_row(later)], schema=ALERT_SCHEMA)
 
-    commit = commit_firings(store, firing, new_row, operation="create", subject=alert.alert_id)
+    commit = commit_firings(
+        store, firing, new_row, outbox=outbox, operation="create", subject=alert.alert_id
+    )
     if not commit.new.is_empty():
         if commit.redated:
             return alert_from_row(commit.new.row(0, named=True)), True

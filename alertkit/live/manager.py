@@ -4,10 +4,10 @@ The async adapter of the one core, :class:`~alertkit.live.sync_manager.SyncAlert
 it offers exactly the core's operations (a test holds the two public surfaces equal, name by
 name and parameter by parameter), each running the core's method in a worker thread so Delta
 I/O never blocks a notebook's or an engine's event loop; the cheap ones that do no I/O
-(``path``, ``scan_alerts``, the handler registry) are plain. The one difference is where
-notification handlers run: on the caller's loop (:meth:`NotificationHub.adeliver
-<alertkit.notify.NotificationHub.adeliver>`). Use ``manager.sync`` for the same operations
-from synchronous code (widgets, the CLI).
+(``path``, ``scan_alerts``, the handler registry) are plain. Handlers of both run on the
+core's delivery worker, after the commit (:mod:`alertkit.live.delivery`); an async handler
+runs there on a loop of its own. Use ``manager.sync`` for the same operations from
+synchronous code (widgets, the CLI).
 
 Examples
 --------
@@ -50,7 +50,8 @@ from alertkit.model.alerts import (
     Transition,
 )
 from alertkit.model.decisions import Decision
-from alertkit.notify import AlertHandler
+from alertkit.notify import AlertHandler, Reason
+from alertkit.notify.subscriptions import DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT
 from alertkit.rules import Rule
 from alertkit.rules.peaks import PeakBook
 
@@ -74,6 +75,8 @@ class AlertManager:
         so fragmentation stays bounded however many processes write), and compact the
         partitions holding more than 16 files (0: never). Local tables only: on object stores
         compaction is an explicit ``maintain()``.
+    notification_log_path
+        Where the notification log lives (default ``<delta_lake_path>_notifications``).
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class AlertManager:
         clock: Clock = system_clock,
         maintain_every: int = DEFAULT_MAINTAIN_EVERY,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        notification_log_path: str | Path | None = None,
     ) -> None:
         self.sync = SyncAlertManager(
             delta_lake_path,
@@ -91,6 +95,7 @@ class AlertManager:
             clock=clock,
             maintain_every=maintain_every,
             max_retries=max_retries,
+            notification_log_path=notification_log_path,
         )
 
     @classmethod
@@ -112,13 +117,9 @@ class AlertManager:
         self, decision: Decision, snapshot: Any = None, *, at: datetime | None = None
     ) -> Alert | None:
         """The alert ``decision`` raises (None for HOLD); a repeat firing of an open alert
-        increments its occurrences instead of creating another. Handlers run afterwards."""
-        alert, is_new = await asyncio.to_thread(
-            self.sync.create_or_repeat, decision, snapshot, at=at
-        )
-        if alert is not None and is_new:  # handlers run on the caller's loop
-            await self.sync.notifications.adeliver([alert])
-        return alert
+        increments its occurrences instead of creating another. Handlers are told after
+        the commit, off the caller's loop."""
+        return await asyncio.to_thread(self.sync.create_alert, decision, snapshot, at=at)
 
     async def create_or_repeat(
         self, decision: Decision, snapshot: Any = None, *, at: datetime | None = None
@@ -139,20 +140,17 @@ class AlertManager:
     ) -> CycleResult:
         """Decide a portfolio's snapshots and commit every alert they raise, in one commit;
         see :meth:`SyncAlertManager.run_cycle` (``complete=True``: the snapshots carry the
-        whole book). With ``notify``, each new alert is then delivered once."""
-        result = await asyncio.to_thread(
+        whole book). With ``notify``, what the commit makes due is delivered after it."""
+        return await asyncio.to_thread(
             self.sync.run_cycle,
             snapshots,
             at=at,
             rules=rules,
             quiet_period=quiet_period,
             peaks=peaks,
-            notify=False,
+            notify=notify,
             complete=complete,
         )
-        if notify:  # handlers run on the caller's loop
-            await self.sync.notifications.adeliver(result.new_alerts)
-        return result
 
     async def insert_alerts(self, alerts: Iterable[Alert] | pl.DataFrame) -> int:
         """Write many alerts in one commit; see :meth:`SyncAlertManager.insert_alerts`."""
@@ -306,22 +304,61 @@ class AlertManager:
         self,
         handler: AlertHandler,
         *,
+        name: str | None = None,
         severities: Collection[AlertSeverity | str] | None = None,
         types: Collection[AlertType | str] | None = None,
-        name: str | None = None,
+        group_by: Collection[str] | None = None,
+        repeat_interval: timedelta | float | None = None,
+        reasons: Collection[Reason | str] | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        backoff: timedelta | float = DEFAULT_BACKOFF,
+        timeout: timedelta | float = DEFAULT_TIMEOUT,
     ) -> str:
-        """Run ``handler`` (sync or async) after each new alert is committed; see
+        """Tell ``handler`` (sync or async) of alerts after their commits; see
         :meth:`SyncAlertManager.add_handler`."""
-        return self.sync.add_handler(handler, severities=severities, types=types, name=name)
+        return self.sync.add_handler(
+            handler,
+            name=name,
+            severities=severities,
+            types=types,
+            group_by=group_by,
+            repeat_interval=repeat_interval,
+            reasons=reasons,
+            max_attempts=max_attempts,
+            backoff=backoff,
+            timeout=timeout,
+        )
 
     def remove_handler(self, name: str) -> None:
-        """Unregister the handlers named ``name``."""
+        """Unregister the handler named ``name``."""
         self.sync.remove_handler(name)
 
     @property
     def handler_failures(self) -> dict[str, int]:
-        """Failures per handler name since this manager was created."""
+        """Failed notifications per handler name, from the notification log."""
         return self.sync.handler_failures
+
+    async def deliver_pending(self) -> pl.DataFrame:
+        """Deliver what earlier commits left pending, and due reminders; see
+        :meth:`SyncAlertManager.deliver_pending`."""
+        return await asyncio.to_thread(self.sync.deliver_pending)
+
+    async def flush_notifications(self, timeout: float | None = None) -> bool:
+        """Wait until every delivery queued so far is done (False: ``timeout`` ran out)."""
+        return await asyncio.to_thread(self.sync.flush_notifications, timeout)
+
+    async def notification_log(
+        self,
+        *,
+        since: datetime | None = None,
+        handler: str | None = None,
+        alert_id: str | None = None,
+    ) -> pl.DataFrame:
+        """What handlers were told and what not; see
+        :meth:`SyncAlertManager.notification_log`."""
+        return await asyncio.to_thread(
+            self.sync.notification_log, since=since, handler=handler, alert_id=alert_id
+        )
 
 
 ManagerLike = AlertManager | SyncAlertManager

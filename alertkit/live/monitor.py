@@ -154,7 +154,11 @@ class Monitor:
 
     def tick(self) -> CycleResult | None:
         """Pull the snapshots and run one cycle now. A failure is logged and counted (see
-        ``stats``) and returns None; so does an exhausted source (which stops the run)."""
+        ``stats``) and returns None; so does an exhausted source (which stops the run).
+
+        Each tick also queues delivery of whatever an earlier process committed and did not
+        deliver (``deliver_pending``), without waiting for it."""
+        self.manager.delivery.submit((), scan_outbox=True)
         try:
             snapshots = self._read()
             if snapshots is None:

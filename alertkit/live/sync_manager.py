@@ -13,7 +13,7 @@ rewrites only the files holding them; a firing reads the open alerts of its fing
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,21 +30,23 @@ from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from alertkit.lake.store import DEFAULT_MAX_RETRIES, AlertStore, TableVersion
 from alertkit.live import inserts, reads
 from alertkit.live.cycle import CycleInput, CycleResult, commit_cycle, cycle_result
+from alertkit.live.delivery import Deliverer, dues_of_alert, dues_of_rows
 from alertkit.live.firings import commit_decision
+from alertkit.live.notification_log import NotificationLog
+from alertkit.live.notifying import Notifying
+from alertkit.live.outbox import Outbox
 from alertkit.live.transitions import BulkResult, commit_transitions
 from alertkit.model._text import check_free_text
 from alertkit.model._time import Clock, system_clock, to_utc
 from alertkit.model.alerts import (
     Alert,
     AlertQuery,
-    AlertSeverity,
     AlertStatus,
-    AlertType,
     Transition,
 )
 from alertkit.model.decisions import Decision
 from alertkit.model.errors import ValidationError
-from alertkit.notify import AlertHandler, NotificationHub
+from alertkit.notify import NotificationHub
 from alertkit.rules import Rule
 from alertkit.rules.peaks import PeakBook
 
@@ -53,7 +55,7 @@ __all__ = ["SyncAlertManager"]
 log = logging.getLogger(__name__)
 
 
-class SyncAlertManager:
+class SyncAlertManager(Notifying):
     """Alerts in a Delta table, synchronously. See :class:`alertkit.AlertManager`.
 
     Parameters
@@ -65,6 +67,9 @@ class SyncAlertManager:
         Credentials and endpoint settings passed to deltalake and polars.
     clock
         Where "now" comes from when an operation is not given an explicit time.
+    notification_log_path
+        Where the notification log lives (default: beside the table, at
+        ``<delta_lake_path>_notifications``; :mod:`alertkit.live.notification_log`).
     maintain_every
         Check fragmentation after each commit of this manager once this many commits, by any
         writer, have landed since its last check (at most ``SMALL_FILES_PER_PARTITION``, 16,
@@ -81,10 +86,13 @@ class SyncAlertManager:
         clock: Clock = system_clock,
         maintain_every: int = DEFAULT_MAINTAIN_EVERY,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        notification_log_path: str | Path | None = None,
     ) -> None:
         self.store = AlertStore(delta_lake_path, storage_options, max_retries=max_retries)
         self.clock = clock
         self.notifications = NotificationHub()
+        self.log_store = NotificationLog.beside(self.store, notification_log_path, storage_options)
+        self.delivery = Deliverer(self.notifications, self.store, self.log_store, clock)
         self.peaks = PeakBook()
         """Trailing-stop peaks :meth:`run_cycle` carries from one cycle to the next."""
         self.maintain_every = maintain_every
@@ -109,9 +117,11 @@ class SyncAlertManager:
         alert with the same fingerprint (trigger id, strategy_id, symbol) is open, a new
         firing only increments its ``occurrences`` and moves ``last_seen_at``.
         """
-        alert, is_new = self.create_or_repeat(decision, snapshot, at=at)
-        if alert is not None and is_new:
-            self.notifications.deliver([alert])
+        outbox = self._outbox()
+        alert, is_new = self._commit_decision(decision, snapshot, at, outbox)
+        if alert is not None and is_new and outbox:
+            due = outbox.text_for(alert, "new")  # what the commit wrote on the row
+            self.delivery.submit(dues_of_alert(alert, due))
         return alert
 
     def create_or_repeat(
@@ -121,11 +131,18 @@ class SyncAlertManager:
 
         The one-firing case of :meth:`run_cycle`: the same identity code, one commit.
         """
+        return self._commit_decision(decision, snapshot, at, None)
+
+    def _commit_decision(
+        self, decision: Decision, snapshot: Any, at: datetime | None, outbox: Outbox | None
+    ) -> tuple[Alert | None, bool]:
         if not isinstance(decision, Decision):
             raise ValidationError(
                 f"decision: expected a Decision, got {type(decision).__name__} {decision!r}"
             )
-        alert, is_new = commit_decision(self.store, decision, snapshot, self._instant(at, snapshot))
+        alert, is_new = commit_decision(
+            self.store, decision, snapshot, self._instant(at, snapshot), outbox
+        )
         if alert is not None:
             self._after_commit()
         return alert, is_new
@@ -158,8 +175,9 @@ class SyncAlertManager:
         peaks
             Trailing-stop peaks to carry between cycles (default: this manager's own).
         notify
-            Deliver each new alert through the notification pipeline after the commit
-            (False: the caller delivers them; the async manager does, on its own loop).
+            Record in the commit the notifications it makes due (new alerts, and closes
+            for handlers that hear of them), deliver them after it in the background, and
+            look for due reminders; False: the cycle makes nothing due.
         complete
             The snapshots carry the whole book: every open alert of a position absent from
             their latest instant resolves, with the note "position left the history", at
@@ -174,8 +192,10 @@ class SyncAlertManager:
         -------
         CycleResult
             The decisions, and the alerts opened, repeated and resolved, as committed in
-            one Delta commit (none when nothing fired or resolved). Each new alert is
-            notified once, after the commit.
+            one Delta commit (none when nothing fired or resolved). The commit holds the
+            notifications it made due (the outbox); they are delivered after it, off this
+            thread, so the cycle never waits for a handler (:meth:`flush_notifications`
+            waits).
 
         Notes
         -----
@@ -185,21 +205,29 @@ class SyncAlertManager:
         open at one instant; ``CycleResult.redated`` counts such events
         (:mod:`alertkit.live.firings`).
         """
+        now = self.clock()
+        outbox = self._outbox() if notify else None
         decisions, commit = commit_cycle(
             self.store,
             snapshots,
             at=at,
-            now=self.clock(),
+            now=now,
             rules=rules,
             quiet_period=quiet_period,
             peaks=peaks or self.peaks,
             complete=complete,
+            outbox=outbox,
         )
         if commit.written:
             self._after_commit()
         result = cycle_result(decisions, commit)
         if notify:
-            self.notifications.deliver(result.new_alerts)
+            reminding = any(s.repeat_interval for s in self.notifications.subscriptions)
+            # told in the result's order: new alerts as listed, then closes
+            order = {a.alert_id: i for i, a in enumerate(result.new_alerts)}
+            dues = dues_of_rows(pl.concat([commit.new, commit.continued]))
+            dues.sort(key=lambda d: order.get(d.alert.alert_id, len(order)))
+            self.delivery.submit(dues, remind_at=now if reminding else None)
         return result
 
     def insert_alerts(self, alerts: Iterable[Alert] | pl.DataFrame) -> int:
@@ -338,9 +366,14 @@ class SyncAlertManager:
         when = to_utc(at, "at") if at is not None else self.clock()
         if not ids:
             return BulkResult(action, ())
-        result = commit_transitions(self.store, ids, action, at=when, by=by, note=note)
+        result = commit_transitions(
+            self.store, ids, action, at=when, by=by, note=note, outbox=self._outbox()
+        )
         if result.version is not None:
             self._after_commit()
+        self.delivery.submit(
+            d for alert, text in result.pending for d in dues_of_alert(alert, text)
+        )
         return result
 
     # -- reading ---------------------------------------------------------------------------
@@ -382,30 +415,6 @@ class SyncAlertManager:
         a table version number or an instant)."""
         return reads.read_board(self.store, version)
 
-    # -- notifications ---------------------------------------------------------------------
-
-    def add_handler(
-        self,
-        handler: AlertHandler,
-        *,
-        severities: Collection[AlertSeverity | str] | None = None,
-        types: Collection[AlertType | str] | None = None,
-        name: str | None = None,
-    ) -> str:
-        """Run ``handler`` (sync or async) for each new alert after its commit, through the
-        notification pipeline (:mod:`alertkit.notify`); returns the handler's name: ``name``,
-        else the callable's ``__name__``, else its ``repr``."""
-        return self.notifications.add(handler, severities=severities, types=types, name=name)
-
-    def remove_handler(self, name: str) -> None:
-        """Unregister the handlers named ``name``."""
-        self.notifications.remove(name)
-
-    @property
-    def handler_failures(self) -> dict[str, int]:
-        """Failures per handler name since this manager was created."""
-        return dict(self.notifications.failures)
-
     # -- maintenance -----------------------------------------------------------------------
 
     def maintain(self, *, vacuum_retention_hours: int | None = None) -> MaintenanceReport:
@@ -425,6 +434,10 @@ class SyncAlertManager:
         if as_of is not None:
             return to_utc(as_of, "snapshot.as_of")
         return self.clock()
+
+    def _outbox(self) -> Outbox | None:
+        subscriptions = self.notifications.subscriptions
+        return Outbox(subscriptions, self.clock()) if subscriptions else None
 
     def _after_commit(self) -> None:
         # Due once SMALL_FILES_PER_PARTITION commits by anyone, or maintain_every of ours,

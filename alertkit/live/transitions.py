@@ -19,6 +19,8 @@ import polars as pl
 from deltalake import DeltaTable
 
 from alertkit.lake.store import AlertStore, audit
+from alertkit.live.outbox import COLUMN as OUTBOX_COLUMN
+from alertkit.live.outbox import Outbox, merged_text
 from alertkit.model._events import history_event
 from alertkit.model._ids import created_date_of
 from alertkit.model.alerts import Alert, AlertStatus, Transition, next_status
@@ -30,6 +32,7 @@ from alertkit.model.errors import (
     ValidationError,
 )
 from alertkit.model.schema import ALERT_SCHEMA, alert_from_row, alert_to_row
+from alertkit.model.status import TERMINAL_STATUSES
 
 __all__ = ["BulkResult", "commit_transitions", "rows_by_id"]
 
@@ -45,6 +48,9 @@ class BulkResult:
     failed: Mapping[str, AlertkitError] = field(default_factory=dict)
     version: int | None = None
     """The commit's table version; None when nothing was written."""
+    pending: tuple[tuple[Alert, str], ...] = ()
+    """The changed alerts with notifications pending after the commit, and their
+    ``notify_pending`` text (what the manager hands to delivery)."""
 
     @property
     def ok(self) -> bool:
@@ -65,9 +71,12 @@ def commit_transitions(
     at: datetime,
     by: str | None,
     note: str | None,
+    outbox: Outbox | None = None,
 ) -> BulkResult:
     """Apply ``action`` at ``at`` to every alert of ``alert_ids`` that can take it, in one
-    commit (retried on conflicts); the others are reported in ``failed``."""
+    commit (retried on conflicts); the others are reported in ``failed``. ``outbox`` marks
+    the closes as due notifications (reason ``resolved``) in the same commit; what was
+    pending on a row stays pending."""
 
     def attempt() -> BulkResult:
         table = store.table()
@@ -86,7 +95,16 @@ def commit_transitions(
                 failed[alert_id] = exc
                 continue
             changed.append(alert)
-            rows.append({**alert_to_row(alert, row["revision"] + 1), "expected": row["revision"]})
+            pending = row[OUTBOX_COLUMN]
+            if outbox and alert.status in TERMINAL_STATUSES:
+                pending = merged_text(pending, outbox.text_for(alert, "resolved"))
+            rows.append(
+                {
+                    **alert_to_row(alert, row["revision"] + 1),
+                    OUTBOX_COLUMN: pending,
+                    "expected": row["revision"],
+                }
+            )
         if not rows:
             return BulkResult(action, (), failed, None)
         frame = pl.DataFrame(rows, schema={**ALERT_SCHEMA, "expected": pl.Int64()}).rename(
@@ -100,9 +118,14 @@ def commit_transitions(
             # Cannot happen: decided and merged on one table version whose partitions delta-rs
             # guards against concurrent rewrites. Say so loudly if it ever does.
             raise StoreError(f"{action.value} of {len(rows)} alerts did {outcome}")
-        return BulkResult(action, tuple(changed), failed, outcome.version)
+        return BulkResult(action, tuple(changed), failed, outcome.version, tuple(pending_of(rows)))
 
     return store.retrying(attempt, f"{action.value} {len(alert_ids)} alerts")
+
+
+def pending_of(rows: list[dict[str, Any]]) -> list[tuple[Alert, str]]:
+    """(alert, notify_pending) of the rows with something pending."""
+    return [(alert_from_row(r), r[OUTBOX_COLUMN]) for r in rows if r[OUTBOX_COLUMN]]
 
 
 def _transitioned(

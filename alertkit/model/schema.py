@@ -3,8 +3,9 @@
 The original API's thirteen columns (docs/domain.md §7) keep their names and meaning; the
 extra columns carry identity (occurrences, last_seen_at), provenance (engine_rule,
 rule_priority), optimistic concurrency (revision), audit (history: the JSON list of
-transitions) and the partition key (created_date, the UTC date of created_at, so a
-transition rewrites one day's files only).
+transitions), the partition key (created_date, the UTC date of created_at, so a
+transition rewrites one day's files only) and the notification outbox (notify_pending: what
+a commit made due to handlers and is not yet delivered; :mod:`alertkit.live.outbox`).
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ ALERT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "revision": pl.Int64(),
     "history": pl.String(),
     "created_date": pl.Date(),
+    # the outbox (alertkit.live.outbox): notifications this row's commits made due and not
+    # yet delivered, a JSON list, null when none
+    "notify_pending": pl.String(),
 }
 ALERT_COLUMNS: Final = tuple(ALERT_SCHEMA)
 PARTITION_COLUMN: Final = "created_date"
@@ -91,6 +95,7 @@ ALERTS_TABLE: Final = TableSpec(
     open_rows=OPEN_ROWS,
     # Two firings can only clash on one fingerprint, so on its rule and strategy id.
     open_guard=("rule", "strategy_id"),
+    added_later=("notify_pending",),
 )
 """The alerts table: what :class:`alertkit.lake.store.AlertStore` keeps."""
 
@@ -118,6 +123,7 @@ def alert_to_row(alert: Alert, revision: int = 0) -> dict[str, Any]:
         "revision": revision,
         "history": dumps_history(alert.history),
         "created_date": alert.created_at.astimezone(UTC).date(),
+        "notify_pending": None,
     }
 
 
@@ -193,6 +199,9 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
     suspicious JSON rows are checked one by one); raises ValidationError naming every failing
     check with its number of rows (a MetadataError when the metadata column is among them).
     """
+    for column in ALERTS_TABLE.added_later:  # frames written before these columns existed
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, ALERT_SCHEMA[column]).alias(column))
     missing = [c for c in ALERT_SCHEMA if c not in frame.columns]
     wrong = [
         f"{c} is {frame.schema[c]}, expected {t}"
@@ -229,6 +238,8 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
         "rule_priority is NaN or infinite": pl.col("rule_priority").is_not_null()
         & ~pl.col("rule_priority").is_finite(),
         "revision is null or negative": pl.col("revision") < 0,
+        "notify_pending is not a JSON list": pl.col("notify_pending").is_not_null()
+        & ~pl.col("notify_pending").str.contains(r"^\[.*\]$"),
     }
     for column in ("acknowledged_at", "resolved_at", "last_seen_at", "created_at"):
         checks[f"{column} is after {ID_TIME_MAX:%Y-%m-%d} (Python cannot read it)"] = pl.col(

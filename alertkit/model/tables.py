@@ -46,6 +46,10 @@ class TableSpec:
         when nothing is decided on a subset.
     open_guard
         Columns whose values narrow that read set to the rows a write can clash with.
+    added_later
+        Nullable columns declared after the table's first release: a table written before
+        them is upgraded in place (a schema-only commit) the first time this version of
+        alertkit opens it, and its earlier versions read them as nulls.
     """
 
     name: str
@@ -56,10 +60,11 @@ class TableSpec:
     revision: str | None = None
     open_rows: tuple[str, tuple[str, ...]] | None = None
     open_guard: tuple[str, ...] = field(default=())
+    added_later: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "schema", MappingProxyType(dict(self.schema)))
-        named = [self.key, self.partition_by, self.revision, *self.open_guard]
+        named = [self.key, self.partition_by, self.revision, *self.open_guard, *self.added_later]
         if self.open_rows is not None:
             named.append(self.open_rows[0])
         missing = [c for c in named if c is not None and c not in self.schema]

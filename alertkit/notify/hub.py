@@ -1,68 +1,75 @@
 """The notification pipeline: every delivery of every manager goes through one hub.
 
-Modelled on Prometheus Alertmanager's ``notify`` package: what a commit makes due passes a
-list of stages in order, then each subscription's filter, then its handler.
+Modelled on Prometheus Alertmanager's ``notify`` package: what is due passes a list of
+stages in order, then is grouped per subscription, then sent, with retries and a timeout.
 
-    commit -> due notifications -> stage 1 -> ... -> stage n -> subscriptions -> handlers
-                                      |                 |
-                                   muted (why)       muted (why)
+    due (alert, reason, handler) -> stage 1 -> ... -> stage n -> group -> send (retry, timeout)
+                                       |                 |
+                                  suppressed (why)  suppressed (why)
 
-- A :class:`Notification` is one alert due to be told, with the ``reason`` it is due ("new":
-  the alert was opened by the commit).
-- A stage takes the due notifications and returns those that go on, and those it muted with
-  why (:class:`Muted`). :class:`MuteStage` turns any :class:`Muter` (``mutes(notification)
-  -> reason or None``, Alertmanager's ``Muter``) into a stage: silences, inhibition and flap
-  muting plug in that way, with nothing else to change.
-- A subscription (``add``: a handler, optionally limited to severities and types) receives the
-  notifications that reached the end. A handler that raises is logged and counted; it never
-  loses the alert (already committed) and never stops the other handlers.
+- A :class:`Due` is one alert due to be told to one handler, with the ``reason``.
+- A stage takes per-alert :class:`Notification` s and returns those that go on, and those
+  it muted with why (:class:`Muted`). :class:`MuteStage` turns any :class:`Muter`
+  (``mutes(notification) -> reason or None``, Alertmanager's ``Muter``) into a stage:
+  silences, inhibition and flap muting plug in that way.
+- :meth:`NotificationHub.plan` groups what is left per subscription: one notification per
+  (reason, ``group_by`` values) for a grouped handler, one per alert otherwise.
+- :meth:`NotificationHub.send` calls the handler in a thread of its own, so a handler that
+  hangs is cut off after its ``timeout`` and one that raises anything (even
+  ``KeyboardInterrupt``) is a failed attempt; failed attempts are retried with exponential
+  backoff up to ``max_attempts``.
 
-:meth:`NotificationHub.deliver` runs the handlers in the calling thread (sync or async
-handlers; an async one on a loop of its own); :meth:`NotificationHub.adeliver` awaits them
-on the caller's loop (the async manager). Both walk the same plan (:meth:`plan`), so the
-stages and filters are applied in one place.
+What is due, and what became of it, is kept by the caller (:mod:`alertkit.live.delivery`:
+the outbox on the alert rows, and the notification log).
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import inspect
+import json
 import logging
+import threading
+import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
 
 from alertkit.model.alerts import Alert, AlertSeverity, AlertType
-from alertkit.model.errors import ValidationError
+from alertkit.model.errors import NotificationError, ValidationError
+from alertkit.notify.notification import Notification, Reason
+from alertkit.notify.subscriptions import AlertHandler, Subscription
 
 __all__ = [
-    "AlertHandler",
+    "Delivery",
+    "Due",
     "MuteStage",
     "Muted",
     "Muter",
-    "Notification",
     "NotificationHub",
-    "Reason",
+    "Sent",
     "Stage",
 ]
 
 log = logging.getLogger(__name__)
 
-AlertHandler = Callable[[Alert], None] | Callable[[Alert], Awaitable[None]]
-"""A handler: a sync or async callable taking the alert."""
-
-Reason = Literal["new"]
-"""Why a notification is due. "new": the commit opened the alert."""
-
 
 @dataclass(frozen=True, slots=True)
-class Notification:
-    """One alert due to be told, and why."""
+class Due:
+    """One alert due to be told to the handler named ``handler``, why, and since when."""
 
     alert: Alert
-    reason: Reason = "new"
+    reason: Reason
+    handler: str
+    due_at: datetime
+    from_outbox: bool = True
+    """Recorded on the alert row (new, resolved); False for what is derived (reminders)."""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.alert.alert_id, self.handler, self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +82,7 @@ class Muted:
 
 
 class Stage(Protocol):
-    """One step of the pipeline: the due notifications in, those that go on and those
+    """One step of the pipeline: per-alert notifications in, those that go on and those
     muted out."""
 
     name: str
@@ -109,30 +116,44 @@ class MuteStage:
 
 
 @dataclass(frozen=True, slots=True)
-class _Subscription:
-    name: str
-    handler: AlertHandler
-    severities: frozenset[AlertSeverity] | None
-    types: frozenset[AlertType] | None
+class Delivery:
+    """One notification for one subscription, and the dues it settles."""
 
-    def wants(self, alert: Alert) -> bool:
-        return (self.severities is None or alert.severity in self.severities) and (
-            self.types is None or alert.type in self.types
-        )
+    subscription: Subscription
+    notification: Notification
+    dues: tuple[Due, ...]
+
+    @property
+    def group_json(self) -> str | None:
+        group = self.notification.group
+        return (
+            json.dumps(dict(group), separators=(",", ":")) if group else None
+        )  # group_by order, as the dry run
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What became of a :class:`Delivery`: sent or failed, after how many attempts."""
+
+    delivery: Delivery
+    outcome: Literal["sent", "failed"]
+    attempts: int
+    error: str | None = None
 
 
 class NotificationHub:
-    """The stages and handlers of one manager, with delivery, failure and mute counts."""
+    """The stages and subscriptions of one manager, with delivery, failure and mute counts."""
 
-    def __init__(self) -> None:
-        self._subscriptions: list[_Subscription] = []
+    def __init__(self, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._subscriptions: dict[str, Subscription] = {}
         self._stages: list[Stage] = []
+        self._sleep = sleep
         self.delivered: Counter[str] = Counter()
-        """Deliveries per handler name."""
+        """Notifications sent, per handler name (this process)."""
         self.failures: Counter[str] = Counter()
-        """Handler calls that raised, per handler name."""
+        """Notifications that failed every attempt, per handler name (this process)."""
         self.muted: Counter[str] = Counter()
-        """Notifications held back, per stage name."""
+        """Notifications held back, per stage name (this process)."""
 
     # -- subscriptions ---------------------------------------------------------------------
 
@@ -140,30 +161,40 @@ class NotificationHub:
         self,
         handler: AlertHandler,
         *,
+        name: str | None = None,
         severities: Collection[AlertSeverity | str] | None = None,
         types: Collection[AlertType | str] | None = None,
-        name: str | None = None,
+        group_by: Collection[str] | None = None,
+        repeat_interval: timedelta | float | None = None,
+        **settings: Any,
     ) -> str:
-        """Register ``handler``; returns its name (the counters' key, and what :meth:`remove`
-        takes): ``name``, else the callable's ``__name__``, else its ``repr``."""
-        if not callable(handler):
-            raise ValidationError(f"handler: expected a callable, got {handler!r}")
-        label = str(name or getattr(handler, "__name__", repr(handler)))
-        self._subscriptions.append(
-            _Subscription(
-                label,
-                handler,
-                None
-                if severities is None
-                else frozenset(AlertSeverity.parse(s, "severities") for s in severities),
-                None if types is None else frozenset(AlertType.parse(t, "types") for t in types),
-            )
+        """Register ``handler`` (:meth:`Subscription.create` checks every argument, and a bad
+        one registers nothing); returns its name. Names are unique: a name identifies a
+        destination across processes."""
+        sub = Subscription.create(
+            handler,
+            name=name,
+            severities=severities,
+            types=types,
+            group_by=group_by,
+            repeat_interval=repeat_interval,
+            **settings,
         )
-        return label
+        if sub.name in self._subscriptions:
+            raise ValidationError(
+                f"name: a handler named {sub.name!r} is already registered; remove it first or"
+                " pass another name="
+            )
+        self._subscriptions[sub.name] = sub
+        return sub.name
 
     def remove(self, name: str) -> None:
-        """Unregister every handler named ``name``."""
-        self._subscriptions = [s for s in self._subscriptions if s.name != name]
+        """Unregister the handler named ``name`` (what is pending for it stays pending)."""
+        self._subscriptions.pop(name, None)
+
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        return tuple(self._subscriptions.values())
 
     # -- stages ----------------------------------------------------------------------------
 
@@ -184,72 +215,98 @@ class NotificationHub:
     def stages(self) -> tuple[Stage, ...]:
         return tuple(self._stages)
 
-    # -- delivering ------------------------------------------------------------------------
+    # -- planning --------------------------------------------------------------------------
 
-    def plan(
-        self, alerts: Iterable[Alert], reason: Reason = "new"
-    ) -> list[tuple[_Subscription, Notification]]:
-        """What to deliver to whom: the due notifications through every stage, then every
-        subscription's filter. Muted notifications are counted (and logged at debug)."""
-        due = [Notification(alert, reason) for alert in alerts]
+    def plan(self, dues: Iterable[Due]) -> tuple[list[Delivery], list[tuple[Due, Muted]]]:
+        """What to send to whom: the dues of registered handlers through every stage, then
+        grouped per subscription (a due for a handler not registered here is left out: it
+        stays pending for the process that has it)."""
+        mine = [d for d in dues if d.handler in self._subscriptions]
+        held = self._muted({(d.alert.alert_id, d.reason): d for d in mine}.values())
+        muted = [
+            (d, held[(d.alert.alert_id, d.reason)])
+            for d in mine
+            if (d.alert.alert_id, d.reason) in held
+        ]
+        for _, m in muted:
+            self.muted[m.stage] += 1
+        groups: dict[tuple[Any, ...], list[Due]] = {}
+        for due in mine:
+            if (due.alert.alert_id, due.reason) in held:
+                continue
+            sub = self._subscriptions[due.handler]
+            if sub.group_by is None:
+                key: tuple[Any, ...] = (sub.name, due.reason, due.alert.alert_id)
+            else:
+                key = (sub.name, due.reason, *sub.group_of(due.alert).values())
+            groups.setdefault(key, []).append(due)
+        deliveries = []
+        for members in groups.values():
+            sub = self._subscriptions[members[0].handler]
+            notification = Notification(
+                tuple(d.alert for d in members), members[0].reason, sub.group_of(members[0].alert)
+            )
+            deliveries.append(Delivery(sub, notification, tuple(members)))
+        return deliveries, muted
+
+    def _muted(self, dues: Iterable[Due]) -> dict[tuple[str, str], Muted]:
+        notifications = [Notification((d.alert,), d.reason) for d in dues]
+        held: dict[tuple[str, str], Muted] = {}
         for stage in self._stages:
-            due, muted = stage(due)
-            for held in muted:
-                self.muted[held.stage] += 1
-                log.debug(
-                    "notification of %s muted by %s: %s",
-                    held.notification.alert.alert_id,
-                    held.stage,
-                    held.why,
-                )
-        return [(sub, n) for n in due for sub in self._subscriptions if sub.wants(n.alert)]
+            notifications, muted = stage(notifications)
+            for m in muted:
+                held[(m.notification.alert.alert_id, m.notification.reason)] = m
+        return held
 
-    def deliver(self, alerts: Iterable[Alert], reason: Reason = "new") -> None:
-        """Deliver from synchronous code; async handlers run to completion on a loop of their
-        own."""
-        for sub, notification in self.plan(alerts, reason):
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(self, delivery: Delivery) -> Sent:
+        """Call the handler, retrying a failed attempt with exponential backoff."""
+        sub = delivery.subscription
+        argument = sub.argument(delivery.notification)
+        error = ""
+        for attempt in range(1, sub.max_attempts + 1):
             try:
-                _call_blocking(sub.handler, notification.alert)
-            except Exception:
-                self._failed(sub, notification)
+                _call_with_timeout(sub, argument)
+            except NotificationError as exc:
+                error = str(exc)
             else:
                 self.delivered[sub.name] += 1
-
-    async def adeliver(self, alerts: Iterable[Alert], reason: Reason = "new") -> None:
-        """Deliver from async code: async handlers on the caller's loop, sync ones in a worker
-        thread."""
-        for sub, notification in self.plan(alerts, reason):
-            try:
-                if inspect.iscoroutinefunction(sub.handler):
-                    await sub.handler(notification.alert)
-                else:
-                    result = await asyncio.to_thread(sub.handler, notification.alert)
-                    if inspect.isawaitable(result):
-                        await result
-            except Exception:
-                self._failed(sub, notification)
-            else:
-                self.delivered[sub.name] += 1
-
-    def _failed(self, sub: _Subscription, notification: Notification) -> None:
+                return Sent(delivery, "sent", attempt)
+            log.warning("handler %r attempt %d failed: %s", sub.name, attempt, error)
+            if attempt < sub.max_attempts:
+                self._sleep(sub.backoff.total_seconds() * 2 ** (attempt - 1))
         self.failures[sub.name] += 1
-        log.exception("alert handler %r failed on alert %s", sub.name, notification.alert.alert_id)
+        return Sent(delivery, "failed", sub.max_attempts, error)
 
 
-def _call_blocking(handler: AlertHandler, alert: Alert) -> None:
-    result = handler(alert)
-    if not inspect.isawaitable(result):
-        return
+def _call_with_timeout(sub: Subscription, argument: Alert | Notification) -> None:
+    """Run the handler in a daemon thread of its own and wait at most its timeout.
 
-    async def wait() -> None:
-        await result
+    A thread cannot be killed: one that overruns is abandoned (its result ignored), so it
+    never holds up a commit, another handler or a stop. Anything it raises, BaseException
+    included, is a failed attempt (NotificationError)."""
+    failure: list[BaseException] = []
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(wait())
-        return
-    # Called from synchronous code inside a running loop (a notebook cell, a widget callback):
-    # asyncio.run would refuse, so the handler gets a loop of its own in a worker thread.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, wait()).result()
+    def run() -> None:
+        try:
+            result = sub.handler(argument)  # type: ignore[arg-type]
+            if inspect.isawaitable(result):
+                asyncio.run(_awaited(result))
+        except BaseException as exc:  # a handler's failure, whatever it is, is data here
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name=f"alertkit-handler-{sub.name}", daemon=True)
+    worker.start()
+    worker.join(sub.timeout.total_seconds())
+    if worker.is_alive():
+        raise NotificationError(
+            f"handler {sub.name!r} did not return within {sub.timeout.total_seconds():g} s"
+        )
+    if failure:
+        exc = failure[0]
+        raise NotificationError(f"{type(exc).__name__}: {exc}"[:500]) from exc
+
+
+async def _awaited(result: Any) -> None:
+    await result

@@ -127,7 +127,7 @@ class Subscription:
             )
         if reasons is None:
             reasons = getattr(handler, "reasons", DEFAULT_REASONS)
-        wanted = frozenset(str(r) for r in reasons)  # type: ignore[union-attr]
+        wanted = frozenset(str(r) for r in reasons)
         if not wanted or not wanted <= set(REASONS):
             raise ValidationError(f"reasons: expected some of {REASONS}, got {sorted(wanted)}")
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import polars as pl
 import pytest
+from _factories import book as any_book
 from _histories import QUIET, histories
 from deltalake import DeltaTable
 from hypothesis import HealthCheck, given, settings
@@ -27,21 +29,7 @@ from alertkit.backtest import run_backtest, synthetic_history
 T = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 COMPARED = ["rule", "strategy_id", "symbol", "created_at", "occurrences", "last_seen_at"]
 COMPARED += ["resolved_at", "status"]
-
-
-def book(n: int, *, vix: float = 40.0, at: datetime = T) -> pl.DataFrame:
-    """``n`` iron condors at ``at``; with vix above 35 every one of them trips vix_level."""
-    return pl.DataFrame(
-        {
-            "as_of": [at] * n,
-            "strategy_id": list(range(n)),
-            "symbol": ["SPY", "QQQ", "IWM"] * (n // 3) + ["SPY"] * (n % 3),
-            "strategy_type": ["iron_condor"] * n,
-            "dte": [40] * n,
-            "upl_pct": [0.1] * n,
-            "vix": [vix] * n,
-        }
-    )
+book = partial(any_book, at=T)
 
 
 def commits(lake: str) -> list[str]:
@@ -103,9 +91,14 @@ def test_each_new_alert_notifies_once_after_its_commit(lake: str) -> None:
     manager = SyncAlertManager(lake)
     manager.initialize()
     seen: list[tuple[str, int]] = []
-    manager.notifications.add(lambda a: seen.append((a.alert_id, manager.version())))
+    manager.notifications.add(
+        lambda a: seen.append((a.alert_id, manager.version())), name="version-seen"
+    )
     result = manager.run_cycle(book(6))
+    assert manager.flush_notifications(30)
     manager.run_cycle(book(6, at=T + timedelta(minutes=1)))  # repeats: no notification
+    assert manager.flush_notifications(30)
+    # Told after the commit (version 1), before the entries are cleared (version 2).
     assert sorted(seen) == sorted((a.alert_id, 1) for a in result.new_alerts)
 
 
@@ -120,6 +113,7 @@ def test_the_async_manager_and_the_engine_run_the_same_cycle(tmp_path: Path) -> 
 
         manager.add_handler(handler)
         via_manager = await manager.run_cycle(book(9))
+        assert await manager.flush_notifications(30)
         engine = DecisionEngine(alert_manager=SyncAlertManager(str(tmp_path / "b")))
         engine.alert_manager.initialize()  # type: ignore[union-attr]
         via_engine = await engine.evaluate_many(book(9))

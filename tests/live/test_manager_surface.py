@@ -12,14 +12,18 @@ import inspect
 from alertkit import AlertManager, SyncAlertManager
 
 # Not operations: the core's collaborators, and the adapter's way to wrap a core.
-CORE_ONLY = {"store", "clock", "notifications", "peaks", "maintain_every"}
+CORE_ONLY = {"store", "clock", "notifications", "peaks", "maintain_every", "log_store", "delivery"}
 ADAPTER_ONLY = {"sync", "around"}
 # Cheap, no I/O: the same plain (not async) member on both.
 PLAIN = {"path", "scan_alerts", "add_handler", "remove_handler", "handler_failures"}
 
 
 def public(cls: type) -> dict[str, object]:
-    return {name: member for name, member in vars(cls).items() if not name.startswith("_")}
+    """Public members, those of mixins included (the core's notification half)."""
+    members: dict[str, object] = {}
+    for klass in reversed(cls.__mro__[:-1]):  # object's are nobody's operations
+        members.update((n, m) for n, m in vars(klass).items() if not n.startswith("_"))
+    return members
 
 
 def test_the_two_managers_offer_the_same_operations() -> None:
