@@ -10,13 +10,13 @@ from datetime import timedelta
 
 import polars as pl
 import pytest
-from _factories import T0, book, close_now, position, roll
+from _factories import T0, book, close_now, position
 from _managers import ManualClock
-from conftest import MakeDriver
 from deltalake import DeltaTable
 
 from alertkit import Alert, ValidationError
 from alertkit.notify import Notification, webhook_handler
+from conftest import MakeDriver
 
 
 def pending_at(lake: str, version: int) -> dict[str, str | None]:
@@ -187,7 +187,7 @@ def test_a_handler_needs_a_name_that_says_where_it_delivers(either: MakeDriver) 
     with pytest.raises(ValidationError, match=r"url: expected an http\(s\) URL"):
         m.add_handler(webhook_handler("ftp://127.0.0.1/x"))
     assert m.add_handler(print) == "builtins.print"
-    with pytest.raises(ValidationError, match="a handler named 'builtins.print' is already"):
+    with pytest.raises(ValidationError, match=r"a handler named 'builtins\.print' is already"):
         m.add_handler(print)
     assert [s.name for s in m.core.notifications.subscriptions] == ["builtins.print"]
 
