@@ -142,7 +142,13 @@ class AppriseHandler:
             body=message["body"], title=message["title"], notify_type=message["notify_type"]
         )
         if not result:
-            failed = [f"{_private_url(r.url)}: {_last_message(r)}" for r in result if not r]
+            # with several services, say which refused (by their private URLs)
+            several = len(result) > 1
+            failed = [
+                (f"{_private_url(r.url)}: " if several else "") + _last_message(r)
+                for r in result
+                if not r
+            ]
             raise NotificationError(f"{self.name} failed: {'; '.join(failed) or 'no service'}")
 
     def __repr__(self) -> str:

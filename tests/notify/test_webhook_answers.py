@@ -161,7 +161,11 @@ def test_bad_options_are_refused_at_creation(kwargs: dict[str, object], message:
 
 
 def test_names_say_where_it_delivers_without_the_password() -> None:
-    assert webhook_handler("http://127.0.0.1:9000/hook").name == "webhook http://127.0.0.1:9000/hook"
-    assert webhook_handler("https://u:s3cret@127.0.0.1/h").name == "webhook https://u:***@127.0.0.1/h"
+    assert (
+        webhook_handler("http://127.0.0.1:9000/hook").name == "webhook http://127.0.0.1:9000/hook"
+    )
+    assert (
+        webhook_handler("https://u:s3cret@127.0.0.1/h").name == "webhook https://u:***@127.0.0.1/h"
+    )
     assert webhook_handler("http://127.0.0.1/h", name="desk").name == "desk"
     assert webhook_handler("http://127.0.0.1/h").takes_notifications is True
