@@ -4,10 +4,11 @@ VENV     := .venv
 BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+ALERTMANAGER := /usr/bin/prometheus-alertmanager
 
 NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
-.PHONY: demo test lint bench browser notebooks clean
+.PHONY: demo test lint bench browser alertmanager notebooks clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "alertkit needs Python >= 3.11 (set PYTHON=...)")'
@@ -36,10 +37,21 @@ browser:
 	  fi; \
 	fi
 
+# The Alertmanager channel's tests run Debian's prometheus-alertmanager on 127.0.0.1 (its
+# service is not started: the tests start their own). Installed with apt when we are root.
+alertmanager:
+	@if [ ! -x $(ALERTMANAGER) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null; \
+	  else \
+	    echo "note: $(ALERTMANAGER) not found; the Alertmanager tests will skip (sudo apt-get install prometheus-alertmanager)"; \
+	  fi; \
+	fi
+
 # Every test, then the notebooks once more with numpy's highest SIMD targets on this CPU
 # switched off (tests/reduced_simd.py): their outputs were recorded on some other CPU, and must
 # not depend on which exp/log kernels ran.
-test: $(STAMP) lint browser
+test: $(STAMP) lint browser alertmanager
 	$(BIN)/python -m pytest $(NBVAL)
 	@simd="$$($(BIN)/python tests/reduced_simd.py)" && set -x && \
 	NPY_DISABLE_CPU_FEATURES="$$simd" $(BIN)/python -m pytest $(NBVAL) notebooks/

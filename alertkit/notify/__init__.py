@@ -5,15 +5,26 @@ Every delivery of both managers goes through one pipeline (:class:`NotificationH
 (silences, inhibition and flap muting plug in as :class:`MuteStage` s of a :class:`Muter`),
 then grouping per :class:`Subscription` into :class:`Notification` s, then the handler, with
 retries and a timeout. What is due is kept durably by the managers (:mod:`alertkit.live.outbox`,
-:mod:`alertkit.live.delivery`). Handlers that come with alertkit are in
-:mod:`alertkit.notify.handlers`: ``webhook_handler`` (JSON, shape :data:`PAYLOAD_SCHEMA`) and
-``logging_handler``.
+:mod:`alertkit.live.delivery`). Handlers that come with alertkit (each makes one delivery per
+call and raises :class:`~alertkit.NotificationError` on failure):
+
+- ``webhook_handler`` (:mod:`alertkit.notify.handlers`): JSON, shapes :data:`PAYLOAD_SCHEMA`
+  for one alert and :data:`NOTIFICATION_SCHEMA` for a grouped notification;
+- ``alertmanager_handler`` (:mod:`alertkit.notify.alertmanager`): Prometheus Alertmanager's
+  API v2;
+- ``apprise_handler`` (:mod:`alertkit.notify.apprise_channel`): any service apprise speaks,
+  with ``pip install 'alertkit[notify]'``;
+- ``logging_handler``: one log line per alert.
 """
 
+from alertkit.notify.alertmanager import ALERTMANAGER_REASONS, alertmanager_handler
+from alertkit.notify.apprise_channel import apprise_handler
 from alertkit.notify.handlers import (
+    NOTIFICATION_SCHEMA,
     PAYLOAD_SCHEMA,
     alert_payload,
     logging_handler,
+    notification_payload,
     webhook_handler,
 )
 from alertkit.notify.hub import (
@@ -36,8 +47,10 @@ from alertkit.notify.subscriptions import (
 )
 
 __all__ = [
+    "ALERTMANAGER_REASONS",
     "DEFAULT_REASONS",
     "GROUP_FIELDS",
+    "NOTIFICATION_SCHEMA",
     "PAYLOAD_SCHEMA",
     "REASONS",
     "AlertHandler",
@@ -53,7 +66,10 @@ __all__ = [
     "Stage",
     "Subscription",
     "alert_payload",
+    "alertmanager_handler",
+    "apprise_handler",
     "handler_name",
     "logging_handler",
+    "notification_payload",
     "webhook_handler",
 ]
