@@ -27,27 +27,15 @@ def reference(alerts: list[Alert], subs: list[Subscription], cycles: list[dateti
     previous: datetime | None = None
     for t in cycles:
         for order, sub in enumerate(subs):
-            due: dict[tuple[str, str | None], list[str]] = {}
-
-            def add(reason: str, alert: Alert, sub: Subscription = sub) -> None:
-                group = sub.group_of(alert)
-                key = json.dumps(group, separators=(",", ":")) if sub.group_by else None
-                if key is None:  # ungrouped: one notification per alert
-                    rows.append((t, order, REASONS.index(reason), None, alert.alert_id,
-                                 (sub.name, reason, t, None, 1, [alert.alert_id])))  # fmt: skip
-                else:
-                    due.setdefault((reason, key), []).append(alert.alert_id)
-
+            items: list[tuple[str, Alert]] = []
             for a in alerts:
                 since = previous is None or a.created_at > previous
                 if since and a.created_at <= t:
                     last_told[sub.name, a.alert_id] = t  # the new notification counts, told or not
-                    if sub.wants(a, "new"):
-                        add("new", a)
+                    items.append(("new", a))
                 closed = a.resolved_at
                 if closed is not None and (previous is None or closed > previous) and closed <= t:
-                    if sub.wants(a, "resolved"):
-                        add("resolved", a)
+                    items.append(("resolved", a))
                 open_unacked = (
                     a.created_at <= t
                     and (a.acknowledged_at is None or a.acknowledged_at > t)
@@ -55,11 +43,21 @@ def reference(alerts: list[Alert], subs: list[Subscription], cycles: list[dateti
                 )
                 told = last_told.get((sub.name, a.alert_id))
                 interval = sub.repeat_interval
-                if open_unacked and told is not None and interval and t - told >= interval:
-                    if sub.wants(a, "reminder"):
-                        last_told[sub.name, a.alert_id] = t
-                        add("reminder", a)
-            for (reason, key), ids in due.items():
+                due = open_unacked and told is not None and interval and t - told >= interval
+                if due and sub.wants(a, "reminder"):
+                    last_told[sub.name, a.alert_id] = t
+                    items.append(("reminder", a))
+            groups: dict[tuple[str, str | None], list[str]] = {}
+            for reason, a in items:
+                if not sub.wants(a, reason):  # type: ignore[arg-type]
+                    continue
+                if sub.group_by is None:  # ungrouped: one notification per alert
+                    rows.append((t, order, REASONS.index(reason), None, a.alert_id,
+                                 (sub.name, reason, t, None, 1, [a.alert_id])))  # fmt: skip
+                else:
+                    key = json.dumps(sub.group_of(a), separators=(",", ":"))
+                    groups.setdefault((reason, key), []).append(a.alert_id)
+            for (reason, key), ids in groups.items():
                 ids.sort()
                 rows.append((t, order, REASONS.index(reason), key, ids[0],
                              (sub.name, reason, t, key, len(ids), ids)))  # fmt: skip
