@@ -44,7 +44,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import polars as pl
 
@@ -59,6 +59,10 @@ from alertkit.model.schema import check_alert_frame
 from alertkit.model.snapshot_frames import normalize_frame, validate_frame
 from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 from alertkit.rules import Rule, default_rules, evaluate_frame, in_order
+
+if TYPE_CHECKING:
+    from alertkit.backtest.notifications import NotificationDryRun
+    from alertkit.notify.subscriptions import Subscription
 
 __all__ = ["BacktestMode", "BacktestResult", "run_backtest"]
 
@@ -106,6 +110,16 @@ class BacktestResult:
             trigger_order=[t.id for rule in in_order(self.rules) for t in rule.triggers],
             per_position=self.quiet_period is not None,
         )
+
+    def dry_run_notifications(
+        self, subscriptions: Subscription | Iterable[Subscription]
+    ) -> NotificationDryRun:
+        """What ``subscriptions`` would have been told during this backtest, cycle by cycle
+        (:func:`alertkit.backtest.notifications.dry_run_notifications`); sends nothing."""
+        # Imported here: notifications imports this module for BacktestResult.
+        from alertkit.backtest.notifications import dry_run_notifications
+
+        return dry_run_notifications(self, subscriptions)
 
     def __repr__(self) -> str:
         quiet = "" if self.quiet_period is None else f", quiet_period={self.quiet_period}"

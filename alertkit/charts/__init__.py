@@ -9,7 +9,9 @@ gives the same ``chart.to_dict()``.
 Board charts (alerts frames with ALERT_SCHEMA columns) return ``alt.Chart``:
 :func:`alerts_over_time`, :func:`alerts_by_rule`, :func:`open_alert_age`,
 :func:`response_times`. Backtest charts: :func:`position_pnl` (``alt.LayerChart``: a line and
-alert points) and :func:`sweep_chart` (``alt.VConcatChart``: counts above benefit).
+alert points) and :func:`sweep_chart` (``alt.VConcatChart``: counts above benefit), and
+:func:`notifications_per_day_chart` (``alt.LayerChart``: a notification dry run's bars per day
+and handler, beside the alerts opened).
 
 In JupyterLab without internet, call :func:`enable_offline_rendering` once (static SVG, the
 default, or ``"interactive"`` widgets), or wrap one chart with :func:`interactive_chart` to
@@ -36,6 +38,7 @@ from alertkit.charts._board import (
     response_times,
     severity_color,
 )
+from alertkit.charts._notifications import notifications_per_day_chart
 from alertkit.charts._render import enable_offline_rendering, interactive_chart
 from alertkit.model.alerts import SEVERITY_ORDER
 
@@ -50,6 +53,7 @@ __all__ = [
     "alerts_over_time",
     "enable_offline_rendering",
     "interactive_chart",
+    "notifications_per_day_chart",
     "open_alert_age",
     "position_pnl",
     "response_times",
