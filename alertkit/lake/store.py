@@ -22,25 +22,24 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, TypeVar
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import (
     CommitFailedError,
 )
-from deltalake.schema import Field as DeltaField
 
-from alertkit.lake._sql import sql_literal
+from alertkit.lake._merge_predicate import MergeReads, merge_predicate
 from alertkit.lake._versions import open_version
 from alertkit.lake.delta_errors import delta_errors
 from alertkit.lake.paths import LocalTable, is_local, local_file_paths, local_table_path
+from alertkit.lake.table_schema import add_later_columns, check_columns, scan_declared
 from alertkit.model.errors import (
-    SchemaMismatchError,
     StoreError,
     TableNotFoundError,
     WriteConflictError,
@@ -88,43 +87,6 @@ class MergeOutcome:
     inserted: int
     updated: int
     version: int
-
-
-MergeReads = Literal["open", "partitions", "table"]
-
-
-def _in(column: str, values: Sequence[Any]) -> str:
-    return f" AND t.{column} IN ({', '.join(sql_literal(v) for v in values)})"
-
-
-def _merge_on(spec: TableSpec, rows: pl.DataFrame, reads: MergeReads) -> str:
-    """The MERGE predicate: the row key (and partition), plus literal conjuncts that narrow
-    what the MERGE reads, scans and is guarded against.
-
-    delta-rs turns literal conjuncts on the target into the read predicate it checks
-    concurrent commits against (by partition values and file statistics, conservatively),
-    and prunes its scan with them; the join alone makes it read, and guard, the whole table.
-    Which rows are "open", and which columns narrow them, is the table declaration's.
-    """
-    on = f"t.{spec.key} = s.{spec.key}"
-    if spec.partition_by is not None:
-        on = f"t.{spec.partition_by} = s.{spec.partition_by} AND " + on
-    if reads == "partitions" and spec.partition_by is not None:
-        return on + _in(spec.partition_by, _distinct(rows, spec.partition_by))
-    if reads == "open":
-        if spec.open_rows is None:
-            raise StoreError(f"the {spec.name} table declares no open rows to guard")
-        on += _in(*spec.open_rows)
-        for column in spec.open_guard:
-            values = rows.get_column(column)
-            if values.null_count():  # IN never matches a null: then guard without it
-                break
-            on += _in(column, _distinct(rows, column))
-    return on
-
-
-def _distinct(rows: pl.DataFrame, column: str) -> list[Any]:
-    return rows.get_column(column).unique().sort().to_list()
 
 
 _LOG_ENTRY: Final = re.compile(r"^\d{20}\.(json|checkpoint(\.\d+\.\d+)?\.parquet)$")
@@ -288,49 +250,15 @@ class DeltaStore:
                     f" file(s) its latest version references are missing, e.g. {missing[0]}"
                 )
 
-    def _missing_later_columns(self, table: DeltaTable) -> list[str]:
-        names = set(table.schema().to_arrow().names)
-        return [c for c in self.spec.added_later if c not in names]
-
     def _add_later_columns(self, table: DeltaTable) -> None:
-        """Upgrade a table written before the declaration's ``added_later`` columns: one
-        schema-only commit adding them as nullable (old rows read them as null). A table
-        this process cannot write stays as it is; reads fill the columns with nulls."""
-        missing = self._missing_later_columns(table)
-        if not missing:
-            return
         try:
             self.check_writable()
         except StoreError:
-            return
-        fields = pl.DataFrame(schema={c: self.spec.schema[c] for c in missing}).to_arrow().schema
-        with delta_errors(self.uri, f"cannot add columns {missing} to {self.uri}"):
-            try:
-                table.alter.add_columns(
-                    [DeltaField.from_arrow(f) for f in fields],
-                    commit_properties=CommitProperties(
-                        custom_metadata=audit("add_columns", ",".join(missing), None)
-                    ),
-                )
-            except CommitFailedError:
-                table.update_incremental()  # a concurrent opener upgraded it first
-        log.info("upgraded the %s table at %s: added %s", self.spec.name, self.uri, missing)
+            return  # read-only: reads fill the later columns with nulls
+        add_later_columns(self.spec, self.uri, table)
 
     def _check_schema_of(self, table: DeltaTable) -> None:
-        schema = pl.scan_delta(table).collect_schema()
-        problems = []
-        for name, dtype in self.spec.schema.items():
-            if name not in schema and name in self.spec.added_later:
-                continue  # an older table: upgraded on first open, else read as nulls
-            if name not in schema:
-                problems.append(f"missing column {name!r} ({dtype})")
-            elif schema[name] != dtype:
-                problems.append(f"column {name!r} is {schema[name]}, expected {dtype}")
-        if problems:
-            raise SchemaMismatchError(
-                f"the table at {self.uri} is not an alertkit {self.spec.name} table: "
-                + "; ".join(problems)
-            )
+        check_columns(self.spec, self.uri, table)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -342,11 +270,7 @@ class DeltaStore:
     def scan_version(self, table: DeltaTable) -> pl.LazyFrame:
         """The rows of table version ``table`` with the declared columns, those added since
         that version was written read as nulls."""
-        scan = pl.scan_delta(table)
-        missing = [c for c in self.spec.added_later if c not in scan.collect_schema()]
-        if missing:
-            scan = scan.with_columns(pl.lit(None, self.spec.schema[c]).alias(c) for c in missing)
-        return scan.select(self.spec.columns)
+        return scan_declared(self.spec, table)
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -424,7 +348,7 @@ class DeltaStore:
         spec = self.spec
         if spec.revision is None:
             raise StoreError(f"the {spec.name} table has no revision column: rows are only added")
-        predicate = _merge_on(spec, rows, reads)
+        predicate = merge_predicate(spec, rows, reads)
         source = rows.select(*spec.columns, pl.col("expected_revision").cast(pl.Int64))
         kept = [c for c in spec.columns if c not in (spec.key, spec.partition_by)]
         merger = (

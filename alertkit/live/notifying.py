@@ -15,6 +15,7 @@ import polars as pl
 from alertkit.live import reads
 from alertkit.live.delivery import Deliverer
 from alertkit.live.notification_log import NotificationLog
+from alertkit.live.outbox import Outbox
 from alertkit.model._time import Clock, to_utc
 from alertkit.model.alerts import AlertSeverity, AlertType
 from alertkit.notify import AlertHandler, NotificationHub, Reason
@@ -134,3 +135,8 @@ class Notifying:
             handler=handler,
             alert_id=None if alert_id is None else reads.check_alert_id(alert_id),
         )
+
+    def _outbox(self) -> Outbox | None:
+        """What a commit of now makes due to the registered handlers (None: no handler)."""
+        subscriptions = self.notifications.subscriptions
+        return Outbox(subscriptions, self.clock()) if subscriptions else None

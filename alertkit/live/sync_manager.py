@@ -435,10 +435,6 @@ class SyncAlertManager(Notifying):
             return to_utc(as_of, "snapshot.as_of")
         return self.clock()
 
-    def _outbox(self) -> Outbox | None:
-        subscriptions = self.notifications.subscriptions
-        return Outbox(subscriptions, self.clock()) if subscriptions else None
-
     def _after_commit(self) -> None:
         # Due once SMALL_FILES_PER_PARTITION commits by anyone, or maintain_every of ours,
         # have landed since our last check (so fragmentation stays bounded however many
