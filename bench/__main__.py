@@ -15,6 +15,7 @@ from bench import (
     bench_board,
     bench_cycle,
     bench_maintenance,
+    bench_notify,
     bench_scale,
     bench_store,
     bench_synthetic,
@@ -52,6 +53,7 @@ def main() -> int:
     suites: tuple[ModuleType, ...] = (
         bench_store,
         bench_cycle,
+        bench_notify,
         bench_scale,
         bench_backtest,
         bench_synthetic,

@@ -64,6 +64,7 @@ def alert_frame(n: int, seed: int = 0, open_share: float = 0.02) -> pl.DataFrame
             pl.lit('","action":"create","from":null,"to":"active","by":null,"note":null}]'),
         ),
         created_date=pl.col("created_at").dt.date(),
+        notify_pending=pl.lit(None, pl.String),
     ).select([pl.col(c).cast(t) for c, t in ALERT_SCHEMA.items()])
 
 

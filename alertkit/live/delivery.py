@@ -65,6 +65,8 @@ def dues_of_rows(rows: pl.DataFrame) -> list[Due]:
 @dataclass
 class _Round:
     dues: list[Due]
+    rows: pl.DataFrame | None = None
+    order: list[str] | None = None
     scan_outbox: bool = False
     remind_at: datetime | None = None
     done: Future[pl.DataFrame] = field(default_factory=Future)
@@ -91,13 +93,22 @@ class Deliverer:
     # -- asking ----------------------------------------------------------------------------
 
     def submit(
-        self, dues: Iterable[Due], *, scan_outbox: bool = False, remind_at: datetime | None = None
+        self,
+        dues: Iterable[Due] = (),
+        *,
+        rows: pl.DataFrame | None = None,
+        order: list[str] | None = None,
+        scan_outbox: bool = False,
+        remind_at: datetime | None = None,
     ) -> Future[pl.DataFrame]:
-        """Queue a round: ``dues``, plus with ``scan_outbox`` whatever the outbox holds for
-        our handlers, plus reminders due at ``remind_at``. Returns at once; the future gives
-        the round's log rows."""
-        job = _Round(list(dues), scan_outbox, remind_at)
-        if not job.dues and not scan_outbox and remind_at is None:
+        """Queue a round: ``dues``, and those pending on committed alert ``rows`` (told in
+        the ``order`` of their ids, when given), plus with ``scan_outbox`` whatever the
+        outbox holds for our handlers, plus reminders due at ``remind_at``. Returns at once
+        (the rows are read into alerts on the worker, not on the committing thread); the
+        future gives the round's log rows."""
+        job = _Round(list(dues), rows, order, scan_outbox, remind_at)
+        empty = rows is None or rows.is_empty()
+        if not job.dues and empty and not scan_outbox and remind_at is None:
             job.done.set_result(pl.DataFrame(schema=NOTIFICATION_LOG_SCHEMA))
             return job.done
         self._rounds.put(job)
@@ -148,6 +159,12 @@ class Deliverer:
 
     def _run(self, job: _Round) -> pl.DataFrame:
         dues = list(job.dues)
+        if job.rows is not None:
+            committed = dues_of_rows(job.rows)
+            if job.order is not None:
+                rank = {alert_id: i for i, alert_id in enumerate(job.order)}
+                committed.sort(key=lambda d: rank.get(d.alert.alert_id, len(rank)))
+            dues += committed
         if job.scan_outbox:
             dues += self._outbox_dues()
         if job.remind_at is not None:

@@ -30,7 +30,7 @@ from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from alertkit.lake.store import DEFAULT_MAX_RETRIES, AlertStore, TableVersion
 from alertkit.live import inserts, reads
 from alertkit.live.cycle import CycleInput, CycleResult, commit_cycle, cycle_result
-from alertkit.live.delivery import Deliverer, dues_of_alert, dues_of_rows
+from alertkit.live.delivery import Deliverer, dues_of_alert
 from alertkit.live.firings import commit_decision
 from alertkit.live.notification_log import NotificationLog
 from alertkit.live.notifying import Notifying
@@ -224,10 +224,11 @@ class SyncAlertManager(Notifying):
         if notify:
             reminding = any(s.repeat_interval for s in self.notifications.subscriptions)
             # told in the result's order: new alerts as listed, then closes
-            order = {a.alert_id: i for i, a in enumerate(result.new_alerts)}
-            dues = dues_of_rows(pl.concat([commit.new, commit.continued]))
-            dues.sort(key=lambda d: order.get(d.alert.alert_id, len(order)))
-            self.delivery.submit(dues, remind_at=now if reminding else None)
+            self.delivery.submit(
+                rows=pl.concat([commit.new, commit.continued]),
+                order=[a.alert_id for a in result.new_alerts],
+                remind_at=now if reminding else None,
+            )
         return result
 
     def insert_alerts(self, alerts: Iterable[Alert] | pl.DataFrame) -> int:
