@@ -194,7 +194,7 @@ class Deliverer:
         def send_all(batch: list[Delivery]) -> list[Sent]:
             return [self.hub.send(d) for d in batch]
 
-        if len(by_handler) == 1:
+        if len(by_handler) <= 1:  # none (all muted), or one handler: no pool needed
             return send_all(deliveries)
         with ThreadPoolExecutor(len(by_handler), thread_name_prefix="alertkit-send") as pool:
             return [s for batch in pool.map(send_all, by_handler.values()) for s in batch]

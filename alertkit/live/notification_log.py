@@ -121,33 +121,30 @@ class NotificationLog:
             return pl.LazyFrame(schema=NOTIFICATION_LOG_SCHEMA)
         return self.store.scan()
 
-    def pending(self) -> pl.DataFrame:
-        """What the outbox still holds, as log rows with outcome ``pending``."""
-        rows = []
-        held = (
-            self.alerts.scan()
-            .filter(pl.col(OUTBOX_COLUMN).is_not_null())
-            .select("alert_id", OUTBOX_COLUMN)
-            .collect()
-        )
-        for alert_id, text in held.iter_rows():
-            for entry in pending_entries(text):
-                rows.append(
-                    {
-                        "entry_id": None,
-                        "at": entry.due_at,
-                        "alert_id": alert_id,
-                        "handler": entry.handler,
-                        "reason": entry.reason,
-                        "outcome": "pending",
-                        "attempts": 0,
-                        "error": None,
-                        "notification_id": None,
-                        "group": None,
-                        "due_at": entry.due_at,
-                        "date": entry.due_at.astimezone(UTC).date(),
-                    }
-                )
+    def pending(self, alert_id: str | None = None) -> pl.DataFrame:
+        """What the outbox still holds (of one alert, when given), as log rows with outcome
+        ``pending``."""
+        held = self.alerts.scan().filter(pl.col(OUTBOX_COLUMN).is_not_null())
+        if alert_id is not None:
+            held = held.filter(pl.col("alert_id") == alert_id)
+        rows = [
+            {
+                "entry_id": None,
+                "at": entry.due_at,
+                "alert_id": held_id,
+                "handler": entry.handler,
+                "reason": entry.reason,
+                "outcome": "pending",
+                "attempts": 0,
+                "error": None,
+                "notification_id": None,
+                "group": None,
+                "due_at": entry.due_at,
+                "date": entry.due_at.astimezone(UTC).date(),
+            }
+            for held_id, text in held.select("alert_id", OUTBOX_COLUMN).collect().iter_rows()
+            for entry in pending_entries(text)
+        ]
         return pl.DataFrame(rows, schema=NOTIFICATION_LOG_SCHEMA)
 
     def read(
@@ -157,14 +154,17 @@ class NotificationLog:
         handler: str | None = None,
         alert_id: str | None = None,
     ) -> pl.DataFrame:
-        """Outcomes and pending notifications, oldest first, filtered as asked."""
-        frame = pl.concat([self.scan().collect(), self.pending()])
+        """Outcomes and pending notifications, oldest first, filtered as asked (the filters
+        reach the scans, so one alert's notifications are read without the whole log)."""
+        wanted = pl.lit(True)
         if since is not None:
-            frame = frame.filter(pl.col("at") >= since)
+            wanted &= pl.col("at") >= since
         if handler is not None:
-            frame = frame.filter(pl.col("handler") == handler)
+            wanted &= pl.col("handler") == handler
         if alert_id is not None:
-            frame = frame.filter(pl.col("alert_id") == alert_id)
+            wanted &= pl.col("alert_id") == alert_id
+        stored = self.scan().filter(wanted).collect()
+        frame = pl.concat([stored, self.pending(alert_id).filter(wanted)])
         return frame.sort("at", "alert_id", "handler", nulls_last=True)
 
     def last_told(self, handlers: Iterable[str]) -> pl.DataFrame:

@@ -15,7 +15,7 @@ from _managers import ManualClock
 from deltalake import DeltaTable
 
 from alertkit import Alert, ValidationError
-from alertkit.notify import Notification, webhook_handler
+from alertkit.notify import MuteStage, Notification, webhook_handler
 from conftest import MakeDriver
 
 
@@ -198,3 +198,27 @@ def test_a_cycle_without_handlers_records_nothing(either: MakeDriver) -> None:
     assert set(pending_at(m.path, result.version).values()) == {None}
     assert m.notification_log().height == 0
     assert not DeltaTable.is_deltatable(m.path + "_notifications")
+
+
+class Everything:
+    """A Muter that mutes every notification (a silence over the whole book)."""
+
+    def mutes(self, notification: Notification) -> str | None:
+        return "maintenance window"
+
+
+def test_a_round_whose_every_due_is_muted_logs_them_suppressed_and_clears_them(
+    either: MakeDriver,
+) -> None:
+    m = either()
+    m.core.notifications.add_stage(MuteStage("silences", Everything()))
+    got: list[Alert] = []
+    m.add_handler(got.append, name="desk")
+    alert = m.create_alert(close_now(), position())
+    assert m.core.flush_notifications(30)
+    assert got == []
+    assert m.notification_log().select("alert_id", "outcome", "attempts", "error").rows() == [
+        (alert.alert_id, "suppressed", 0, "silences: maintenance window")
+    ]
+    assert m.scan_alerts().filter(pl.col("notify_pending").is_not_null()).collect().height == 0
+    assert m.deliver_pending().height == 0
