@@ -29,6 +29,7 @@ from alertkit.model.alerts import Transition
 from alertkit.model.errors import AlertkitError, AlertNotFoundError
 from alertkit.widgets._bulk import DOING, chosen_ids, failure_lines, position_label, ticked_statuses
 from alertkit.widgets._controls import ActionControls, FilterControls, group_by_control
+from alertkit.widgets._notifications import notifications_section
 from alertkit.widgets._query import (
     GROUPINGS,
     PAGE_SIZES,
@@ -82,7 +83,8 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
         ``expanded``, ``cursor``, ``focused``, ``sort_by``, ``sort_desc``, ``page``,
         ``page_size``, ``total``).
     header, status_line, detail
-        HTML widgets: the counts, what just happened, and the focused alert.
+        HTML widgets: the counts, what just happened, and the focused alert (its fields,
+        history and notification log, read when it opens and at each refresh).
     group_by
         "position" (strategy), "rule", "symbol" or None: the table then shows one row per
         group (counts, worst severity) that expands to its alerts; ticking a group applies
@@ -410,7 +412,9 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
                 None, now, missing=f"alert {alert_id} is no longer in the table"
             )
         else:
-            self.detail.value = detail_html(alert, now)
+            # Only the open alert's log is read, never one per row: paging stays one scan.
+            section = notifications_section(self.manager, alert_id, now)
+            self.detail.value = detail_html(alert, now, notifications=section)
 
     def _say(self, info: Sequence[str], errors: Sequence[str] = ()) -> None:
         self.status_line.value = status_html(info, errors)

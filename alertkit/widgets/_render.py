@@ -73,12 +73,19 @@ def format_duration(seconds: float) -> str:
     return f"{s // 86_400}d {s % 86_400 // 3600:02d}h"
 
 
-def format_time(value: datetime | None) -> str:
-    """``2026-01-05 15:00:00 UTC`` (to the second), or an em dash for None."""
+def format_time(value: datetime | None, *, seconds: bool = True) -> str:
+    """``2026-01-05 15:00:00 UTC`` (to the second, or with ``seconds=False`` to the minute:
+    ``2026-01-05 15:00 UTC``), or an em dash for None.
+
+    >>> from datetime import UTC, datetime
+    >>> t = datetime(2026, 1, 5, 15, 0, 27, tzinfo=UTC)
+    >>> format_time(t), format_time(t, seconds=False)
+    ('2026-01-05 15:00:27 UTC', '2026-01-05 15:00 UTC')
+    """
     if value is None:
         return EMPTY
     utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return utc.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 
 def format_ago(value: datetime | None, now: datetime) -> str:
@@ -246,8 +253,12 @@ def _dismissed_at(alert: Alert) -> datetime | None:
     return value
 
 
-def detail_html(alert: Alert | None, now: datetime, *, missing: str | None = None) -> str:
-    """The detail panel: every field of ``alert``, its metadata as JSON, its history."""
+def detail_html(
+    alert: Alert | None, now: datetime, *, missing: str | None = None, notifications: str = ""
+) -> str:
+    """The detail panel: every field of ``alert``, its metadata as JSON, its history, then
+    ``notifications``: the section's HTML, already escaped
+    (:func:`alertkit.widgets._notifications.notifications_section`)."""
     if alert is None:
         text = missing or "Click a row (or move to it with j/k and press Enter) for its details."
         return f'<div class="alertkit-detail alertkit-detail-empty">{escape(text)}</div>'
@@ -278,7 +289,7 @@ def detail_html(alert: Alert | None, now: datetime, *, missing: str | None = Non
         f"<h4>{escape(alert.title)}</h4>"
         f'<table class="alertkit-fields"><tbody>{body}</tbody></table>'
         f'<h5>metadata</h5><pre class="alertkit-metadata">{escape(metadata)}</pre>'
-        f"<h5>history</h5>{history}</div>"
+        f"<h5>history</h5>{history}{notifications}</div>"
     )
 
 

@@ -38,7 +38,8 @@ from alertkit import Alert, SyncAlertManager
 
 pytestmark = pytest.mark.slow
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHECKOUT = Path(__file__).resolve().parents[2]
+ARTIFACTS = CHECKOUT / "test-artifacts"
 VIEWPORT = {"width": 1280, "height": 800}
 HOSTILE = "<img src=x onerror=alert(1)>"
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
@@ -158,6 +159,11 @@ def lab(tmp_path: Path) -> Iterator[str]:
         "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "IPYTHONDIR": str(home / "ipython"),
+        # The kernel runs in tmp_path, where `import alertkit` would find whichever copy is
+        # installed: make it the checkout under test (a worktree's, not the main one's).
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(CHECKOUT), os.environ.get("PYTHONPATH", "")) if p
+        ),
     }
     # Start the notebook's kernel without asking, and no "Jupyter news?" toast over the board.
     for plugin, values in {
@@ -238,6 +244,10 @@ def test_acknowledge_from_the_browser(chromium: str, lake: str, lab: str, tmp_pa
             expect(hostile).to_have_count(1)
             hostile.click()  # focuses the row: the detail panel shows it, escaped
             expect(page.locator(".alertkit-detail-panel h4")).to_have_text(HOSTILE)
+            # ... with its notification log under the history (no handler here: none)
+            expect(
+                page.locator(".alertkit-detail-panel .alertkit-notifications-empty")
+            ).to_have_text("No notifications")
 
             first = rows.first
             alert_id = first.get_attribute("data-alert-id")
