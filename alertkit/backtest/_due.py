@@ -7,10 +7,14 @@ instant ``x`` is first seen by the cycle ``searchsorted(c, x, "left")``, the fir
 
 - ``new``: at the cycle that first sees ``created_at``;
 - ``resolved``: at the cycle that first sees ``resolved_at`` (resolved or dismissed), for a
-  subscription whose ``reasons`` include it;
+  subscription whose ``reasons`` include it. An alert closed because its position left the
+  history (note :data:`~alertkit.live.episodes.GONE_NOTE`) is dated at the position's last
+  snapshot, but live learns of it only at the next cycle, the first without the position:
+  that cycle is its close;
 - ``reminder``: at the first cycle at or after ``last_told + repeat_interval`` while the
-  alert is open and unacknowledged there (``acknowledged_at`` and ``resolved_at`` null or
-  after it), ``last_told`` being the previous new or reminder notification's cycle.
+  alert is open and unacknowledged there (``acknowledged_at`` null or after it, and the
+  cycle before its close), ``last_told`` being the previous new or reminder notification's
+  cycle.
 
 New and resolved items are one vectorised selection each. Reminders advance every alert due
 one step per round (each round a single ``searchsorted`` over the alerts still due), so the
@@ -19,6 +23,7 @@ rounds number the most reminders any one alert gets, not the alerts.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
@@ -27,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from alertkit.live.episodes import GONE_NOTE
 from alertkit.model.alerts import Alert
 from alertkit.model.schema import alert_from_row
 from alertkit.notify.notification import REASONS, Reason
@@ -69,7 +75,21 @@ class DueAlerts:
         """Arrays of ``alerts`` (ALERT_SCHEMA, checked) against the cycle instants (us)."""
         closed_at = alerts["resolved_at"]
         acknowledged = _micros(alerts["acknowledged_at"])
-        closed = _micros(closed_at)
+        gone = alerts["history"].str.contains(json.dumps(GONE_NOTE), literal=True).to_numpy()
+        # the close's cycle: the first that sees resolved_at, or for a position that left,
+        # the first after it (see the module docstring)
+        closed = np.where(
+            closed_at.is_null().to_numpy(),
+            len(cycles),
+            np.where(
+                gone,
+                np.searchsorted(cycles, _micros(closed_at), "right"),
+                np.searchsorted(cycles, _micros(closed_at), "left"),
+            ),
+        ).astype(np.int64)
+        closed_seen = np.where(
+            closed < len(cycles), cycles[np.minimum(closed, len(cycles) - 1)], _NEVER
+        )
         kinds = alerts.select(
             (pl.struct("severity", "type").rank("dense").cast(pl.Int64) - 1).alias("kind")
         ).with_row_index("row")
@@ -81,12 +101,8 @@ class DueAlerts:
         return cls(
             cycles=cycles,
             told=np.searchsorted(cycles, _micros(alerts["created_at"]), "left").astype(np.int64),
-            closed=np.where(
-                closed_at.is_null().to_numpy(),
-                len(cycles),
-                np.searchsorted(cycles, closed, "left"),
-            ).astype(np.int64),
-            stop=np.minimum(acknowledged, closed),
+            closed=closed,
+            stop=np.minimum(acknowledged, closed_seen),
             kind=kinds["kind"].to_numpy().astype(np.int64),
             samples=samples,
         )

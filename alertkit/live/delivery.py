@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,11 +43,18 @@ from alertkit.notify import Delivery, Due, NotificationHub, Sent
 
 __all__ = ["Deliverer", "dues_of_alert", "dues_of_rows"]
 
+_SETTLED_KEPT: Final = 100_000
+"""How many settled dues the worker remembers, so one handed over twice is sent once."""
+
 _IDLE_SECONDS: Final = 2.0
 """An idle worker exits after this long (and restarts on the next round), so a manager
 that is dropped leaves no thread behind."""
 
 log = logging.getLogger(__name__)
+
+
+def _settle_key(due: Due) -> tuple[str, str, str, datetime]:
+    return (*due.key, due.due_at)
 
 
 def dues_of_alert(alert: Alert, pending: str | None) -> list[Due]:
@@ -89,6 +97,8 @@ class Deliverer:
         self._rounds: queue.Queue[_Round] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._settled: OrderedDict[tuple[str, str, str, datetime], None] = OrderedDict()
+        """What this worker settled lately (only the worker thread touches it)."""
 
     # -- asking ----------------------------------------------------------------------------
 
@@ -169,8 +179,12 @@ class Deliverer:
             dues += self._outbox_dues()
         if job.remind_at is not None:
             dues += reminder_dues(self.store, self.log, self.hub.subscriptions, job.remind_at)
-        seen: set[tuple[str, str, str]] = set()
-        dues = [d for d in dues if not (d.key in seen or seen.add(d.key))]  # type: ignore[func-returns-value]
+        # Each due once: a round may hold one twice (the outbox scanned after the commit that
+        # also handed it over), and an earlier round may have settled it already.
+        unique: dict[tuple[str, str, str, datetime], Due] = {}
+        for due in dues:
+            unique.setdefault(_settle_key(due), due)
+        dues = [d for k, d in unique.items() if k not in self._settled]
         if not dues:
             return pl.DataFrame(schema=NOTIFICATION_LOG_SCHEMA)
         deliveries, muted = self.hub.plan(dues)
@@ -179,6 +193,10 @@ class Deliverer:
         self.log.append(rows)  # first the log: a kill after it only repeats a delivery
         settled = [d for s in sent for d in s.delivery.dues] + [d for d, _ in muted]
         self._clear([d for d in settled if d.from_outbox])
+        for due in settled:
+            self._settled[_settle_key(due)] = None
+        while len(self._settled) > _SETTLED_KEPT:
+            self._settled.popitem(last=False)
         return rows
 
     def _outbox_dues(self) -> list[Due]:

@@ -222,3 +222,19 @@ def test_a_round_whose_every_due_is_muted_logs_them_suppressed_and_clears_them(
     ]
     assert m.scan_alerts().filter(pl.col("notify_pending").is_not_null()).collect().height == 0
     assert m.deliver_pending().height == 0
+
+
+def test_a_due_handed_over_twice_is_sent_once(either: MakeDriver) -> None:
+    """The outbox scanned after a commit that also hands its dues over (a Monitor tick)."""
+    m = either()
+    release = threading.Event()
+    got: list[str] = []
+    m.add_handler(lambda a: release.wait(30), name="blocker", max_attempts=1)
+    m.create_alert(close_now(), position("IWM", 9))  # holds the worker
+    m.add_handler(lambda a: got.append(a.alert_id), name="desk")
+    m.core.delivery.submit(scan_outbox=True)  # round 2 (a tick): scans after the commit below
+    alert = m.create_alert(close_now(), position())  # round 3: this commit's own dues
+    release.set()
+    assert m.core.flush_notifications(30)
+    assert got == [alert.alert_id]
+    assert m.notification_log(handler="desk")["outcome"].to_list() == ["sent"]

@@ -5,7 +5,8 @@ would have been told over the backtest of that history (grouping, reminders and 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -13,16 +14,20 @@ from _managers import ManualClock
 
 from alertkit import SyncAlertManager
 from alertkit.backtest import dry_run_notifications, run_backtest, synthetic_history
+from alertkit.live.episodes import GONE_NOTE
 from alertkit.notify import Subscription
 
 QUIET = timedelta(hours=4)
 Told = set[tuple[str, str, datetime, frozenset[tuple[str, int, datetime]]]]
 
 
-def short_history() -> pl.DataFrame:
-    """151 half-hour cycles of 6 positions: 12 alerts, 8 of them resolved by the quiet period."""
-    history = synthetic_history(6, seed=11)
-    return history.filter(pl.col("as_of") <= history["as_of"].unique().sort()[150])
+def busy_week() -> pl.DataFrame:
+    """65 half-hour cycles of a busy week (notebook 02's): 36 alerts, some closed by the quiet
+    period, some because their position left the history."""
+    history = synthetic_history(12, seed=7)
+    return history.filter(
+        pl.col("as_of").dt.date().is_between(date(2025, 2, 18), date(2025, 2, 24))
+    )
 
 
 def identities(alerts: pl.DataFrame) -> dict[str, tuple[str, int, datetime]]:
@@ -77,7 +82,7 @@ def told_dry(history: pl.DataFrame) -> Told:
 
 
 def test_live_delivery_tells_what_the_dry_run_says(tmp_path: Path) -> None:
-    history = short_history()
+    history = busy_week()
     expected = told_dry(history)
     reasons = sorted({(handler, reason) for handler, reason, _, _ in expected})
     assert reasons == [
@@ -86,4 +91,7 @@ def test_live_delivery_tells_what_the_dry_run_says(tmp_path: Path) -> None:
         ("pager", "new"),
         ("pager", "resolved"),
     ]
+    result = run_backtest(history, quiet_period=QUIET, progress=False)
+    gone = result.alerts["history"].str.contains(json.dumps(GONE_NOTE), literal=True)
+    assert 0 < gone.sum() < result.alerts["resolved_at"].is_not_null().sum()
     assert told_live(history, str(tmp_path / "alerts")) == expected
