@@ -5,8 +5,24 @@ alertkit list [--status S] ...      the board, newest first
 alertkit show ID | history ID       one alert, or its transitions
 alertkit ack|resolve|dismiss ID [--by NAME] [--note TEXT]
 alertkit maintain [--vacuum-hours N]
-alertkit watch SOURCE --every SECONDS [--quiet-hours H] [--cycles N]
-                                    live monitoring: a cycle per interval on SOURCE's positions
+alertkit watch SOURCE --every SECONDS [--quiet-hours H] [--cycles N] [--handlers FILE]
+                                    live monitoring: a cycle per interval on SOURCE's positions,
+                                    notifying the file's handlers
+alertkit notify --pending --handlers FILE
+                                    deliver what earlier commits left pending to those handlers
+alertkit notifications [--since ISO] [--handler NAME] [--alert ID] [--limit N]
+                                    the notification log: sent, failed, suppressed, pending
+
+A handlers file is TOML, one [[handler]] table per handler, e.g.
+
+    [[handler]]
+    name = "desk-hook"
+    webhook = "https://hooks.example.com/desk"
+    group_by = ["rule"]
+    repeat_interval = "4h"
+
+(keys: alertkit.notify.config). Pending notifications name their handler: only a handler of
+that name can deliver them.
 """
 
 from __future__ import annotations
@@ -23,16 +39,19 @@ from typing import Final
 
 import polars as pl
 
+from alertkit import _cli_notify
 from alertkit._console import print_board
 from alertkit.lake.paths import DEFAULT_LAKE_PATH, missing_s3_credentials
 from alertkit.lake.query import scan_transitions
 from alertkit.live.cycle import CycleResult
 from alertkit.live.monitor import Monitor
+from alertkit.live.registration import register_handlers
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model._text import check_free_text, check_unicode
 from alertkit.model.alerts import AlertQuery
 from alertkit.model.errors import AlertkitError, StoreError, TableNotFoundError, ValidationError
 from alertkit.model.schema import alert_to_row
+from alertkit.notify import Subscription
 
 __all__ = ["main"]
 
@@ -79,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
         help="resolve an alert once its trigger has not fired for this many hours",
     )
     watch.add_argument("--cycles", type=int, default=None, help="stop after this many cycles")
+    _cli_notify.add_handlers_argument(watch)
+    _cli_notify.add_commands(sub)
     return parser
 
 
@@ -88,7 +109,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
     check_unicode(args.lake, "--lake")
     for name in ("by", "note"):
         check_free_text(getattr(args, name, None), f"--{name}")
-    for name in ("alert_id", "status", "symbol", "severity", "source"):
+    for name in ("alert_id", "status", "symbol", "severity", "source", "handler", "alert"):
         value = getattr(args, name, None)
         if value is not None:
             check_unicode(value, name if name == "alert_id" else f"--{name}")
@@ -109,6 +130,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "watch":
         _check_watch_arguments(args)  # before the lake is touched: nothing to clean up
+    _cli_notify.check_arguments(args)
+    handlers = _cli_notify.handlers_of(args)  # a bad file is refused before the lake opens
     problem = missing_s3_credentials(args.lake, None)
     if problem is not None:
         raise StoreError(problem)
@@ -121,7 +144,11 @@ def _run(args: argparse.Namespace) -> int:
             " library creates one)"
         )
     if args.command == "watch":
-        return _watch(manager, args)
+        return _watch(manager, args, handlers)
+    if args.command == "notify":
+        return _cli_notify.deliver_pending(manager, args, handlers)
+    if args.command == "notifications":
+        return _cli_notify.show_notifications(manager, args)
     if args.command == "list":
         alerts = manager.query_alerts(
             AlertQuery(
@@ -176,7 +203,10 @@ class _OneLine(logging.Formatter):
         return text if error is None else f"{text} ({type(error).__name__}: {error})"
 
 
-def _watch(manager: SyncAlertManager, args: argparse.Namespace) -> int:
+def _watch(
+    manager: SyncAlertManager, args: argparse.Namespace, handlers: list[Subscription] | None
+) -> int:
+    register_handlers(manager, handlers or ())
     quiet = None if args.quiet_hours is None else timedelta(hours=args.quiet_hours)
 
     def report(result: CycleResult) -> None:
@@ -192,6 +222,7 @@ def _watch(manager: SyncAlertManager, args: argparse.Namespace) -> int:
     try:
         print(f"watching {args.source} every {args.every:g} s (Ctrl-C stops)", flush=True)
         monitor.run(cycles=args.cycles)
+        _finish_deliveries(manager)
     finally:
         monitor_log.removeHandler(handler)
     stats = monitor.stats
@@ -205,6 +236,21 @@ def _watch(manager: SyncAlertManager, args: argparse.Namespace) -> int:
         return 1
     print(summary)
     return 0
+
+
+def _finish_deliveries(manager: SyncAlertManager) -> None:
+    """Wait for the deliveries the last cycles queued: the worker is a daemon thread, and
+    what it has not sent when the process exits stays pending until the next run."""
+    if not manager.notifications.subscriptions:
+        return
+    try:
+        manager.flush_notifications()  # bounded: every call is cut off at its timeout
+    except KeyboardInterrupt:
+        print(
+            "alertkit: stopped waiting for deliveries; the undelivered stay pending"
+            " (`alertkit notify --pending` sends them)",
+            file=sys.stderr,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

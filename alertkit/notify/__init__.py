@@ -15,10 +15,14 @@ call and raises :class:`~alertkit.NotificationError` on failure):
 - ``apprise_handler`` (:mod:`alertkit.notify.apprise_channel`): any service apprise speaks,
   with ``pip install 'alertkit[notify]'``;
 - ``logging_handler``: one log line per alert.
+
+A desk's handlers can also be described in a TOML file and read with :func:`load_handlers`
+(:mod:`alertkit.notify.config`).
 """
 
 from alertkit.notify.alertmanager import ALERTMANAGER_REASONS, alertmanager_handler
 from alertkit.notify.apprise_channel import apprise_handler
+from alertkit.notify.config import load_handlers, parse_duration
 from alertkit.notify.handlers import (
     NOTIFICATION_SCHEMA,
     PAYLOAD_SCHEMA,
@@ -69,7 +73,9 @@ __all__ = [
     "alertmanager_handler",
     "apprise_handler",
     "handler_name",
+    "load_handlers",
     "logging_handler",
     "notification_payload",
+    "parse_duration",
     "webhook_handler",
 ]
