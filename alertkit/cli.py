@@ -163,6 +163,12 @@ def _run(args: argparse.Namespace) -> int:
         row = alert_to_row(manager.get_alert(args.alert_id))
         row["metadata"] = json.loads(row["metadata"])
         row["history"] = json.loads(row["history"])
+        # not the stored outbox text: what the log says was told, failed or is pending
+        del row["notify_pending"]
+        told = manager.notification_log(alert_id=args.alert_id)
+        row["notifications"] = told.select(
+            "at", "handler", "reason", "outcome", "attempts", "error"
+        ).to_dicts()
         print(json.dumps(row, indent=2, default=str))
     elif args.command == "history":
         manager.get_alert(args.alert_id)  # a clear not-found error for unknown ids

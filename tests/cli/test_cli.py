@@ -148,6 +148,7 @@ def test_show_prints_every_field_as_json(
                 "note": None,
             }
         ],
+        "notifications": [],
         "created_date": "2026-01-05",
     }
 
