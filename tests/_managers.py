@@ -1,5 +1,7 @@
 """Drive either manager through one synchronous interface, so each test runs on both.
 
+The ``either`` fixture is registered in tests/conftest.py.
+
 ``Driver`` calls the :class:`SyncAlertManager` directly, or the :class:`AlertManager`'s
 coroutines through ``asyncio.run``; tests parametrised with ``either`` (see
 tests/live/conftest.py) then assert the same outcomes of both managers.
@@ -8,9 +10,12 @@ tests/live/conftest.py) then assert the same outcomes of both managers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from alertkit import AlertManager, SyncAlertManager
 
@@ -52,3 +57,30 @@ class Driver:
 
 async def _awaited(coroutine: Any) -> Any:
     return await coroutine
+
+
+MakeDriver = Callable[..., Driver]
+
+
+@pytest.fixture(params=["SyncAlertManager", "AlertManager"])
+def either(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeDriver]:
+    """``either(clock=..., path=...)``: a Driver of the parametrised kind on an initialised
+    lake (default ``tmp_path/lake/alerts``)."""
+    made: list[Driver] = []
+
+    def make(
+        path: str | None = None, clock: Callable[[], datetime] | None = None, **kw: Any
+    ) -> Driver:
+        where = path or str(tmp_path / "lake" / "alerts")
+        options: dict[str, Any] = {"maintain_every": 0, **kw}
+        if clock is not None:
+            options["clock"] = clock
+        kind = SyncAlertManager if request.param == "SyncAlertManager" else AlertManager
+        driver = Driver(kind(where, **options))
+        driver.initialize()
+        made.append(driver)
+        return driver
+
+    yield make
+    for driver in made:  # no delivery left running into the next test
+        driver.core.flush_notifications(30)

@@ -19,6 +19,7 @@ from _factories import T0 as T0
 from _factories import close_now as close_now
 from _factories import position as position
 from _factories import roll as roll
+from _managers import either as either
 from deltalake import DeltaTable
 
 from alertkit import AlertkitError, AlertManager, SyncAlertManager

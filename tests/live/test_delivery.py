@@ -11,12 +11,11 @@ from datetime import timedelta
 import polars as pl
 import pytest
 from _factories import T0, book, close_now, position
-from _managers import ManualClock
+from _managers import MakeDriver, ManualClock
 from deltalake import DeltaTable
 
 from alertkit import Alert, ValidationError
 from alertkit.notify import MuteStage, Notification, webhook_handler
-from conftest import MakeDriver
 
 
 def pending_at(lake: str, version: int) -> dict[str, str | None]:

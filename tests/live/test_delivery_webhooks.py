@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from _factories import close_now, position
 from _http import Hang, RecordingServer, Redirect
+from _managers import MakeDriver
 
 from alertkit.notify import webhook_handler
-from conftest import MakeDriver
 
 
 def outcomes(m: object) -> list[tuple[object, ...]]:

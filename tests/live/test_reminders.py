@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from _factories import T0, book, close_now, position
-from _managers import ManualClock
+from _managers import MakeDriver, ManualClock
 
 from alertkit.notify import Notification
-from conftest import MakeDriver
 
 H = timedelta(hours=1)
 
