@@ -47,12 +47,22 @@ def test_python_examples_rerun_in_any_order(tmp_path: Path) -> None:
             assert lines == ["take_profit_full close"]
     # Every example left its lake under data/lake, where the README says it writes.
     lakes = sorted(p.name for p in (tmp_path / "data" / "lake").iterdir())
-    assert lakes == ["alerts", "backtest"]
+    assert lakes == ["alerts", "alerts_notifications", "backtest"]  # the log beside its table
 
 
 def test_live_example_acknowledges_and_resolves_what_it_opened(tmp_path: Path) -> None:
-    [number] = [n for n, code in enumerate(BLOCKS) if "run_cycle(" in code]
+    [number] = [n for n, code in enumerate(BLOCKS) if "acknowledge_alerts(" in code]
     for _ in range(2):  # the second run opens fresh alerts: the first run's are resolved
         lines = run_example(number, tmp_path).splitlines()
         assert lines[0].startswith("3 snapshots: 2 new, 0 repeats, 0 resolved (version ")
         assert lines[2:] == ["acknowledged 2 of 2 alerts", "resolved 2 of 2 alerts"]
+
+
+def test_notifications_example_groups_the_storm_and_reruns(tmp_path: Path) -> None:
+    [number] = [n for n, code in enumerate(BLOCKS) if "dry_run_notifications" in code]
+    first = run_example(number, tmp_path).splitlines()
+    assert first[0] == "new {'rule': 'vix_level'} 200 alerts"  # one call for 200 positions
+    assert "│ __main__.desk ┆ new    ┆ sent    ┆ 200 │" in first
+    again = run_example(number, tmp_path).splitlines()
+    assert not again[0].startswith("new ")  # the 200 alerts are still open: repeats, told once
+    assert "│ __main__.desk ┆ new    ┆ sent    ┆ 200 │" in again
