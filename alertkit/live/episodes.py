@@ -332,6 +332,12 @@ def episode_alerts(
         history=_history_json(quiet_period, resolved_by),
         created_date=pl.col("created_at").dt.date(),
         notify_pending=pl.lit(None, dtype=pl.String),  # the live outbox marks its own
+        # policies set their own (alertkit.policy): none by default
+        silenced_by=pl.lit(None, dtype=pl.String),
+        snoozed_until=pl.lit(None, dtype=_TS),
+        snoozed_at=pl.lit(None, dtype=_TS),
+        assignee=pl.lit(None, dtype=pl.String),
+        flapping=pl.lit(False),
     )
     return frame.select(list(ALERT_SCHEMA)).sort("created_at", "alert_id")
 

@@ -55,7 +55,8 @@ EVENT_TIME_FORMAT_POLARS: Final = "%Y-%m-%dT%H:%M:%S%.6fZ"
 """:data:`EVENT_TIME_FORMAT` in polars' (chrono's) spelling, where ``%f`` alone would be
 nanoseconds: for ``dt.strftime`` and ``str.strptime``."""
 EVENT_KEYS: Final = ("at", "action", "from", "to", "by", "note")
-EVENT_ACTIONS: Final = ("create", "acknowledge", "resolve", "dismiss")
+EVENT_ACTIONS: Final = ("create", "acknowledge", "resolve", "dismiss", "snooze", "assign")
+"""Lifecycle actions; ``snooze`` and ``assign`` keep the status (``from`` equals ``to``)."""
 EVENT_STATUSES: Final = tuple(s.value for s in AlertStatus)
 """The values of :class:`~alertkit.model.status.AlertStatus`: what ``from`` and ``to`` hold."""
 EVENT_STRUCT: Final = pl.Struct(dict.fromkeys(EVENT_KEYS, pl.String()))

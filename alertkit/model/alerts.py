@@ -212,6 +212,13 @@ class Alert:
     engine_rule: str | None = None
     rule_priority: float | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Policies (alertkit.policy): the silence that covered a firing of it, a snooze, who owns
+    # it, and whether its fingerprint was flapping at its last evaluation.
+    silenced_by: str | None = None
+    snoozed_until: datetime | None = None
+    snoozed_at: datetime | None = None
+    assignee: str | None = None
+    flapping: bool = False
 
     def __post_init__(self) -> None:
         for name, rule in TEXT_RULES.items():
@@ -244,6 +251,12 @@ class Alert:
                 f"rule_priority: expected a finite number or None, got {self.rule_priority!r}"
             )
         self.history = check_history(self.history)
+        self.snoozed_until = _optional_utc(self.snoozed_until, "snoozed_until")
+        self.snoozed_at = _optional_utc(self.snoozed_at, "snoozed_at")
+        if (self.snoozed_until is None) != (self.snoozed_at is None):
+            raise ValidationError("snoozed_until, snoozed_at: expected both or neither")
+        if not isinstance(self.flapping, bool):
+            raise ValidationError(f"flapping: expected a bool, got {self.flapping!r}")
         self._check_timestamps_agree_with_status()
 
     def _check_timestamps_agree_with_status(self) -> None:

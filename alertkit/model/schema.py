@@ -76,6 +76,14 @@ ALERT_SCHEMA: Final[dict[str, pl.DataType]] = {
     # the outbox (alertkit.live.outbox): notifications this row's commits made due and not
     # yet delivered, a JSON list, null when none
     "notify_pending": pl.String(),
+    # policies (alertkit.policy): the silence that covered a firing, the snooze (until, and
+    # since when: a more severe alert opened after it wakes it), the owner, and whether the
+    # fingerprint was flapping at its last evaluation
+    "silenced_by": pl.String(),
+    "snoozed_until": _TS,
+    "snoozed_at": _TS,
+    "assignee": pl.String(),
+    "flapping": pl.Boolean(),
 }
 ALERT_COLUMNS: Final = tuple(ALERT_SCHEMA)
 PARTITION_COLUMN: Final = "created_date"
@@ -95,7 +103,14 @@ ALERTS_TABLE: Final = TableSpec(
     open_rows=OPEN_ROWS,
     # Two firings can only clash on one fingerprint, so on its rule and strategy id.
     open_guard=("rule", "strategy_id"),
-    added_later=("notify_pending",),
+    added_later=(
+        "notify_pending",
+        "silenced_by",
+        "snoozed_until",
+        "snoozed_at",
+        "assignee",
+        "flapping",
+    ),
 )
 """The alerts table: what :class:`alertkit.lake.store.AlertStore` keeps."""
 
@@ -124,6 +139,11 @@ def alert_to_row(alert: Alert, revision: int = 0) -> dict[str, Any]:
         "history": dumps_history(alert.history),
         "created_date": alert.created_at.astimezone(UTC).date(),
         "notify_pending": None,
+        "silenced_by": alert.silenced_by,
+        "snoozed_until": alert.snoozed_until,
+        "snoozed_at": alert.snoozed_at,
+        "assignee": alert.assignee,
+        "flapping": alert.flapping,
     }
 
 
@@ -184,6 +204,11 @@ def alert_from_row(row: dict[str, Any]) -> Alert:
         engine_rule=row["engine_rule"],
         rule_priority=row["rule_priority"],
         history=[] if history is None else history,
+        silenced_by=row.get("silenced_by"),
+        snoozed_until=_aware(row.get("snoozed_until")),
+        snoozed_at=_aware(row.get("snoozed_at")),
+        assignee=row.get("assignee"),
+        flapping=bool(row.get("flapping")),
     )
 
 
@@ -240,6 +265,17 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
         "revision is null or negative": pl.col("revision") < 0,
         "notify_pending is not a JSON list": pl.col("notify_pending").is_not_null()
         & ~pl.col("notify_pending").str.contains(r"^\[.*\]$"),
+        "snoozed_until and snoozed_at are not both set or both null": pl.col(
+            "snoozed_until"
+        ).is_null()
+        != pl.col("snoozed_at").is_null(),
+        "silenced_by is not a silence id": pl.col("silenced_by").is_not_null()
+        & ~pl.col("silenced_by").str.contains(r"^sil-[0-9a-f]{12}$"),
+        "assignee is blank or longer than 200 characters": pl.col("assignee").is_not_null()
+        & (
+            (pl.col("assignee").str.strip_chars() == "")
+            | (pl.col("assignee").str.len_chars() > 200)
+        ),
     }
     for column in ("acknowledged_at", "resolved_at", "last_seen_at", "created_at"):
         checks[f"{column} is after {ID_TIME_MAX:%Y-%m-%d} (Python cannot read it)"] = pl.col(

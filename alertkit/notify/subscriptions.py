@@ -50,6 +50,14 @@ DEFAULT_REASONS: Final[frozenset[Reason]] = frozenset({"new", "reminder"})
 ``repeat_interval``. A handler with a ``reasons`` attribute (Alertmanager's, which must hear
 of closes to resolve its alerts) uses that."""
 
+FOLLOW_NEW: Final[frozenset[Reason]] = frozenset(
+    {"silence_ended", "flapping_started", "flapping_stopped"}
+)
+"""Policy news a handler that hears of new alerts hears of too, unless it lists reasons that
+leave ``new`` out: a silence's end stands for the news it held back, and a flap's start and
+stop for the status changes it mutes. (``escalated`` goes to the handlers an
+:class:`~alertkit.policy.Escalation` names.)"""
+
 DEFAULT_MAX_ATTEMPTS: Final = 4
 DEFAULT_BACKOFF: Final = timedelta(seconds=0.5)
 DEFAULT_TIMEOUT: Final = timedelta(seconds=10)
@@ -149,10 +157,16 @@ class Subscription:
 
     def wants(self, alert: Alert, reason: Reason) -> bool:
         """Whether this handler hears of ``alert`` for ``reason`` (its filters)."""
-        if reason not in self.reasons:
+        if reason not in self.reasons and not (
+            reason in FOLLOW_NEW and "new" in self.reasons
+        ):
             return False
         if reason == "reminder" and self.repeat_interval is None:
             return False
+        return self.accepts(alert)
+
+    def accepts(self, alert: Alert) -> bool:
+        """Whether this handler's severity and type filters let ``alert`` through."""
         return (self.severities is None or alert.severity in self.severities) and (
             self.types is None or alert.type in self.types
         )

@@ -170,10 +170,10 @@ def test_aware_datetime_is_converted_to_utc() -> None:
         (
             {
                 "history": [
-                    {"at": "2026-01-05T15:00:00.000000Z", "action": "snooze", "to": "active"}
+                    {"at": "2026-01-05T15:00:00.000000Z", "action": "escalate", "to": "active"}
                 ]
             },
-            "history[0]['action']: expected one of create, acknowledge, resolve, dismiss",
+            "history[0]['action']: expected one of create, acknowledge, resolve, dismiss, snooze, assign",
         ),
         (
             {"history": [{"at": "2026-01-05T15:00:00.000000Z", "action": "create", "to": "x"}]},
@@ -358,7 +358,7 @@ def test_text_rules_strip_what_python_strips() -> None:
     """The frame check strips WHITESPACE; it must be exactly what str.strip() removes."""
     assert "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()) == WHITESPACE
     assert tuple(s.value for s in AlertStatus) == EVENT_STATUSES
-    assert ("create", *(t.value for t in Transition)) == EVENT_ACTIONS
+    assert ("create", *(t.value for t in Transition), "snooze", "assign") == EVENT_ACTIONS
 
 
 def test_history_is_stored_in_one_form() -> None:
