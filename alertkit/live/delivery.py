@@ -33,6 +33,7 @@ import polars as pl
 from alertkit.lake.store import AlertStore, audit
 from alertkit.live.notification_log import NotificationLog, log_rows
 from alertkit.live.outbox import COLUMN, pending_entries, without
+from alertkit.live.policy_store import PolicyStore
 from alertkit.live.reminders import reminder_dues
 from alertkit.live.transitions import rows_by_id
 from alertkit.model.alerts import Alert
@@ -40,6 +41,7 @@ from alertkit.model.errors import StoreError
 from alertkit.model.notification_log import NOTIFICATION_LOG_SCHEMA
 from alertkit.model.schema import ALERT_SCHEMA, alert_from_row
 from alertkit.notify import Delivery, Due, NotificationHub, Sent
+from alertkit.policy import Policies
 
 __all__ = ["Deliverer", "dues_of_alert", "dues_of_rows"]
 
@@ -89,11 +91,17 @@ class Deliverer:
         store: AlertStore,
         log_store: NotificationLog,
         clock: Callable[[], datetime],
+        *,
+        policy_store: PolicyStore | None = None,
+        policies: Callable[[], Policies] = Policies,
     ) -> None:
         self.hub = hub
         self.store = store
         self.log = log_store
         self.clock = clock
+        self.policy_store = policy_store if policy_store is not None else PolicyStore.beside(store)
+        self.policies = policies
+        """The manager's current in-process policies (read at each round)."""
         self._rounds: queue.Queue[_Round] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()

@@ -27,7 +27,7 @@ from alertkit.lake.maintenance import (
     maintain,
 )
 from alertkit.lake.paths import DEFAULT_LAKE_PATH
-from alertkit.lake.store import DEFAULT_MAX_RETRIES, AlertStore, TableVersion
+from alertkit.lake.store import DEFAULT_MAX_RETRIES, AlertStore
 from alertkit.live import inserts, reads
 from alertkit.live.cycle import CycleInput, CycleResult, commit_cycle, cycle_result
 from alertkit.live.delivery import Deliverer, dues_of_alert
@@ -35,18 +35,19 @@ from alertkit.live.firings import commit_decision
 from alertkit.live.notification_log import NotificationLog
 from alertkit.live.notifying import Notifying
 from alertkit.live.outbox import Outbox
+from alertkit.live.policy_store import PolicyStore
+from alertkit.live.reading import Reading
 from alertkit.live.transitions import BulkResult, commit_transitions
 from alertkit.model._text import check_free_text
 from alertkit.model._time import Clock, system_clock, to_utc
 from alertkit.model.alerts import (
     Alert,
-    AlertQuery,
-    AlertStatus,
     Transition,
 )
 from alertkit.model.decisions import Decision
 from alertkit.model.errors import ValidationError
 from alertkit.notify import NotificationHub
+from alertkit.policy import Policies
 from alertkit.rules import Rule
 from alertkit.rules.peaks import PeakBook
 
@@ -55,7 +56,7 @@ __all__ = ["SyncAlertManager"]
 log = logging.getLogger(__name__)
 
 
-class SyncAlertManager(Notifying):
+class SyncAlertManager(Reading, Notifying):
     """Alerts in a Delta table, synchronously. See :class:`alertkit.AlertManager`.
 
     Parameters
@@ -92,7 +93,19 @@ class SyncAlertManager(Notifying):
         self.clock = clock
         self.notifications = NotificationHub()
         self.log_store = NotificationLog.beside(self.store, notification_log_path, storage_options)
-        self.delivery = Deliverer(self.notifications, self.store, self.log_store, clock)
+        self.policy_store = PolicyStore.beside(self.store, storage_options)
+        """Silences, inhibitions and flap state, in tables beside the alerts."""
+        self.policies = Policies()
+        """The policies this process applies besides the stored ones (snooze rules, flap
+        detection, escalation): ``set_policies``."""
+        self.delivery = Deliverer(
+            self.notifications,
+            self.store,
+            self.log_store,
+            clock,
+            policy_store=self.policy_store,
+            policies=lambda: self.policies,
+        )
         self.peaks = PeakBook()
         """Trailing-stop peaks :meth:`run_cycle` carries from one cycle to the next."""
         self.maintain_every = maintain_every
@@ -376,45 +389,6 @@ class SyncAlertManager(Notifying):
             d for alert, text in result.pending for d in dues_of_alert(alert, text)
         )
         return result
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def get_alert(self, alert_id: str, *, version: TableVersion | None = None) -> Alert:
-        """The alert with ``alert_id`` (at a table ``version`` or instant, if given)."""
-        return reads.get_alert(self.store, alert_id, version)
-
-    def query_alerts(
-        self, query: AlertQuery | None = None, *, version: TableVersion | None = None
-    ) -> list[Alert]:
-        """Alerts matching ``query``, newest first, at most ``query.limit``."""
-        return reads.query_alerts(self.store, query, version)
-
-    def get_active_alerts(self) -> list[Alert]:
-        """Every alert whose status is ACTIVE, newest first."""
-        return reads.active_alerts(self.store)
-
-    def get_alert_count(self, status: AlertStatus | str | None = None) -> int:
-        """How many alerts have ``status`` (all alerts when None)."""
-        return reads.count_alerts(self.store, status)
-
-    def version(self) -> int:
-        """The table's current version number (pass it to ``read_board``/``query_alerts``
-        later to see the table as it is now)."""
-        return int(self.store.table().version())
-
-    def scan_alerts(self, version: TableVersion | None = None) -> pl.LazyFrame:
-        """Every alert's current state (or as of ``version``) as a LazyFrame."""
-        return self.store.scan(version)
-
-    def commit_history(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """The table's commits, newest first: ``version``, ``timestamp``, ``operation`` and
-        alertkit's audit (``alertkit.operation``, ``alertkit.subject``, ``alertkit.by``)."""
-        return self.store.history(limit)
-
-    def read_board(self, version: TableVersion | None = None) -> pl.DataFrame:
-        """Every alert, newest first, as a polars DataFrame (time travel with ``version`` =
-        a table version number or an instant)."""
-        return reads.read_board(self.store, version)
 
     # -- maintenance -----------------------------------------------------------------------
 
