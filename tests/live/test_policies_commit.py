@@ -117,7 +117,7 @@ def test_one_cycle_of_the_whole_history_marks_the_same(live: Driver) -> None:
 def test_one_cycle_marks_an_alert_for_a_firing_before_its_last(live: Driver) -> None:
     silence_id = silence_spy(live)
     history = pl.concat([both(T0930, 40), both(T1030, 40), both(T1130, 40)])
-    [spy, qqq] = live.run_cycle(history, notify=False).new_alerts
+    [spy, _] = live.run_cycle(history, notify=False).new_alerts
     assert (spy.last_seen_at, spy.occurrences, spy.silenced_by) == (T1130, 3, silence_id)
     assert marks(live, "silenced_by") == {("SPY", T0930): (silence_id,), ("QQQ", T0930): (None,)}
 

@@ -18,7 +18,6 @@ import polars as pl
 import pytest
 from _factories import book
 from _managers import Driver, MakeDriver, ManualClock
-from conftest import refused
 from deltalake import DeltaTable
 
 from alertkit import (
@@ -26,6 +25,7 @@ from alertkit import (
     AlertQuery,
     Escalation,
     FlapDetection,
+    Inhibition,
     InvalidTransitionError,
     Policies,
     Silence,
@@ -34,7 +34,7 @@ from alertkit import (
 )
 from alertkit.live.policy_store import PolicyNotFoundError
 from alertkit.model.notification_log import NOTIFICATION_LOG_SCHEMA
-from alertkit.policy import Inhibition
+from conftest import refused
 
 T9 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 T10, T11 = T9 + timedelta(hours=1), T9 + timedelta(hours=2)
