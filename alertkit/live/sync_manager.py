@@ -127,7 +127,8 @@ class SyncAlertManager(Reading, Notifying, Policing):
 
         The alert's time is ``at``, else the snapshot's ``as_of``, else the clock. While an
         alert with the same fingerprint (trigger id, strategy_id, symbol) is open, a new
-        firing only increments its ``occurrences`` and moves ``last_seen_at``.
+        firing only increments its ``occurrences`` and moves ``last_seen_at``. Stored
+        silences and snooze rules mark it in the same commit; it is no flap evaluation.
         """
         outbox = self._outbox()
         alert, is_new = self._commit_decision(decision, snapshot, at, outbox)
