@@ -126,7 +126,8 @@ class Deliverer:
     ) -> Future[pl.DataFrame]:
         """Queue a round: ``dues``, and those pending on committed alert ``rows`` (told in
         the ``order`` of their ids, when given), plus with ``scan_outbox`` whatever the
-        outbox holds for our handlers, plus reminders due at ``remind_at``. Returns at once
+        outbox holds for our handlers, plus reminders and policy dues (a silence's end, an
+        escalation, a flap change) due at ``remind_at``. Returns at once
         (the rows are read into alerts on the worker, not on the committing thread); the
         future gives the round's log rows."""
         job = _Round(list(dues), rows, order, scan_outbox, remind_at)
@@ -190,9 +191,9 @@ class Deliverer:
             dues += committed
         if job.scan_outbox:
             dues += self._outbox_dues()
+        subscriptions = self.hub.subscriptions
         view: RoundPolicies | None = None  # read once per round, when needed
-        if job.remind_at is not None:
-            subscriptions = self.hub.subscriptions
+        if job.remind_at is not None and subscriptions:
             view = RoundPolicies.read(self.policy_store, self.policies())
             dues += reminder_dues(self.store, self.log, subscriptions, job.remind_at)
             dues += policy_dues(view, self.store, self.log, subscriptions, job.remind_at)
@@ -204,12 +205,13 @@ class Deliverer:
         dues = [d for k, d in unique.items() if k not in self._settled]
         if not dues:
             return pl.DataFrame(schema=NOTIFICATION_LOG_SCHEMA)
-        names = {s.name for s in self.hub.subscriptions}
+        names = {s.name for s in subscriptions}
         mine = [d for d in dues if d.handler in names]
         if mine and view is None:
             view = RoundPolicies.read(self.policy_store, self.policies())
         stages = round_stages(view, self.store, mine) if view is not None else []
-        deliveries, muted = self.hub.plan(dues, stages=stages)
+        # only the dues the stages were built for (a handler added since waits a round)
+        deliveries, muted = self.hub.plan(mine, stages=stages)
         sent = self._send(deliveries)
         rows = log_rows(sent, muted, self.clock())
         self.log.append(rows)  # first the log: a kill after it only repeats a delivery

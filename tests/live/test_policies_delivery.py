@@ -15,7 +15,7 @@ from _factories import T0, an_alert, book, close_now, position
 from _managers import Driver, MakeDriver, ManualClock
 
 from alertkit import Decision
-from alertkit.notify import Notification
+from alertkit.notify import Due, Notification
 from alertkit.policy import Escalation, FlapDetection, Inhibition, Policies, Silence
 
 M = timedelta(minutes=1)
@@ -177,6 +177,27 @@ def test_an_open_crash_alert_inhibits_warnings_on_its_symbol_only(either: MakeDr
     assert m.core.flush_notifications(30)
     assert heard[-1] == ("desk", "new", after.alert_id)
     assert m.notification_log(alert_id=after.alert_id)["outcome"].to_list() == ["sent"]
+
+
+def test_the_source_must_be_open_at_the_due_instant_not_now(either: MakeDriver) -> None:
+    """Dues left pending (by a killed process) are muted as of when they were due."""
+    clock = ManualClock(T0 + H)
+    m = either(clock=clock)
+    m.add_handler(recorder([], "desk"), name="desk")
+    m.core.policy_store.add_inhibition(
+        Inhibition({"rule": "catastrophe_*"}, {"type": "warning"}, ("symbol",), starts_at=T0 - H)
+    )
+    crash = an_alert(rule="catastrophe_drop", type="critical", status="resolved", closed_after=10)
+    early = an_alert(minutes=-5, strategy_id=2)  # due before the crash alert opened
+    during = an_alert(minutes=5, strategy_id=3)  # due while it was open (closed since)
+    after = an_alert(minutes=15, strategy_id=4)  # due after it closed
+    m.insert_alerts([crash, early, during, after])
+    due = [Due(a, "new", "desk", a.created_at) for a in (early, during, after)]
+    assert m.core.delivery.submit(due).result(30).select("alert_id", "outcome", "error").rows() == [
+        (early.alert_id, "sent", None),
+        (after.alert_id, "sent", None),
+        (during.alert_id, "inhibited", f"inhibition: {crash.alert_id}"),
+    ]
 
 
 # -- snooze -----------------------------------------------------------------------------------
@@ -389,3 +410,23 @@ def test_without_flap_detection_the_flap_table_mutes_nothing(either: MakeDriver)
     assert m.core.flush_notifications(30)
     assert m.deliver_pending().height == 0
     assert heard == [("desk", "new", alert.alert_id)]
+
+
+def test_a_due_from_before_the_flapping_started_is_not_muted(either: MakeDriver) -> None:
+    clock = ManualClock(T0 + 10 * M)
+    m = either(clock=clock)
+    m.add_handler(recorder([], "desk"), name="desk")
+    detection = FlapDetection(changes=3, evaluations=5)
+    m.core.policies = Policies(flapping=detection)
+    crash = "catastrophe_drop"
+    steps = evaluations((0, crash), (1, None), (2, crash), (3, None), (4, None))
+    m.core.policy_store.advance_flaps(steps, detection)  # started at T0+2m, still flapping
+    before = an_alert(rule=crash, minutes=1, status="resolved", closed_after=0.5)
+    since = an_alert(rule=crash, minutes=2)
+    m.insert_alerts([before, since])
+    due = [Due(before, "new", "desk", T0 + M), Due(since, "new", "desk", T0 + 2 * M)]
+    rows = m.core.delivery.submit(due).result(30).select("alert_id", "outcome", "error").rows()
+    assert rows == [
+        (before.alert_id, "sent", None),
+        (since.alert_id, "suppressed", "flapping: 3 changes in the last 5 evaluations"),
+    ]
