@@ -12,8 +12,11 @@ in the commit itself. Then, off the committing thread:
 A kill before 2 leaves the entries pending, and :meth:`Deliverer.deliver_pending` (run by the
 next process, by ``Monitor`` at start and every tick, and by ``alertkit notify --pending``)
 sends them: at least once across crashes. In one process all rounds run on the one worker
-thread, in order, so an entry is never sent twice in normal operation. Reminders are derived
-at each round asked for them (:mod:`alertkit.live.reminders`).
+thread, in order, so an entry is never sent twice in normal operation. Reminders and the
+policies' dues (a silence's end, an escalation, a flap change) are derived at each round asked
+for them (:mod:`alertkit.live.reminders`, :mod:`alertkit.live.policy_dues`), and every due
+passes the policy stages (silence, inhibition, snooze, flapping:
+:mod:`alertkit.live.policy_stages`) before the hub's own.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ import polars as pl
 from alertkit.lake.store import AlertStore, audit
 from alertkit.live.notification_log import NotificationLog, log_rows
 from alertkit.live.outbox import COLUMN, pending_entries, without
+from alertkit.live.policy_dues import may_be_due, policy_dues
+from alertkit.live.policy_stages import RoundPolicies, round_stages
 from alertkit.live.policy_store import PolicyStore
 from alertkit.live.reminders import reminder_dues
 from alertkit.live.transitions import rows_by_id
@@ -121,7 +126,8 @@ class Deliverer:
     ) -> Future[pl.DataFrame]:
         """Queue a round: ``dues``, and those pending on committed alert ``rows`` (told in
         the ``order`` of their ids, when given), plus with ``scan_outbox`` whatever the
-        outbox holds for our handlers, plus reminders due at ``remind_at``. Returns at once
+        outbox holds for our handlers, plus reminders and policy dues (a silence's end, an
+        escalation, a flap change) due at ``remind_at``. Returns at once
         (the rows are read into alerts on the worker, not on the committing thread); the
         future gives the round's log rows."""
         job = _Round(list(dues), rows, order, scan_outbox, remind_at)
@@ -185,8 +191,12 @@ class Deliverer:
             dues += committed
         if job.scan_outbox:
             dues += self._outbox_dues()
-        if job.remind_at is not None:
-            dues += reminder_dues(self.store, self.log, self.hub.subscriptions, job.remind_at)
+        subscriptions = self.hub.subscriptions
+        view: RoundPolicies | None = None  # read once per round, when needed
+        if job.remind_at is not None and subscriptions:
+            view = RoundPolicies.read(self.policy_store, self.policies())
+            dues += reminder_dues(self.store, self.log, subscriptions, job.remind_at)
+            dues += policy_dues(view, self.store, self.log, subscriptions, job.remind_at)
         # Each due once: a round may hold one twice (the outbox scanned after the commit that
         # also handed it over), and an earlier round may have settled it already.
         unique: dict[tuple[str, str, str, datetime], Due] = {}
@@ -195,7 +205,13 @@ class Deliverer:
         dues = [d for k, d in unique.items() if k not in self._settled]
         if not dues:
             return pl.DataFrame(schema=NOTIFICATION_LOG_SCHEMA)
-        deliveries, muted = self.hub.plan(dues)
+        names = {s.name for s in subscriptions}
+        mine = [d for d in dues if d.handler in names]
+        if mine and view is None:
+            view = RoundPolicies.read(self.policy_store, self.policies())
+        stages = round_stages(view, self.store, mine) if view is not None else []
+        # only the dues the stages were built for (a handler added since waits a round)
+        deliveries, muted = self.hub.plan(mine, stages=stages)
         sent = self._send(deliveries)
         rows = log_rows(sent, muted, self.clock())
         self.log.append(rows)  # first the log: a kill after it only repeats a delivery
@@ -206,6 +222,15 @@ class Deliverer:
         while len(self._settled) > _SETTLED_KEPT:
             self._settled.popitem(last=False)
         return rows
+
+    def derives(self) -> bool:
+        """Whether a round should look for derived dues (``remind_at``): a handler has a
+        repeat interval, or a policy could make something due (:func:`may_be_due`)."""
+        subscriptions = self.hub.subscriptions
+        return bool(subscriptions) and (
+            any(s.repeat_interval for s in subscriptions)
+            or may_be_due(self.policy_store, self.policies())
+        )
 
     def _outbox_dues(self) -> list[Due]:
         mine = {s.name for s in self.hub.subscriptions}

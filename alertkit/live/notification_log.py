@@ -21,7 +21,11 @@ import polars as pl
 from alertkit.lake.store import AlertStore, DeltaStore, audit
 from alertkit.live.outbox import COLUMN as OUTBOX_COLUMN
 from alertkit.live.outbox import pending_entries
-from alertkit.model.notification_log import NOTIFICATION_LOG_SCHEMA, NOTIFICATION_LOG_TABLE
+from alertkit.model.notification_log import (
+    INHIBITED_STAGE,
+    NOTIFICATION_LOG_SCHEMA,
+    NOTIFICATION_LOG_TABLE,
+)
 from alertkit.notify import Due, Muted, Sent
 
 __all__ = ["NotificationLog", "default_log_path", "log_rows"]
@@ -62,7 +66,8 @@ def log_rows(
     sent: Iterable[Sent], muted: Iterable[tuple[Due, Muted]], at: datetime
 ) -> pl.DataFrame:
     """The log rows of what a round of delivery did: one per alert of each notification
-    (sharing its ``notification_id``), and one per suppressed due."""
+    (sharing its ``notification_id``), and one per muted due (``suppressed``, or
+    ``inhibited`` for the inhibition stage's; ``error`` is ``"<stage>: <why>"``)."""
     rows = []
     for outcome in sent:
         notification_id = str(uuid.uuid4())
@@ -84,7 +89,7 @@ def log_rows(
             _row(
                 due,
                 at=at,
-                outcome="suppressed",
+                outcome="inhibited" if why.stage == INHIBITED_STAGE else "suppressed",
                 attempts=0,
                 error=f"{why.stage}: {why.why}",
                 notification_id=str(uuid.uuid4()),
@@ -166,6 +171,17 @@ class NotificationLog:
         stored = self.scan().filter(wanted).collect()
         frame = pl.concat([stored, self.pending(alert_id).filter(wanted)])
         return frame.sort("at", "alert_id", "handler", nulls_last=True)
+
+    def logged(self, handlers: Iterable[str], reasons: Iterable[str]) -> pl.DataFrame:
+        """``alert_id``, ``handler``, ``reason`` and ``due_at`` of every stored outcome (any)
+        of ``reasons`` to ``handlers``: what a derived due is settled by."""
+        return (
+            self.scan()
+            .filter(pl.col("handler").is_in(list(handlers)) & pl.col("reason").is_in(list(reasons)))
+            .select("alert_id", "handler", "reason", "due_at")
+            .unique()
+            .collect()
+        )
 
     def last_told(self, handlers: Iterable[str]) -> pl.DataFrame:
         """Per (alert_id, handler): the latest ``new`` or ``reminder`` outcome (sent or

@@ -236,12 +236,12 @@ class SyncAlertManager(Reading, Notifying, Policing):
             self._after_commit()
         result = cycle_result(decisions, commit)
         if notify:
-            reminding = any(s.repeat_interval for s in self.notifications.subscriptions)
-            # told in the result's order: new alerts as listed, then closes
+            # told in the result's order: new alerts as listed, then closes; reminders and
+            # policy dues looked for when any could be due
             self.delivery.submit(
                 rows=pl.concat([commit.new, commit.continued]),
                 order=[a.alert_id for a in result.new_alerts],
-                remind_at=now if reminding else None,
+                remind_at=now if self.delivery.derives() else None,
             )
         return result
 

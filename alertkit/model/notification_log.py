@@ -14,8 +14,10 @@ alert_id           the alert told of
 handler            the handler's name (its destination)
 reason             why it was due (:data:`alertkit.notify.REASONS`)
 outcome            ``sent``, ``failed`` (after every attempt), ``suppressed`` (a stage
-                   muted it: ``error`` says which and why); ``pending`` rows are not
-                   stored here but read from the alerts' outbox
+                   muted it: ``error`` says which and why, e.g. ``silence: sil-...``),
+                   ``inhibited`` (an open alert's inhibition muted it: ``error`` is
+                   ``inhibition: <its alert_id>``); ``pending`` rows are not stored here
+                   but read from the alerts' outbox
 attempts           handler calls made for this outcome
 error              the last attempt's error, or the suppression's reason
 notification_id    shared by the rows of one (grouped) notification
@@ -33,12 +35,22 @@ import polars as pl
 
 from alertkit.model.tables import TableSpec
 
-__all__ = ["NOTIFICATION_LOG_SCHEMA", "NOTIFICATION_LOG_TABLE", "OUTCOMES", "Outcome"]
+__all__ = [
+    "INHIBITED_STAGE",
+    "NOTIFICATION_LOG_SCHEMA",
+    "NOTIFICATION_LOG_TABLE",
+    "OUTCOMES",
+    "Outcome",
+]
 
 _TS: Final = pl.Datetime("us", "UTC")
 
-Outcome = Literal["sent", "failed", "pending", "suppressed"]
+Outcome = Literal["sent", "failed", "pending", "suppressed", "inhibited"]
 OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
+
+INHIBITED_STAGE: Final = "inhibition"
+"""The stage whose mutes are logged ``inhibited``; every other stage's are ``suppressed``
+(docs/policies.md)."""
 
 NOTIFICATION_LOG_SCHEMA: Final[dict[str, pl.DataType]] = {
     "entry_id": pl.String(),

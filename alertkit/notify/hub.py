@@ -32,7 +32,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -85,7 +85,8 @@ class Stage(Protocol):
     """One step of the pipeline: per-alert notifications in, those that go on and those
     muted out."""
 
-    name: str
+    @property
+    def name(self) -> str: ...  # read-only, so a frozen dataclass (MuteStage) is a Stage
 
     def __call__(self, due: list[Notification]) -> tuple[list[Notification], list[Muted]]: ...
 
@@ -217,12 +218,18 @@ class NotificationHub:
 
     # -- planning --------------------------------------------------------------------------
 
-    def plan(self, dues: Iterable[Due]) -> tuple[list[Delivery], list[tuple[Due, Muted]]]:
-        """What to send to whom: the dues of registered handlers through every stage, then
-        grouped per subscription (a due for a handler not registered here is left out: it
-        stays pending for the process that has it)."""
+    def plan(
+        self, dues: Iterable[Due], *, stages: Sequence[Stage] = ()
+    ) -> tuple[list[Delivery], list[tuple[Due, Muted]]]:
+        """What to send to whom: the dues of registered handlers through ``stages`` (a
+        round's own, e.g. the policy stages of :mod:`alertkit.live.policy_stages`), then the
+        registered ones (:meth:`add_stage`), then grouped per subscription (a due for a
+        handler not registered here is left out: it stays pending for the process that has
+        it)."""
         mine = [d for d in dues if d.handler in self._subscriptions]
-        held = self._muted({(d.alert.alert_id, d.reason): d for d in mine}.values())
+        held = self._muted(
+            {(d.alert.alert_id, d.reason): d for d in mine}.values(), [*stages, *self._stages]
+        )
         muted = [
             (d, held[(d.alert.alert_id, d.reason)])
             for d in mine
@@ -249,10 +256,11 @@ class NotificationHub:
             deliveries.append(Delivery(sub, notification, tuple(members)))
         return deliveries, muted
 
-    def _muted(self, dues: Iterable[Due]) -> dict[tuple[str, str], Muted]:
+    @staticmethod
+    def _muted(dues: Iterable[Due], stages: Sequence[Stage]) -> dict[tuple[str, str], Muted]:
         notifications = [Notification((d.alert,), d.reason) for d in dues]
         held: dict[tuple[str, str], Muted] = {}
-        for stage in self._stages:
+        for stage in stages:  # the first stage that mutes a notification has the say
             notifications, muted = stage(notifications)
             for m in muted:
                 held[(m.notification.alert.alert_id, m.notification.reason)] = m
