@@ -157,9 +157,7 @@ class Subscription:
 
     def wants(self, alert: Alert, reason: Reason) -> bool:
         """Whether this handler hears of ``alert`` for ``reason`` (its filters)."""
-        if reason not in self.reasons and not (
-            reason in FOLLOW_NEW and "new" in self.reasons
-        ):
+        if reason not in self.reasons and not (reason in FOLLOW_NEW and "new" in self.reasons):
             return False
         if reason == "reminder" and self.repeat_interval is None:
             return False

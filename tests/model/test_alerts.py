@@ -173,7 +173,8 @@ def test_aware_datetime_is_converted_to_utc() -> None:
                     {"at": "2026-01-05T15:00:00.000000Z", "action": "escalate", "to": "active"}
                 ]
             },
-            "history[0]['action']: expected one of create, acknowledge, resolve, dismiss, snooze, assign",
+            "history[0]['action']: expected one of create, acknowledge, resolve, dismiss,"
+            " snooze, assign",
         ),
         (
             {"history": [{"at": "2026-01-05T15:00:00.000000Z", "action": "create", "to": "x"}]},
