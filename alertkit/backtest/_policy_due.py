@@ -13,9 +13,10 @@ derive (docs/policies.md), each at the first cycle at or after its event:
   (stops) flapping, its latest alert created at or before it, to each handler that hears of
   ``new``;
 - ``reminder``: as live (:mod:`alertkit.live.reminders`), from the last time the handler was
-  *told* (a ``new`` or ``reminder`` that no stage muted; else the alert's creation): a muted
-  reminder tells nothing, so the next one is due at the next cycle, and so on until one goes
-  through, or the alert is acknowledged or closed.
+  *told* (a ``new`` or ``reminder`` that no stage muted; else the alert's creation), never at
+  the cycle that first sees the alert (live holds reminders while its ``new`` is pending): a
+  muted reminder tells nothing, so the next one is due at the next cycle, and so on until one
+  goes through, or the alert is acknowledged or closed.
 
 Every due passes the stages (:class:`~alertkit.backtest._mutes.Mutes`); the muted ones are
 returned apart, with why, and only the rest are grouped into notifications.
@@ -224,17 +225,20 @@ def _reminders(
     base = np.where(told, due.cycles[np.minimum(told_at, last_cycle)], dues.created[rows])
     # reminders are due at cycles before this one (acknowledged or closed)
     stop = np.searchsorted(due.cycles, due.stop[rows], "left").astype(np.int64)
+    # never at the cycle of the creation: live holds reminders while the new is pending
+    floor = told_at + 1
     found: list[tuple[Ints, Ints]] = []
     while len(rows):
         at = np.searchsorted(due.cycles, base + interval, "left").astype(np.int64)
+        at = np.maximum(at, floor)
         keep = at < stop
-        rows, at, stop = rows[keep], at[keep], stop[keep]
+        rows, at, stop, floor = rows[keep], at[keep], stop[keep], floor[keep]
         free = mutes.run_end(rows, at)
         muted = np.minimum(free, stop) - at  # how many cycles in a row are muted
         if muted.any():
             found.append((np.repeat(rows, muted), np.repeat(at, muted) + _ranges(muted)))
         sent = free < stop
-        rows, at, stop = rows[sent], free[sent], stop[sent]
+        rows, at, stop, floor = rows[sent], free[sent], stop[sent], floor[sent]
         found.append((rows, at))
         base = due.cycles[at]
     return found
