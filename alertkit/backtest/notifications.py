@@ -10,7 +10,11 @@ e.g. ``Subscription.create(print, name="desk-slack", group_by=("rule",))``.
 The result answers "how noisy would this be?" before a rule change or a new channel goes
 live: :attr:`NotificationDryRun.notifications` (one row per notification),
 :meth:`~NotificationDryRun.per_day` and :meth:`~NotificationDryRun.summary`; the chart is
-:func:`alertkit.charts.notifications_per_day_chart`.
+:func:`alertkit.charts.notifications_per_day_chart`. With ``policies=``
+(:class:`alertkit.policy.Policies`) it replays silences, inhibitions, snoozes, flap detection
+and escalation as docs/policies.md defines them (:mod:`alertkit.backtest._policy_marks`,
+:mod:`alertkit.backtest._policy_due`, :mod:`alertkit.backtest._mutes`), and
+:attr:`NotificationDryRun.suppressed` lists what they muted, as the live log would.
 
 Examples
 --------

@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from _factories import T0, an_alert
 from _policy_book import (
     BOOK,
     BOOK_QUIET,
@@ -25,6 +26,7 @@ from _policy_book import (
 from alertkit.backtest import BacktestResult, dry_run_notifications, run_backtest, synthetic_history
 from alertkit.backtest.notifications import SUPPRESSED_SCHEMA
 from alertkit.model.errors import ValidationError
+from alertkit.model.schema import alerts_to_frame
 from alertkit.notify.subscriptions import Subscription
 from alertkit.policy import (
     Escalation,
@@ -36,6 +38,7 @@ from alertkit.policy import (
 )
 
 HALF_HOUR = timedelta(minutes=30)
+HOUR = timedelta(hours=1)
 SIL_1 = "sil-000000000001"
 SIL_2 = "sil-000000000002"
 
@@ -467,3 +470,84 @@ def test_engine_and_vectorized_modes_replay_policies_identically(
     assert dry[0].notifications.equals(dry[1].notifications)
     assert dry[0].suppressed.equals(dry[1].suppressed)
     assert dry[0].notifications.height > 0
+
+
+# -- an alerts frame, alerts between cycles ---------------------------------------------------
+
+
+def test_a_frame_replays_with_alerts_created_between_cycles() -> None:
+    # Hourly cycles from T0. crash (15:10-17:10) is seen at 16:00 and closed at 18:00; an
+    # inhibition with no equal fields mutes every other alert while it is open (16:00, 17:00).
+    # vix (15:20) escalates at 18:00 (2 h after, seen then) and is acknowledged at 19:20 by
+    # the ack delay. iv (16:10, snoozed 90 min): its new at 17:00 is inhibited first (the
+    # stage before snooze), its reminders count from its creation (never told): 18:00, 19:00,
+    # and 20:00 under the SPY silence. acked (15:00) was acknowledged at 15:30 already: the
+    # delay leaves it; snoozed from 15:00 to 16:30, its new is muted and it is never reminded.
+    crash = an_alert(
+        minutes=10,
+        strategy_id=1,
+        rule="catastrophe_drop",
+        severity="immediate",
+        type="critical",
+        status="resolved",
+        closed_after=120,
+    )
+    vix = an_alert(minutes=20, strategy_id=2, rule="vix_level", symbol=None)
+    iv = an_alert(minutes=70, strategy_id=None, rule="iv_crush", severity="normal")
+    acked = an_alert(
+        minutes=0,
+        strategy_id=3,
+        rule="iv_crush",
+        severity="normal",
+        status="acknowledged",
+        ack_after=30,
+    )
+    policies = Policies(
+        inhibitions=[Inhibition({"rule": "catastrophe_*"}, {"rule": "!~catastrophe_.*"})],
+        silences=[
+            Silence({"symbol": "SPY"}, T0 + 5 * HOUR, T0 + 6 * HOUR, "a", "b", silence_id=SIL_1)
+        ],
+        snoozes=[SnoozeRule({"rule": "iv_crush"}, timedelta(minutes=90))],
+        escalation=Escalation({"high": 2 * HOUR}, ["desk"]),
+        ack_delay=timedelta(hours=4),
+    )
+    desk = sub(repeat_interval=HOUR, reasons=["new", "reminder", "resolved"])
+    dry = dry_run_notifications(
+        alerts_to_frame([crash, vix, iv, acked]),
+        desk,
+        cycles=[T0 + i * HOUR for i in range(8)],
+        policies=policies,
+    )
+    short = {
+        crash.alert_id: "crash",
+        vix.alert_id: "vix",
+        iv.alert_id: "iv",
+        acked.alert_id: "acked",
+    }
+    hours = [
+        (r, (at - T0) / HOUR, [short[i] for i in a])
+        for r, at, a in dry.notifications.select("reason", "at", "alert_ids").rows()
+    ]
+    assert hours == [
+        ("new", 1, ["crash"]),
+        ("reminder", 2, ["crash"]),
+        ("reminder", 3, ["vix"]),
+        ("reminder", 3, ["iv"]),
+        ("resolved", 3, ["crash"]),
+        ("escalated", 3, ["vix"]),
+        ("reminder", 4, ["vix"]),
+        ("reminder", 4, ["iv"]),
+    ]
+    inhibited = f"inhibition: {crash.alert_id}"
+    assert [
+        (r, (at - T0) / HOUR, short[a], o, w)
+        for r, at, a, o, w in dry.suppressed.select(
+            "reason", "at", "alert_id", "outcome", "why"
+        ).rows()
+    ] == [
+        ("new", 0, "acked", "suppressed", "snooze: until 2026-01-05T16:30:00+00:00"),
+        ("new", 1, "vix", "inhibited", inhibited),
+        ("new", 2, "iv", "inhibited", inhibited),
+        ("reminder", 2, "vix", "inhibited", inhibited),
+        ("reminder", 5, "iv", "suppressed", f"silence: {SIL_1}"),
+    ]
