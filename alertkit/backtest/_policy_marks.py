@@ -148,13 +148,13 @@ def unmarked(alerts: pl.DataFrame, policies: Policies) -> pl.DataFrame:
 
 
 def _snoozed(alerts: pl.DataFrame, policies: Policies) -> pl.DataFrame:
+    if not policies.snoozes:
+        return alerts
     until: pl.Expr = pl.lit(None, dtype=_TS)
     for rule in reversed(tuple(policies.snoozes)):  # the first matching rule wins
         until = (
             pl.when(rule.match.expr()).then(pl.col("created_at") + rule.duration).otherwise(until)
         )
-    if not policies.snoozes:
-        return alerts
     return (
         alerts.with_columns(__until=until)
         .with_columns(

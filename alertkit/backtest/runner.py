@@ -144,6 +144,8 @@ class BacktestResult:
 
     def __repr__(self) -> str:
         quiet = "" if self.quiet_period is None else f", quiet_period={self.quiet_period}"
+        if self.policies is not None:
+            quiet += f", policies={self.policies.name!r}"
         return (
             f"BacktestResult(mode={self.mode!r}{quiet}: {self.decisions.height} snapshots,"
             f" {self.alerts.height} alerts)"

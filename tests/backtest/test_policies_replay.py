@@ -413,6 +413,9 @@ def test_a_result_with_policies_replays_any_other_set_from_its_plain_alerts(
     )
     marked = run_backtest(BOOK, quiet_period=BOOK_QUIET, progress=False, policies=every)
     assert marked.policies is every and book.policies is None
+    assert repr(marked).startswith(
+        "BacktestResult(mode='vectorized', quiet_period=1:00:00, policies='policies': 30"
+    )
     assert not marked.alerts.equals(book.alerts)
     subs = [DESK, sub("pager", severities=["immediate", "high"])]
     none = dry_run_notifications(marked, subs, policies=Policies())
