@@ -9,12 +9,19 @@ outcomes, optionally written to an alerts table; :func:`sweep` compares settings
 threshold (:func:`with_threshold` builds the rule list for one setting);
 :func:`compare_alerts` and :func:`assert_alerts_equal` compare two rule configurations;
 :func:`dry_run_notifications` (or ``result.dry_run_notifications``) tells what the handlers'
-subscriptions would have been sent during a backtest, sending nothing.
+subscriptions would have been sent during a backtest, sending nothing; with
+``policies=`` (:class:`alertkit.policy.Policies`) the backtest, its dry runs and
+``result.policy_report()`` replay silences, inhibitions, snoozes, flap detection and
+escalation exactly as the live managers apply them (docs/policies.md).
+:func:`preview_silence` lists the alerts a silence would have hidden, and
+:func:`compare_policies` what a policy change would have stopped or started telling.
 """
 
 from alertkit.backtest.history import MissingColumnsWarning, load_history
 from alertkit.backtest.lake import write_alerts
 from alertkit.backtest.notifications import NotificationDryRun, dry_run_notifications
+from alertkit.backtest.policy_compare import PolicyComparison, compare_policies
+from alertkit.backtest.preview import preview_silence
 from alertkit.backtest.regression import assert_alerts_equal, compare_alerts, summarize_changes
 from alertkit.backtest.runner import BacktestResult, run_backtest
 from alertkit.backtest.sweep import sweep, with_threshold
@@ -24,10 +31,13 @@ __all__ = [
     "BacktestResult",
     "MissingColumnsWarning",
     "NotificationDryRun",
+    "PolicyComparison",
     "assert_alerts_equal",
     "compare_alerts",
+    "compare_policies",
     "dry_run_notifications",
     "load_history",
+    "preview_silence",
     "run_backtest",
     "summarize_changes",
     "sweep",

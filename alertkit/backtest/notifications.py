@@ -10,7 +10,11 @@ e.g. ``Subscription.create(print, name="desk-slack", group_by=("rule",))``.
 The result answers "how noisy would this be?" before a rule change or a new channel goes
 live: :attr:`NotificationDryRun.notifications` (one row per notification),
 :meth:`~NotificationDryRun.per_day` and :meth:`~NotificationDryRun.summary`; the chart is
-:func:`alertkit.charts.notifications_per_day_chart`.
+:func:`alertkit.charts.notifications_per_day_chart`. With ``policies=``
+(:class:`alertkit.policy.Policies`) it replays silences, inhibitions, snoozes, flap detection
+and escalation as docs/policies.md defines them (:mod:`alertkit.backtest._policy_marks`,
+:mod:`alertkit.backtest._policy_due`, :mod:`alertkit.backtest._mutes`), and
+:attr:`NotificationDryRun.suppressed` lists what they muted, as the live log would.
 
 Examples
 --------
@@ -29,7 +33,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 from typing import Final
@@ -38,14 +42,22 @@ import numpy as np
 import polars as pl
 
 from alertkit.backtest._due import REASON_CODE, DueAlerts, due_items
+from alertkit.backtest._policy_due import SUPPRESSED_SCHEMA, policy_plan
+from alertkit.backtest._policy_marks import marked, unmarked
 from alertkit.backtest.runner import BacktestResult
 from alertkit.model._time import to_utc
 from alertkit.model.errors import ValidationError
 from alertkit.model.schema import check_alert_frame
 from alertkit.notify.notification import REASONS
 from alertkit.notify.subscriptions import Subscription
+from alertkit.policy import Policies
 
-__all__ = ["NOTIFICATIONS_SCHEMA", "NotificationDryRun", "dry_run_notifications"]
+__all__ = [
+    "NOTIFICATIONS_SCHEMA",
+    "SUPPRESSED_SCHEMA",
+    "NotificationDryRun",
+    "dry_run_notifications",
+]
 
 _TS: Final = pl.Datetime("us", "UTC")
 
@@ -84,6 +96,15 @@ class NotificationDryRun:
     opened
         Alerts opened per day (``day``, ``alerts``), by the cycle that first saw them, every
         day of the span: what the desk would be told without grouping or filters.
+    suppressed
+        With policies, every due a stage muted (:data:`SUPPRESSED_SCHEMA`): one row per
+        alert, handler, reason and cycle, with ``outcome`` (``inhibited`` or
+        ``suppressed``) and ``why`` as the live notification log writes them
+        (``silence: <id>``, ``inhibition: <source alert id>``, ``snooze: until <ISO>``,
+        ``flapping: <changes> changes in the last <evaluations> evaluations``). Empty
+        without policies.
+    policies
+        The policies applied (None: none).
     """
 
     notifications: pl.DataFrame
@@ -91,6 +112,8 @@ class NotificationDryRun:
     handlers: tuple[str, ...]
     accepted: Mapping[str, int]
     opened: pl.DataFrame
+    suppressed: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SUPPRESSED_SCHEMA))
+    policies: Policies | None = None
 
     def per_day(self) -> pl.DataFrame:
         """Notifications and alert mentions per UTC day and handler.
@@ -157,9 +180,10 @@ class NotificationDryRun:
         )
 
     def __repr__(self) -> str:
+        muted = f", {self.suppressed.height} muted" if self.suppressed.height else ""
         return (
             f"NotificationDryRun({len(self.handlers)} handlers, {self.cycles.len()} cycles:"
-            f" {self.notifications.height} notifications)"
+            f" {self.notifications.height} notifications{muted})"
         )
 
 
@@ -168,6 +192,7 @@ def dry_run_notifications(
     subscriptions: Subscription | Iterable[Subscription],
     *,
     cycles: Iterable[datetime] | pl.Series | None = None,
+    policies: Policies | None = None,
 ) -> NotificationDryRun:
     """What ``subscriptions`` would have been told, cycle by cycle; sends nothing.
 
@@ -185,34 +210,60 @@ def dry_run_notifications(
         increasing (a naive datetime is local time, as everywhere in alertkit). An alert is
         told at the first cycle at or after it was created; one created after the last cycle
         is not told, nor counted as accepted.
+    policies
+        :class:`~alertkit.policy.Policies` to replay (docs/policies.md): the alerts first
+        get the policy columns the live commits would have written (``silenced_by``, the
+        snooze of a snooze rule, ``acknowledged_at`` by ``ack_delay``, ``flapping``), then
+        silence ends, escalations and flap changes are due too, and every due passes the
+        stages silence, inhibition, snooze and flapping: the muted ones go to
+        :attr:`NotificationDryRun.suppressed`, the rest are grouped into notifications.
+        With a BacktestResult the firings of an alert are its decisions (its trigger on
+        its position between ``created_at`` and ``last_seen_at``); with an alerts frame
+        only ``created_at`` and ``last_seen_at`` are known firings, and flap detection,
+        which needs every evaluation, is refused. None: a BacktestResult's own policies
+        (``run_backtest(..., policies=...)``), else none; an empty ``Policies()`` replays
+        none.
 
     Raises
     ------
     ValidationError
         An input of another type, cycles missing, empty or not strictly increasing, an
-        alerts frame that is not one, or subscriptions that are not ``Subscription`` objects
-        or share a name.
+        alerts frame that is not one, subscriptions that are not ``Subscription`` objects
+        or share a name, policies that are not ``Policies``, or flap detection with an
+        alerts frame.
     """
-    alerts, instants = _inputs(result_or_alerts, cycles)
+    alerts, instants, decisions = _inputs(result_or_alerts, cycles)
     subs = _subscriptions(subscriptions)
+    replayed = _policies(result_or_alerts, policies, decisions)
+    own = result_or_alerts.policies if isinstance(result_or_alerts, BacktestResult) else None
+    if own is not None and not own.is_empty:  # back to the alerts before any policy
+        alerts = unmarked(alerts, own)
+    if replayed is not None:
+        alerts = marked(alerts, replayed, decisions)
     micros = instants.dt.epoch("us").to_numpy().astype(np.int64)
     due = DueAlerts.of(alerts, micros)
+    at = pl.DataFrame({"cycle": np.arange(len(micros)), "at": instants})
     seen = due.told < len(micros)
+    accepted = {
+        sub.name: int(np.count_nonzero(seen & due.wanted(sub, tuple(sub.reasons)))) for sub in subs
+    }
+    if replayed is None:
+        items = [due_items(due, sub) for sub in subs]
+        suppressed = pl.DataFrame(schema=SUPPRESSED_SCHEMA)
+    else:
+        items, suppressed = policy_plan(alerts, due, subs, replayed, decisions, at)
     groups: dict[tuple[str, ...], pl.Series] = {}
-    frames, accepted = [], {}
-    for order, sub in enumerate(subs):
-        accepted[sub.name] = int(np.count_nonzero(seen & due.wanted(sub, tuple(sub.reasons))))
-        items = due_items(due, sub)
+    frames = []
+    for order, (sub, sub_items) in enumerate(zip(subs, items, strict=True)):
         if sub.group_by is not None and sub.group_by not in groups:
             groups[sub.group_by] = alerts.select(
                 pl.struct(sub.group_by).struct.json_encode().alias("group")
             )["group"]
         frames.append(
             _notifications(
-                items, alerts["alert_id"], groups.get(sub.group_by or ()), order, sub.name
+                sub_items, alerts["alert_id"], groups.get(sub.group_by or ()), order, sub.name
             )
         )
-    at = pl.DataFrame({"cycle": np.arange(len(micros)), "at": instants})
     table = (
         pl.concat(frames)
         .join(at, on="cycle", how="left")
@@ -231,7 +282,28 @@ def dry_run_notifications(
         handlers=tuple(sub.name for sub in subs),
         accepted=accepted,
         opened=_opened(due, instants),
+        suppressed=suppressed,
+        policies=replayed,
     )
+
+
+def _policies(source: object, given: object, decisions: pl.DataFrame | None) -> Policies | None:
+    """The policies to replay (None: none), checked against what the source can replay."""
+    if given is None and isinstance(source, BacktestResult):
+        given = source.policies
+    if given is None:
+        return None
+    if not isinstance(given, Policies):
+        raise ValidationError(
+            f"policies: expected an alertkit.policy.Policies, got {type(given).__name__}"
+        )
+    if given.flapping is not None and decisions is None:
+        raise ValidationError(
+            "policies.flapping: flap detection needs every evaluation of the positions, which"
+            " only a BacktestResult has (its decisions); got an alerts frame. Pass the"
+            " BacktestResult, or policies without flapping"
+        )
+    return None if given.is_empty else given
 
 
 def _notifications(
@@ -281,8 +353,10 @@ def _opened(due: DueAlerts, instants: pl.Series) -> pl.DataFrame:
 
 def _inputs(
     source: object, cycles: Iterable[datetime] | pl.Series | None
-) -> tuple[pl.DataFrame, pl.Series]:
+) -> tuple[pl.DataFrame, pl.Series, pl.DataFrame | None]:
+    decisions = None
     if isinstance(source, BacktestResult):
+        decisions = source.decisions
         if cycles is not None:
             raise ValidationError(
                 "cycles: a BacktestResult's cycles are its snapshots' as_of; pass cycles only"
@@ -303,7 +377,7 @@ def _inputs(
             "result_or_alerts: expected a BacktestResult or an alerts frame (ALERT_SCHEMA),"
             f" got {type(source).__name__}"
         )
-    return alerts, _cycles(given)
+    return alerts, _cycles(given), decisions
 
 
 def _cycles(given: Iterable[datetime] | pl.Series) -> pl.Series:

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import polars as pl
 
+from alertkit.backtest._policy_marks import marked
 from alertkit.backtest._progress import Progress
 from alertkit.backtest.history import HistorySource, load_history
 from alertkit.backtest.lake import MAX_CHUNK_ROWS, LakeMode, write_alerts
@@ -58,6 +59,7 @@ from alertkit.model.errors import ValidationError
 from alertkit.model.schema import check_alert_frame
 from alertkit.model.snapshot_frames import normalize_frame, validate_frame
 from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
+from alertkit.policy import Policies
 from alertkit.rules import Rule, default_rules, evaluate_frame, in_order
 
 if TYPE_CHECKING:
@@ -91,6 +93,11 @@ class BacktestResult:
         How it was run.
     lake_version
         The alerts table's version after the write, or None without ``lake``.
+    policies
+        The :class:`~alertkit.policy.Policies` replayed (None: none). The alerts then carry
+        the policy columns the live commits would have written (docs/policies.md):
+        ``silenced_by``, the snooze of a snooze rule, ``flapping``, and ``acknowledged_at``
+        (status ``acknowledged`` while open) by ``ack_delay``.
     """
 
     decisions: pl.DataFrame
@@ -100,6 +107,7 @@ class BacktestResult:
     quiet_period: timedelta | None
     rules: tuple[Rule, ...]
     lake_version: int | None = None
+    policies: Policies | None = None
 
     def summary(self) -> pl.DataFrame:
         """Per engine rule and trigger: alerts, suppressed repeats, positions affected,
@@ -112,17 +120,32 @@ class BacktestResult:
         )
 
     def dry_run_notifications(
-        self, subscriptions: Subscription | Iterable[Subscription]
+        self,
+        subscriptions: Subscription | Iterable[Subscription],
+        *,
+        policies: Policies | None = None,
     ) -> NotificationDryRun:
-        """What ``subscriptions`` would have been told during this backtest, cycle by cycle
+        """What ``subscriptions`` would have been told during this backtest, cycle by cycle,
+        under ``policies`` (default: :attr:`policies`)
         (:func:`alertkit.backtest.notifications.dry_run_notifications`); sends nothing."""
         # Imported here: notifications imports this module for BacktestResult.
         from alertkit.backtest.notifications import dry_run_notifications
 
-        return dry_run_notifications(self, subscriptions)
+        return dry_run_notifications(self, subscriptions, policies=policies)
+
+    def policy_report(
+        self, subscriptions: Subscription | Iterable[Subscription] | None = None
+    ) -> pl.DataFrame:
+        """Per UTC day and rule, what was told and what each of :attr:`policies` hid
+        (:func:`alertkit.backtest.policy_report.policy_report`)."""
+        from alertkit.backtest.policy_report import policy_report
+
+        return policy_report(self, subscriptions)
 
     def __repr__(self) -> str:
         quiet = "" if self.quiet_period is None else f", quiet_period={self.quiet_period}"
+        if self.policies is not None:
+            quiet += f", policies={self.policies.name!r}"
         return (
             f"BacktestResult(mode={self.mode!r}{quiet}: {self.decisions.height} snapshots,"
             f" {self.alerts.height} alerts)"
@@ -140,6 +163,7 @@ def run_backtest(
     storage_options: Mapping[str, str] | None = None,
     lake_chunk_rows: int = MAX_CHUNK_ROWS,
     progress: bool = True,
+    policies: Policies | None = None,
 ) -> BacktestResult:
     """Replay ``history`` through the rules and return decisions, alerts and outcomes.
 
@@ -167,6 +191,10 @@ def run_backtest(
         For an object-store ``lake`` (credentials, endpoint...).
     progress
         Show a progress bar (``tqdm.auto``) on runs that take more than a moment.
+    policies
+        :class:`~alertkit.policy.Policies` to replay: the alerts (and the lake) get the
+        policy columns the live commits would have written, and the result's dry runs and
+        :meth:`~BacktestResult.policy_report` apply them (docs/policies.md).
 
     Raises
     ------
@@ -176,6 +204,10 @@ def run_backtest(
     """
     rule_list = _check_rules(rules)
     _check_options(mode, quiet_period, lake_mode, lake_chunk_rows)
+    if policies is not None and not isinstance(policies, Policies):
+        raise ValidationError(
+            f"policies: expected an alertkit.policy.Policies, got {type(policies).__name__}"
+        )
     snapshots = load_history(history).select(list(SNAPSHOT_SCHEMA))
     if mode == "engine":
         validate_frame(normalize_frame(snapshots))  # refuse what vectorized mode refuses
@@ -185,6 +217,8 @@ def run_backtest(
     else:
         decisions, alerts = _vectorized(snapshots, rule_list, quiet_period, progress)
     alerts = check_alert_frame(alerts)
+    if policies is not None and not policies.is_empty:
+        alerts = marked(alerts, policies, decisions)
     version = None
     if lake is not None:
         version = write_alerts(
@@ -202,6 +236,7 @@ def run_backtest(
         quiet_period=quiet_period,
         rules=tuple(rule_list),
         lake_version=version,
+        policies=policies,
     )
 
 
