@@ -55,6 +55,14 @@ from alertkit.model.snapshot import PositionSnapshot
 from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 from alertkit.model.status import OPEN_STATUSES, TERMINAL_STATUSES
 from alertkit.model.triage_stats import time_to_acknowledge, time_to_resolve
+from alertkit.policy import (
+    Escalation,
+    FlapDetection,
+    Inhibition,
+    Policies,
+    Silence,
+    SnoozeRule,
+)
 from alertkit.rules import decision_from_row, default_rules, evaluate_frame
 from alertkit.rules.engine import DecisionEngine
 
@@ -76,7 +84,10 @@ __all__ = [
     "Decision",
     "DecisionAction",
     "DecisionEngine",
+    "Escalation",
+    "FlapDetection",
     "HistoryReplay",
+    "Inhibition",
     "InvalidTransitionError",
     "Leg",
     "MetadataError",
@@ -84,9 +95,12 @@ __all__ = [
     "NotificationError",
     "OpenPosition",
     "PartialWriteError",
+    "Policies",
     "PortfolioRisk",
     "PositionSnapshot",
     "SchemaMismatchError",
+    "Silence",
+    "SnoozeRule",
     "StoreError",
     "SyncAlertManager",
     "TableNotFoundError",

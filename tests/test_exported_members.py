@@ -31,6 +31,12 @@ def test_documented_types_are_exported_at_the_top() -> None:
     from alertkit.live.transitions import BulkResult
     from alertkit.model.errors import PartialWriteError
     from alertkit.model.status import OPEN_STATUSES, TERMINAL_STATUSES
+    from alertkit.policy.escalation import Escalation
+    from alertkit.policy.flapping import FlapDetection
+    from alertkit.policy.inhibitions import Inhibition
+    from alertkit.policy.policies import Policies
+    from alertkit.policy.silences import Silence
+    from alertkit.policy.snooze import SnoozeRule
 
     documented = {
         "BulkResult": BulkResult,
@@ -39,6 +45,12 @@ def test_documented_types_are_exported_at_the_top() -> None:
         "PartialWriteError": PartialWriteError,
         "OPEN_STATUSES": OPEN_STATUSES,
         "TERMINAL_STATUSES": TERMINAL_STATUSES,
+        "Escalation": Escalation,
+        "FlapDetection": FlapDetection,
+        "Inhibition": Inhibition,
+        "Policies": Policies,
+        "Silence": Silence,
+        "SnoozeRule": SnoozeRule,
     }
     for name, value in documented.items():
         assert name in alertkit.__all__

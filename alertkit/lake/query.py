@@ -45,7 +45,7 @@ def query_filter(query: AlertQuery) -> pl.Expr:
         # Case-insensitive, like the status and severity filters (parsed into their enums)
         # and the board's search (``symbol:spy``): a symbol is one ticker however it is typed.
         parts.append(pl.col("symbol").str.to_lowercase() == query.symbol.lower())
-    for column in ("strategy_id", "status", "type", "severity"):
+    for column in ("strategy_id", "status", "type", "severity", "assignee"):
         value = getattr(query, column)
         if value is not None:
             parts.append(pl.col(column) == (value.value if hasattr(value, "value") else value))

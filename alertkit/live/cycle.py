@@ -21,6 +21,7 @@ from alertkit.lake.store import AlertStore
 from alertkit.live.episodes import episode_alerts
 from alertkit.live.firings import FiringsCommit, commit_firings
 from alertkit.live.outbox import Outbox
+from alertkit.live.policy_marks import PolicyMarks
 from alertkit.model._time import to_utc
 from alertkit.model.alerts import Alert, AlertStatus
 from alertkit.model.errors import ValidationError
@@ -198,10 +199,15 @@ def commit_cycle(
     peaks: PeakBook,
     complete: bool,
     outbox: Outbox | None = None,
+    marks: PolicyMarks | None = None,
 ) -> tuple[pl.DataFrame, FiringsCommit]:
     """Decide ``snapshots`` and commit what they raise, repeat and resolve in one MERGE
     (see :meth:`SyncAlertManager.run_cycle <alertkit.SyncAlertManager.run_cycle>`): the
-    decisions frame and the commit."""
+    decisions frame and the commit.
+
+    ``marks`` are the policy marks of the rows (:mod:`alertkit.live.policy_marks`). With
+    flap detection, the decisions are counted into the stored flap state first, before the
+    alerts commit: a cycle whose commit failed, run again, counts nothing twice."""
     rule_list = default_rules() if rules is None else list(rules)
     quiet_period = check_quiet_period(quiet_period)
     if not isinstance(complete, bool):
@@ -209,6 +215,8 @@ def commit_cycle(
     # The positions' last snapshots before this cycle (for those that left it).
     seen_before = peaks.last_snapshots() if complete else None
     decisions = cycle_decisions(snapshots, at=at, rules=rule_list, peaks=peaks, now=now)
+    if marks is not None:
+        marks = marks.evaluated(decisions)
     commit = commit_firings(
         store,
         decisions,
@@ -220,6 +228,7 @@ def commit_cycle(
         complete=complete,
         last_snapshots=seen_before,
         outbox=outbox,
+        marks=marks,
         operation="cycle",
         subject=f"{decisions.height} snapshots",
     )

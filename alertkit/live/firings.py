@@ -42,6 +42,7 @@ from alertkit.live.episodes import (
     resolve_event_expr,
 )
 from alertkit.live.outbox import Outbox
+from alertkit.live.policy_marks import PolicyMarks
 from alertkit.model._events import append_event_expr, history_event
 from alertkit.model.alerts import FINGERPRINT as ALERT_FINGERPRINT
 from alertkit.model.alerts import Alert, AlertStatus
@@ -90,6 +91,7 @@ def commit_firings(
     complete: bool = False,
     last_snapshots: Mapping[int, datetime] | None = None,
     outbox: Outbox | None = None,
+    marks: PolicyMarks | None = None,
     operation: str,
     subject: str,
 ) -> FiringsCommit:
@@ -104,7 +106,8 @@ def commit_firings(
     without a strategy_id belong to no position and stay open.
 
     ``outbox`` marks the notifications the commit makes due on the rows it writes (new
-    alerts, and alerts it closes), in the same MERGE (:mod:`alertkit.live.outbox`).
+    alerts, and alerts it closes), in the same MERGE (:mod:`alertkit.live.outbox`), and
+    ``marks`` the policy marks of its rows (:mod:`alertkit.live.policy_marks`).
 
     ``operation`` and ``subject`` go into the commit's metadata (``DeltaTable.history()``).
     """
@@ -132,6 +135,8 @@ def commit_firings(
         )
         if new.is_empty() and continued.is_empty():
             return FiringsCommit(new, continued, repeated, None, redated)
+        if marks is not None:  # on this attempt's rows: decided on the same table version
+            new, continued = marks.apply(new, continued, repeated, decisions)
         if outbox:
             closing = pl.col("resolved_at").is_not_null()
             new = outbox.mark(outbox.mark(new, "new"), "resolved", where=closing)
@@ -171,6 +176,7 @@ def commit_decision(
     snapshot: Any,
     when: datetime,
     outbox: Outbox | None = None,
+    marks: PolicyMarks | None = None,
 ) -> tuple[Alert | None, bool]:
     """One decision's firing at ``when``, committed: the alert it opened or repeated (None
     for HOLD, writing nothing) and whether it is new. The one-firing case of a cycle: the
@@ -202,11 +208,20 @@ def commit_decision(
         return pl.DataFrame([alert_to_row(later)], schema=ALERT_SCHEMA)
 
     commit = commit_firings(
-        store, firing, new_row, outbox=outbox, operation="create", subject=alert.alert_id
+        store,
+        firing,
+        new_row,
+        outbox=outbox,
+        marks=marks,
+        operation="create",
+        subject=alert.alert_id,
     )
     if not commit.new.is_empty():
+        made = commit.new.row(0, named=True)
         if commit.redated:
-            return alert_from_row(commit.new.row(0, named=True)), True
+            return alert_from_row(made), True
+        for name in ("silenced_by", "snoozed_at", "snoozed_until"):  # the policy marks
+            setattr(alert, name, made[name])
         return alert, True
     return alert_from_row(commit.continued.row(0, named=True)), False
 

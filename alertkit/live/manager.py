@@ -4,9 +4,10 @@ The async adapter of the one core, :class:`~alertkit.live.sync_manager.SyncAlert
 it offers exactly the core's operations (a test holds the two public surfaces equal, name by
 name and parameter by parameter), each running the core's method in a worker thread so Delta
 I/O never blocks a notebook's or an engine's event loop; the cheap ones that do no I/O
-(``path``, ``scan_alerts``, the handler registry) are plain. Handlers of both run on the
-core's delivery worker, after the commit (:mod:`alertkit.live.delivery`); an async handler
-runs there on a loop of its own. Use ``manager.sync`` for the same operations from
+(``path``, ``scan_alerts``, the handler registry, ``set_policies``) are plain; the policy
+operations are :class:`~alertkit.live.async_policing.AsyncPolicing`'s. Handlers of both run
+on the core's delivery worker, after the commit (:mod:`alertkit.live.delivery`); an async
+handler runs there on a loop of its own. Use ``manager.sync`` for the same operations from
 synchronous code (widgets, the CLI).
 
 Examples
@@ -37,6 +38,7 @@ import polars as pl
 from alertkit.lake.maintenance import DEFAULT_MAINTAIN_EVERY, MaintenanceReport
 from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from alertkit.lake.store import DEFAULT_MAX_RETRIES, TableVersion
+from alertkit.live.async_policing import AsyncPolicing
 from alertkit.live.cycle import CycleInput, CycleResult
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.live.transitions import BulkResult
@@ -58,7 +60,7 @@ from alertkit.rules.peaks import PeakBook
 __all__ = ["AlertManager", "ManagerLike", "sync_manager_of"]
 
 
-class AlertManager:
+class AlertManager(AsyncPolicing):
     """Create, transition and query alerts kept in a Delta Lake table.
 
     Parameters

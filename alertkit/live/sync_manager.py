@@ -35,6 +35,7 @@ from alertkit.live.firings import commit_decision
 from alertkit.live.notification_log import NotificationLog
 from alertkit.live.notifying import Notifying
 from alertkit.live.outbox import Outbox
+from alertkit.live.policing import Policing
 from alertkit.live.policy_store import PolicyStore
 from alertkit.live.reading import Reading
 from alertkit.live.transitions import BulkResult, commit_transitions
@@ -56,7 +57,7 @@ __all__ = ["SyncAlertManager"]
 log = logging.getLogger(__name__)
 
 
-class SyncAlertManager(Reading, Notifying):
+class SyncAlertManager(Reading, Notifying, Policing):
     """Alerts in a Delta table, synchronously. See :class:`alertkit.AlertManager`.
 
     Parameters
@@ -95,9 +96,7 @@ class SyncAlertManager(Reading, Notifying):
         self.log_store = NotificationLog.beside(self.store, notification_log_path, storage_options)
         self.policy_store = PolicyStore.beside(self.store, storage_options)
         """Silences, inhibitions and flap state, in tables beside the alerts."""
-        self.policies = Policies()
-        """The policies this process applies besides the stored ones (snooze rules, flap
-        detection, escalation): ``set_policies``."""
+        self._policies = Policies()  # the ``policies`` property; ``set_policies`` sets it
         self.delivery = Deliverer(
             self.notifications,
             self.store,
@@ -153,9 +152,9 @@ class SyncAlertManager(Reading, Notifying):
             raise ValidationError(
                 f"decision: expected a Decision, got {type(decision).__name__} {decision!r}"
             )
-        alert, is_new = commit_decision(
-            self.store, decision, snapshot, self._instant(at, snapshot), outbox
-        )
+        when = self._instant(at, snapshot)
+        marks = self._marks(cycle=False)
+        alert, is_new = commit_decision(self.store, decision, snapshot, when, outbox, marks)
         if alert is not None:
             self._after_commit()
         return alert, is_new
@@ -230,6 +229,7 @@ class SyncAlertManager(Reading, Notifying):
             peaks=peaks or self.peaks,
             complete=complete,
             outbox=outbox,
+            marks=self._marks(cycle=True),
         )
         if commit.written:
             self._after_commit()

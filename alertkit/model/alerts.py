@@ -292,6 +292,8 @@ class AlertQuery:
 
     A falsy value (``strategy_id=0``, ``symbol=""``) is a filter like any other. Time bounds
     apply to ``created_at`` and are inclusive; naive datetimes are taken as local time.
+    ``assignee`` matches the stored assignee exactly (surrounding spaces aside, as
+    ``assign_alert`` strips them).
     """
 
     symbol: str | None = None
@@ -302,6 +304,7 @@ class AlertQuery:
     start_time: datetime | None = None
     end_time: datetime | None = None
     limit: int = 100
+    assignee: str | None = None
 
     def __post_init__(self) -> None:
         # Any text, "" included, is a filter; but a lone surrogate could never match.
@@ -309,6 +312,9 @@ class AlertQuery:
             self.symbol, "symbol"
         )
         self.strategy_id = _optional_strategy_id(self.strategy_id)
+        if isinstance(self.assignee, str):
+            self.assignee = self.assignee.strip()
+        self.assignee = TextRule(nullable=True, max_chars=200).check(self.assignee, "assignee")
         if self.status is not None:
             self.status = AlertStatus.parse(self.status, "status")
         if self.type is not None:

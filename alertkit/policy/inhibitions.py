@@ -112,7 +112,8 @@ class Inhibition:
         object.__setattr__(self, "comment", check_text(self.comment, "comment"))
         object.__setattr__(self, "starts_at", optional_utc(self.starts_at, "starts_at"))
         object.__setattr__(self, "ends_at", optional_utc(self.ends_at, "ends_at"))
-        if self.starts_at is not None:
+        empty = self.expired_at is not None and self.ends_at == self.starts_at  # expired early
+        if self.starts_at is not None and not empty:
             check_interval(self.starts_at, self.ends_at, "inhibition")
         check_inhibition_id(self.inhibition_id)
         object.__setattr__(self, "created_at", optional_utc(self.created_at, "created_at"))
@@ -146,8 +147,10 @@ class Inhibition:
         )
 
     def expired(self, at: datetime, by: str | None) -> Inhibition:
+        """This rule ended at ``at``; a pending one becomes the empty window ``[at, at)``."""
+        starts = None if self.starts_at is None else min(self.starts_at, at)
         ends = at if self.ends_at is None else min(self.ends_at, at)
-        return replace(self, ends_at=ends, expired_at=at, expired_by=by)
+        return replace(self, starts_at=starts, ends_at=ends, expired_at=at, expired_by=by)
 
     def to_row(self, revision: int = 0) -> dict[str, Any]:
         return {

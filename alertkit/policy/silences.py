@@ -105,7 +105,8 @@ class Silence:
         object.__setattr__(self, "matchers", Matchers.of(self.matchers))
         object.__setattr__(self, "starts_at", to_utc(self.starts_at, "starts_at"))
         object.__setattr__(self, "ends_at", to_utc(self.ends_at, "ends_at"))
-        check_interval(self.starts_at, self.ends_at, "silence")
+        if not (self.expired_at is not None and self.ends_at == self.starts_at):
+            check_interval(self.starts_at, self.ends_at, "silence")  # (empty once expired early)
         object.__setattr__(self, "created_by", check_text(self.created_by, "created_by"))
         object.__setattr__(self, "comment", check_text(self.comment, "comment"))
         check_silence_id(self.silence_id)
@@ -130,8 +131,11 @@ class Silence:
         return self.is_active(at) and self.match.matches(alert)
 
     def expired(self, at: datetime, by: str | None) -> Silence:
-        """This silence ended at ``at`` (no later than it would have ended)."""
-        return replace(self, ends_at=min(self.ends_at, at), expired_at=at, expired_by=by)
+        """This silence ended at ``at`` (no later than it would have ended); a pending one
+        becomes the empty window ``[at, at)``, as Alertmanager expires a pending silence."""
+        starts = min(self.starts_at, at)
+        ends = min(self.ends_at, at)
+        return replace(self, starts_at=starts, ends_at=ends, expired_at=at, expired_by=by)
 
     def to_row(self, revision: int = 0) -> dict[str, Any]:
         return {

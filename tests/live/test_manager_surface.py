@@ -16,6 +16,7 @@ CORE_ONLY = {"store", "clock", "notifications", "peaks", "maintain_every", "log_
 ADAPTER_ONLY = {"sync", "around"}
 # Cheap, no I/O: the same plain (not async) member on both.
 PLAIN = {"path", "scan_alerts", "add_handler", "remove_handler", "handler_failures"}
+PLAIN |= {"set_policies"}
 
 
 def public(cls: type) -> dict[str, object]:
