@@ -286,7 +286,12 @@ def _add_silence(manager: SyncAlertManager, args: argparse.Namespace) -> int:
 def _list_silences(manager: SyncAlertManager, args: argparse.Namespace) -> int:
     frame = manager.list_silences(active_at=args.at_instant, include_expired=args.all)
     if frame.is_empty():
-        print("no silences" if args.all else "no active or pending silences (--all: expired too)")
+        if args.at_instant is not None:
+            print(f"no silences active at {_iso(args.at_instant)}")
+        else:
+            print(
+                "no silences" if args.all else "no active or pending silences (--all: expired too)"
+            )
         return 0
     shown = frame.select(
         [

@@ -62,16 +62,13 @@ from alertkit.notify import Subscription
 __all__ = ["main"]
 
 
-class UsageError(ValidationError):
-    """A command line a command's parser refused (a missing or unknown option)."""
-
-
 class _OneLineParser(argparse.ArgumentParser):
-    """A command's parser whose refusal is one line, as every other bad input is, and leaves
-    the exit status to :func:`main` (2)."""
+    """A command's parser whose refusal is one line, as every other bad input is (argparse
+    prints the usage too); it exits with status 2 as argparse does."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog.removeprefix('alertkit ')}: {message} (see {self.prog} -h)")
+        command = self.prog.removeprefix("alertkit ")
+        self.exit(2, f"alertkit: error: {command}: {message} (see {self.prog} -h)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -301,11 +298,7 @@ def _finish_deliveries(manager: SyncAlertManager) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status (2 for alertkit errors)."""
-    try:
-        args = _parser().parse_args(argv)
-    except UsageError as exc:
-        print(f"alertkit: error: {exc}", file=sys.stderr)
-        return 2
+    args = _parser().parse_args(argv)
     if args.lake is None:
         if args.command == "demo":
             from alertkit.demo import DEMO_LAKE_PATH

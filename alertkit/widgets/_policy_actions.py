@@ -143,8 +143,8 @@ class BoardPolicies:
         form = self.silence_form
         with self._lock:
             matchers = form.matchers()
-            by = self.controls.user.value.strip() or None
-            comment = form.comment.value.strip() or None
+            by = self.controls.user.value.strip()
+            comment = form.comment.value.strip()
             inputs = (tuple(matchers.items()), form.duration.value.strip(), comment, by)
             confirm = self._confirming == inputs
             try:
@@ -209,13 +209,15 @@ class BoardPolicies:
         self.silence_form.close()
 
     def _show_silences(self) -> None:
-        """Read the silences again into the panel."""
+        """Read the silences active at the board's "now" again into the panel (its now, not
+        the manager's clock: the panel agrees with the rest of the board, pinned or not)."""
+        now = self._now()
         try:
-            frame = self.manager.list_silences()
+            frame = self.manager.list_silences(active_at=now)
         except Exception as exc:  # a side read: the board stays usable
             self.silences.unreadable(exc)
         else:
-            self.silences.show(frame, self._now())
+            self.silences.show(frame, now)
 
     def _enable_policy_buttons(self, statuses: set[str]) -> None:
         ticked = bool(self.table.selection or self.table.group_selection)

@@ -17,6 +17,8 @@ from _factories import T0, an_alert, close_now, position
 from _managers import ManualClock
 
 from alertkit import Alert, SyncAlertManager, cli
+from alertkit.live.notification_log import log_rows
+from alertkit.notify import Due, Muted, Notification
 from conftest import unchanged
 
 ACTED_AT = T0 + timedelta(hours=1)  # 2026-01-05 16:00 UTC: the CLI's clock unless moved
@@ -65,7 +67,11 @@ def desk(lake: str) -> SyncAlertManager:
 
 
 def run(capsys: pytest.CaptureFixture[str], lake: str, *args: str) -> tuple[int, str, str]:
-    status = cli.main(["--lake", lake, *args])
+    """The exit status (also of a command line its parser refused: SystemExit) and output."""
+    try:
+        status = cli.main(["--lake", lake, *args])
+    except SystemExit as exit_:
+        status = exit_.code if isinstance(exit_.code, int) else -1
     out, err = capsys.readouterr()
     return status, out, err
 
@@ -232,7 +238,15 @@ BAD_INPUTS: list[tuple[str, list[str], str]] = [
     ),
     (
         "an end in the past",
-        [*ADD, "--match", "symbol=SPY", "--ends", "2026-01-05T15:30:00+00:00"],
+        [
+            *ADD,
+            "--match",
+            "symbol=SPY",
+            "--starts",
+            "2026-01-05T15:00:00+00:00",
+            "--ends",
+            "2026-01-05T15:30:00+00:00",
+        ],
         "ends_at: 2026-01-05T15:30:00+00:00 is not after now (2026-01-05T16:00:00+00:00)",
     ),
     (
@@ -387,35 +401,78 @@ def test_silence_list_prints_the_silences_with_what_they_suppressed(
         "",
     )
     # A new SPY stop loss fires inside the silence: recorded, silenced, its notification muted.
-    writer = SyncAlertManager(lake, clock=ManualClock(ACTED_AT + timedelta(minutes=30)))
-    writer.add_handler(lambda alert: None, name="desk")
+    later = ACTED_AT + timedelta(minutes=30)
+    writer = SyncAlertManager(lake, clock=ManualClock(later), maintain_every=0)
     fired = writer.create_alert(close_now("stop_loss_hard"), position("SPY", 1, minutes=90))
-    assert fired is not None and writer.flush_notifications(30)
-    assert writer.get_alert(fired.alert_id).silenced_by == spy
-    header = (
-        "| silence_id       | state   | matchers        | starts_at               |"
-        " ends_at                 | created_by | comment            | expired_by |"
-        " suppressed_alerts | suppressed_notifications |\n"
-        "|------------------|---------|-----------------|-------------------------|"
-        "-------------------------|------------|--------------------|------------|"
-        "-------------------|--------------------------|\n"
+    assert fired is not None and writer.get_alert(fired.alert_id).silenced_by == spy
+    # the log row the delivery worker's silence stage leaves for its notification
+    muted = Muted(Notification(fired), "silence", spy)
+    writer.log_store.append(log_rows([], [(Due(fired, "new", "desk", later), muted)], later))
+    columns = (
+        "silence_id",
+        "state",
+        "matchers",
+        "starts_at",
+        "ends_at",
+        "created_by",
+        "comment",
+        "expired_by",
+        "suppressed_alerts",
+        "suppressed_notifications",
     )
-    spy_row = (
-        f"| {spy} | active  | symbol=SPY      | 2026-01-05 16:00:00 UTC |"
-        " 2026-01-05 18:00:00 UTC | ann        | SPY feed replay    | null       |"
-        " 1                 | 1                        |\n"
+    spy_cells = (
+        spy,
+        "active",
+        "symbol=SPY",
+        "2026-01-05 16:00:00 UTC",
+        "2026-01-05 18:00:00 UTC",
+        "ann",
+        "SPY feed replay",
+        "null",
+        "1",
+        "1",
     )
-    rolls_row = (
-        f"| {rolls} | expired | rule=dte_roll   | 2026-01-05 16:05:00 UTC |"
-        " 2026-01-05 16:10:00 UTC | bob        | rolls done by hand | bob        |"
-        " 0                 | 0                        |\n"
+    rolls_cells = (
+        rolls,
+        "expired",
+        "rule=dte_roll",
+        "2026-01-05 16:05:00 UTC",
+        "2026-01-05 16:10:00 UTC",
+        "bob",
+        "rolls done by hand",
+        "bob",
+        "0",
+        "0",
     )
-    assert run(capsys, lake, "silence", "list") == (0, header + spy_row, "")
-    assert run(capsys, lake, "silence", "list", "--all") == (0, header + spy_row + rolls_row, "")
-    # the silences active at 16:07, as they stand now
-    at = run(capsys, lake, "silence", "list", "--at", "2026-01-05T16:07:00+00:00")
-    assert at[0] == 0 and at[1].count("| active ") == 2
-    assert [line[2:18] for line in at[1].splitlines()[2:]] == [spy, rolls]
+    assert run(capsys, lake, "silence", "list") == (0, markdown(columns, [spy_cells]), "")
+    assert run(capsys, lake, "silence", "list", "--all") == (
+        0,
+        markdown(columns, [spy_cells, rolls_cells]),
+        "",
+    )
+    # the silences active at 16:07, as they stand now (the expired one was active then)
+    at_then = (*rolls_cells[:1], "active", *rolls_cells[2:])
+    assert run(capsys, lake, "silence", "list", "--at", "2026-01-05T16:07:00+00:00") == (
+        0,
+        markdown(columns, [spy_cells, at_then]),
+        "",
+    )
+    assert run(capsys, lake, "silence", "list", "--at", "2026-01-05T19:00:00+00:00") == (
+        0,
+        "no silences active at 2026-01-05T19:00:00+00:00\n",
+        "",
+    )
+
+
+def markdown(columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """The Markdown table polars prints for ``rows`` (each column as wide as its widest)."""
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |\n"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|\n"
+    return line(columns) + rule + "".join(line(r) for r in rows)
 
 
 def test_silence_expire_ends_it_and_a_second_expiry_is_refused(

@@ -128,9 +128,10 @@ def test_silence_proposes_the_fields_the_ticked_alerts_share(
     board.table.selection = ["vix-qqq", "roll-iwm"]
     assert board.propose_silence() == {}
     assert status(board) == (
-        [],
         ["the 2 ticked alerts share no rule, symbol or strategy: type the matchers"],
+        [],
     )
+    assert form(board) == {"rule": "", "symbol": "", "strategy_id": ""}
     assert silences(desk) == []  # proposing writes nothing
 
 
@@ -164,7 +165,7 @@ def test_create_silence_from_ticked_rows(board: TriageBoard, desk: Driver) -> No
     assert board.silences.title.value == "Silences (1)"
     [line] = board.silences.lines.children
     assert unescape(re.sub(r"<[^>]+>", "", line.children[1].value)) == (
-        "symbol=QQQ, strategy_id=2, rule=vix_level \u00b7 until 2026-01-05 19:30 UTC (in 90 min)"
+        "symbol=QQQ, strategy_id=2, rule=vix_level \u00b7 until 2026-01-05 19:30 UTC (in 1 h)"
         " \u00b7 by ann: QQQ print glitch \u00b7 hid 0 alerts, muted 0 notifications"
     )
     assert board.silence_form.is_open is False
