@@ -40,7 +40,7 @@ ANY_STATUS: Final = tuple(s.value for s in AlertStatus)
 def is_too_broad(exc: AlertkitError) -> bool:
     """Whether ``create_silence`` refused a silence only for matching too many alerts (what
     ``confirm=True`` overrides)."""
-    return "confirm" in str(exc)
+    return "confirm=True" in str(exc)
 
 
 class BoardPolicies:
