@@ -141,7 +141,8 @@ class Policing:
         total, matched = (
             self.store.scan()
             .filter(pl.col("status").is_in(OPEN_STATUSES))
-            .select(total=pl.len(), matched=matchers.expr().sum())
+            .with_columns(matched=matchers.expr())  # a column even where it is a literal
+            .select(total=pl.len(), matched=pl.col("matched").sum())
             .collect()
             .row(0)
         )
@@ -324,9 +325,8 @@ class Policing:
         """Give the alert an owner (``assignee``, at most 200 characters; None: nobody), with
         a history event ``assign``. Returns the alert as stored."""
         reads.check_alert_id(alert_id)
-        if isinstance(assignee, str):
-            assignee = assignee.strip()
         name = ASSIGNEE_RULE.check(assignee, "assignee")
+        name = None if name is None else name.strip()  # as AlertQuery(assignee=) strips
         check_free_text(by, "by")
         check_free_text(note, "note")
         return commit_edit(

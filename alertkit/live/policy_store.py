@@ -157,7 +157,11 @@ class PolicyStore:
                 raise PolicyNotFoundError(f"{store.spec.key}: no {kind} {key!r} is stored")
             row = found.row(0, named=True)
             current = parse(row)
-            if current.ends_at is not None and current.ends_at <= at:
+            # Expired already, whatever ``at`` is: a racing expiry with an earlier clock
+            # re-reads a row whose end is after its ``at``, and must still be refused.
+            over = current.ends_at is not None and current.ends_at <= at
+            if over or current.expired_at is not None:
+                assert current.ends_at is not None
                 raise ValidationError(
                     f"{store.spec.key}: {kind} {key} already ended at {current.ends_at.isoformat()}"
                 )

@@ -312,9 +312,8 @@ class AlertQuery:
             self.symbol, "symbol"
         )
         self.strategy_id = _optional_strategy_id(self.strategy_id)
-        if isinstance(self.assignee, str):
-            self.assignee = self.assignee.strip()
-        self.assignee = TextRule(nullable=True, max_chars=200).check(self.assignee, "assignee")
+        assignee = TextRule(nullable=True, max_chars=200).check(self.assignee, "assignee")
+        self.assignee = None if assignee is None else assignee.strip()
         if self.status is not None:
             self.status = AlertStatus.parse(self.status, "status")
         if self.type is not None:
