@@ -12,6 +12,12 @@ alertkit notify --pending --handlers FILE
                                     deliver what earlier commits left pending to those handlers
 alertkit notifications [--since ISO] [--handler NAME] [--alert ID] [--limit N]
                                     the notification log: sent, failed, suppressed, pending
+alertkit silence add --match FIELD=VALUE [--match ...] (--ends ISO | --for DURATION)
+                     --by NAME --comment TEXT [--starts ISO] [--confirm]
+alertkit silence list [--all] [--at ISO] | silence expire ID [--by NAME]
+                                    silences: matching alerts notify nobody for a time
+alertkit snooze ID (--until ISO | --for DURATION) [--by NAME] [--note TEXT]
+alertkit assign ID NAME [--by NAME] [--note TEXT] | unassign ID
 
 A handlers file is TOML, one [[handler]] table per handler, e.g.
 
@@ -35,25 +41,34 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Final
+from typing import Final, NoReturn
 
 import polars as pl
 
-from alertkit import _cli_notify
+from alertkit import _cli_notify, _cli_policies
 from alertkit._console import print_board
 from alertkit.lake.paths import DEFAULT_LAKE_PATH, missing_s3_credentials
-from alertkit.lake.query import scan_transitions
+from alertkit.lake.query import query_filter, scan_transitions
 from alertkit.live.cycle import CycleResult
 from alertkit.live.monitor import Monitor
 from alertkit.live.registration import register_handlers
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model._text import check_free_text, check_unicode
-from alertkit.model.alerts import AlertQuery
+from alertkit.model.alerts import Alert, AlertQuery
 from alertkit.model.errors import AlertkitError, StoreError, TableNotFoundError, ValidationError
-from alertkit.model.schema import alert_to_row
+from alertkit.model.schema import alert_from_row, alert_to_row
 from alertkit.notify import Subscription
 
 __all__ = ["main"]
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """A command's parser whose refusal is one line, as every other bad input is (argparse
+    prints the usage too); it exits with status 2 as argparse does."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("alertkit ")
+        self.exit(2, f"alertkit: error: {command}: {message} (see {self.prog} -h)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,13 +80,14 @@ def _parser() -> argparse.ArgumentParser:
         default=None,  # resolved in main: the demo has a lake of its own
         help=f"alerts table path or URI (default {DEFAULT_LAKE_PATH}; demo: its own lake)",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     sub.add_parser("demo", help="run the example job into the lake and print the board")
     board = sub.add_parser("list", help="the board, newest first")
-    board.add_argument("--status")
-    board.add_argument("--symbol")
-    board.add_argument("--severity")
-    board.add_argument("--limit", type=int, default=50)
+    board.add_argument("--status", help="only alerts of this status (active, acknowledged, ...)")
+    board.add_argument("--symbol", help="only alerts on this symbol (any case)")
+    board.add_argument("--severity", help="only alerts of this severity (immediate, high, ...)")
+    board.add_argument("--limit", type=int, default=50, help="the newest N (default 50)")
+    _cli_policies.add_list_filters(board)
     for name in ("show", "history"):
         sub.add_parser(name).add_argument("alert_id")
     for name in ("ack", "resolve", "dismiss"):
@@ -100,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--cycles", type=int, default=None, help="stop after this many cycles")
     _cli_notify.add_handlers_argument(watch)
     _cli_notify.add_commands(sub)
+    _cli_policies.add_commands(sub)
     return parser
 
 
@@ -131,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "watch":
         _check_watch_arguments(args)  # before the lake is touched: nothing to clean up
     _cli_notify.check_arguments(args)
+    _cli_policies.check_arguments(args)
     handlers = _cli_notify.handlers_of(args)  # a bad file is refused before the lake opens
     problem = missing_s3_credentials(args.lake, None)
     if problem is not None:
@@ -149,12 +167,10 @@ def _run(args: argparse.Namespace) -> int:
         return _cli_notify.deliver_pending(manager, args, handlers)
     if args.command == "notifications":
         return _cli_notify.show_notifications(manager, args)
+    if args.command in _cli_policies.COMMANDS:
+        return _cli_policies.run(manager, args)
     if args.command == "list":
-        alerts = manager.query_alerts(
-            AlertQuery(
-                status=args.status, symbol=args.symbol, severity=args.severity, limit=args.limit
-            )
-        )
+        alerts = _listed(manager, args)
         if alerts:
             print_board(pl.DataFrame([alert_to_row(a) for a in alerts]), rows=len(alerts))
         else:
@@ -187,6 +203,27 @@ def _run(args: argparse.Namespace) -> int:
         report = manager.maintain(vacuum_retention_hours=args.vacuum_hours)
         print(report.describe())
     return 0
+
+
+def _listed(manager: SyncAlertManager, args: argparse.Namespace) -> list[Alert]:
+    """The alerts ``list`` prints: the query's, newest first, at most ``--limit``."""
+    query = AlertQuery(
+        status=args.status,
+        symbol=args.symbol,
+        severity=args.severity,
+        assignee=args.assignee,
+        limit=args.limit,
+    )
+    if not args.flapping:
+        return manager.query_alerts(query)
+    rows = (
+        manager.scan_alerts()
+        .filter(query_filter(query) & pl.col("flapping").fill_null(False))
+        .sort(["created_at", "alert_id"], descending=True)
+        .head(query.limit)
+        .collect()
+    )
+    return [alert_from_row(row) for row in rows.iter_rows(named=True)]
 
 
 def _check_watch_arguments(args: argparse.Namespace) -> None:

@@ -56,8 +56,14 @@ class Matcher:
 
     @property
     def text(self) -> str:
-        """The value as written in a matcher set (``"!=SPY"``, ``"=~cat.*"``, ``"SPY"``)."""
-        return self.value if self.op == "=" else self.op + self.value
+        """The value as written in a matcher set (``"!=SPY"``, ``"=~cat.*"``, ``"SPY"``).
+
+        An equal value that starts like an operator keeps the explicit ``=``: the text
+        ``=~x`` is written ``"==~x"``, so it reads back as the text and not as a regex.
+        """
+        if self.op != "=":
+            return self.op + self.value
+        return "=" + self.value if self.value.startswith(("=", "!=", "!~")) else self.value
 
     @property
     def pattern(self) -> str:

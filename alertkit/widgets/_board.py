@@ -8,7 +8,7 @@ table's traits are the state, every query is a polars scan of the manager's tabl
 The board's parts: :mod:`~alertkit.widgets._view` reads a page of the table,
 :mod:`~alertkit.widgets._bulk` says what an action covers and how its outcome reads,
 :mod:`~alertkit.widgets._reactions` connects the widgets' changes, clicks and keys to the
-operations here.
+operations here, :mod:`~alertkit.widgets._policy_actions` snoozes, assigns and silences.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final, cast
 
@@ -30,6 +31,9 @@ from alertkit.model.errors import AlertkitError, AlertNotFoundError
 from alertkit.widgets._bulk import DOING, chosen_ids, failure_lines, position_label, ticked_statuses
 from alertkit.widgets._controls import ActionControls, FilterControls, group_by_control
 from alertkit.widgets._notifications import notifications_section
+from alertkit.widgets._policy_actions import BoardPolicies
+from alertkit.widgets._policy_controls import PolicyControls, SilenceForm
+from alertkit.widgets._policy_query import snoozed_now
 from alertkit.widgets._query import (
     GROUPINGS,
     PAGE_SIZES,
@@ -41,6 +45,7 @@ from alertkit.widgets._query import (
 from alertkit.widgets._reactions import BoardReactions
 from alertkit.widgets._refresh import Ticker
 from alertkit.widgets._render import counts_html, detail_html, format_time, plural, status_html
+from alertkit.widgets._silences import SilencesPanel
 from alertkit.widgets._table import NO_MATCH, AlertTable
 from alertkit.widgets._view import group_of, read_view
 
@@ -53,7 +58,7 @@ def _matching(n: int) -> str:
     return f"{plural(n, 'alert')} {'matches' if n == 1 else 'match'}"
 
 
-class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
+class TriageBoard(BoardReactions, BoardPolicies, w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     """Filter, group, page through and act on alerts: display it as a cell's last value.
 
     Parameters
@@ -75,9 +80,12 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
 
     Attributes
     ----------
-    filters, controls
-        The filter widgets and the action bar (see ``_controls``); set their ``value`` or
-        ``click()`` them from Python exactly as a person would in the browser.
+    filters, controls, policy, silence_form
+        The filter widgets, the action bar, the policy actions (snooze, assign, silence)
+        and the silence being made (see ``_controls``, ``_policy_controls``); set their
+        ``value`` or ``click()`` them from Python exactly as a person would in the browser.
+    silences
+        The silences panel: the active and pending silences, ``expire_buttons`` by id.
     table
         The :class:`AlertTable` (traits ``rows``, ``selection``, ``group_selection``,
         ``expanded``, ``cursor``, ``focused``, ``sort_by``, ``sort_desc``, ``page``,
@@ -120,6 +128,9 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
         self._refreshes = 0
         self.filters = FilterControls.create()
         self.controls = ActionControls.create(user=user, interval_s=auto_refresh_s)
+        self.policy = PolicyControls.create()
+        self.silence_form = SilenceForm.create()
+        self.silences = SilencesPanel(self.expire_silence)
         self.grouping = group_by_control()
         self.table = AlertTable(page_size=page_size)
         self.header = w.HTML().add_class("alertkit-header")
@@ -134,8 +145,11 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
                 self.header,
                 self.filters.box(self.grouping),
                 self.controls.box(),
+                self.policy.box(),
+                self.silence_form.container,
                 self.status_line,
                 main,
+                self.silences.container,
             ],
             **kwargs,
         )
@@ -143,6 +157,7 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
         with self._quietly():
             self.group_by = group_by
         self._wire()
+        self._wire_policies()
         self.refresh(announce=False)
 
     # -- what a person does (also callable from Python) -------------------------------------
@@ -157,9 +172,10 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
             try:
                 options = options_query(self.manager.scan_alerts()).collect().row(0)
                 with self._quietly():
-                    self.filters.set_options(options[0], options[1])
+                    self.filters.set_options(*options)
                 total = self._reload()
                 self._show_detail()
+                self._show_silences()
                 version = self.manager.version() if announce else None
             except AlertkitError as exc:
                 self._unreadable(exc)
@@ -230,8 +246,10 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
             with self._quietly():
                 f = self.filters
                 f.status.value = ()
-                for control in (f.severity, f.type, f.symbol, f.rule):
+                for control in (f.severity, f.type, f.symbol, f.rule, f.assignee):
                     control.value = ""
+                f.flapping.value = False
+                f.show_snoozed.value = True  # a snoozed alert too
                 f.strategy_id.value = ""
                 f.created_from.value = None
                 f.created_to.value = None
@@ -293,7 +311,7 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
         ticker = getattr(self, "_ticker", None)
         if ticker is not None:
             ticker.stop()
-        for name in ("table", "header", "status_line", "detail", "grouping"):
+        for name in ("table", "header", "status_line", "detail", "grouping", "silences"):
             widget = getattr(self, name, None)
             if widget is not None:
                 widget.close()
@@ -310,8 +328,12 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
         finally:
             self._quiet -= 1
 
-    def _filter(self) -> BoardFilter:
-        return self.filters.read([(p["rule"], p["severity"]) for p in self.pick])
+    def _filter(self, wakes: Mapping[str, datetime] | None = None) -> BoardFilter:
+        """The filters' state, leaving out the alerts snoozed now (``wakes``: read now)."""
+        filt = self.filters.read([(p["rule"], p["severity"]) for p in self.pick])
+        if wakes is None:
+            wakes = snoozed_now(self.manager.scan_alerts(), self._now())
+        return replace(filt, snoozed=frozenset(wakes))
 
     def _grouped(self) -> GroupBy | None:
         return cast("GroupBy | None", self.group_by)  # the Enum trait admits only these
@@ -341,12 +363,13 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
     def _reload(self) -> int | None:
         """Query the visible page, the match count and the header counts; None if the
         filters are invalid (the status line then says why and the table is left as is)."""
+        table, now, group_by = self.table, self._now(), self._grouped()
+        wakes = snoozed_now(self.manager.scan_alerts(), now)
         try:
-            filt = self._filter()
+            filt = self._filter(wakes)
         except AlertkitError as exc:
             self._say([], [str(exc)])
             return None
-        table, now, group_by = self.table, self._now(), self._grouped()
         view = read_view(
             self.manager.scan_alerts(),
             filt,
@@ -358,6 +381,7 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
             descending=table.sort_desc,
             expanded=table.expanded,
             focused=table.focused,
+            wakes=wakes,
         )
         with self._quietly():
             if table.page != view.page:  # rows went away (or the page size grew)
@@ -399,6 +423,7 @@ class TriageBoard(BoardReactions, w.VBox):  # type: ignore[misc]  # ipywidgets i
         statuses = ticked_statuses(table.rows, table.selection, table.group_selection)
         for action, button in zip(Transition, self.controls.buttons(), strict=True):
             button.disabled = not statuses & set(can_take(action))
+        self._enable_policy_buttons(statuses)
 
     def _show_detail(self) -> None:
         alert_id, now = self.table.focused, self._now()

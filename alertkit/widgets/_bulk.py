@@ -19,7 +19,14 @@ from alertkit.model.errors import AlertkitError, AlertNotFoundError, InvalidTran
 from alertkit.model.status import OPEN_STATUSES
 from alertkit.widgets._query import BoardFilter, GroupBy, can_take, group_ids_query, labels_query
 
-__all__ = ["DOING", "chosen_ids", "failure_lines", "position_label", "ticked_statuses"]
+__all__ = [
+    "DOING",
+    "chosen_ids",
+    "failure_lines",
+    "position_label",
+    "ticked_ids",
+    "ticked_statuses",
+]
 
 DOING: Final = {
     Transition.ACKNOWLEDGE: "acknowledging",
@@ -39,11 +46,24 @@ def chosen_ids(
 ) -> list[str]:
     """The ticked alerts, then the alerts of ticked groups (matching the filters, read only
     when a group is ticked) that can take ``action``."""
+    return ticked_ids(manager, read_filter, can_take(action), selection, group_selection, group_by)
+
+
+def ticked_ids(
+    manager: SyncAlertManager,
+    read_filter: Callable[[], BoardFilter],
+    statuses: Sequence[str],
+    selection: Sequence[str],
+    group_selection: Sequence[str],
+    group_by: GroupBy | None,
+) -> list[str]:
+    """The ticked alerts, then the alerts of ticked groups (matching the filters, read only
+    when a group is ticked) whose status is one of ``statuses``."""
     ids = list(selection)
     keys = list(group_selection)
     if keys and group_by is not None:
         frame = group_ids_query(
-            manager.scan_alerts(), read_filter(), group_by, keys, can_take(action)
+            manager.scan_alerts(), read_filter(), group_by, keys, statuses
         ).collect()
         seen = set(ids)
         ids += [i for i in frame["alert_id"].to_list() if i not in seen]
@@ -65,9 +85,11 @@ def ticked_statuses(
 
 
 def failure_lines(
-    manager: SyncAlertManager, action: Transition, failed: Mapping[str, AlertkitError]
+    manager: SyncAlertManager, action: Transition | str, failed: Mapping[str, AlertkitError]
 ) -> list[str]:
-    """One line per alert the manager refused, naming it as a person would."""
+    """One line per alert the manager refused, naming it as a person would (``action``: the
+    transition, or the verb of another action: ``snooze``, ``assign``)."""
+    verb = action.value if isinstance(action, Transition) else action
     if not failed:
         return []
     try:
@@ -79,7 +101,7 @@ def failure_lines(
         for row in found.iter_rows(named=True)
     }
     return [
-        f"could not {action.value} {labels.get(alert_id, f'alert {alert_id}')}: {_reason(exc)}"
+        f"could not {verb} {labels.get(alert_id, f'alert {alert_id}')}: {_reason(exc)}"
         for alert_id, exc in failed.items()
     ]
 

@@ -93,6 +93,9 @@ class FilterControls:
     created_from: Any
     created_to: Any
     text: Any
+    assignee: Any
+    flapping: Any
+    show_snoozed: Any
 
     @classmethod
     def create(cls) -> FilterControls:
@@ -130,6 +133,19 @@ class FilterControls:
                 style=_WIDE,
                 layout=w.Layout(width="30em"),
             ),
+            assignee=dropdown("Assignee", [], "12em"),
+            flapping=w.ToggleButton(
+                value=False,
+                description="flapping",
+                tooltip="only alerts whose fingerprint is flapping (click again for all)",
+                layout=w.Layout(width="auto"),
+            ),
+            show_snoozed=w.ToggleButton(
+                value=False,
+                description="show snoozed",
+                tooltip="also show the alerts snoozed now (hidden by default)",
+                layout=w.Layout(width="auto"),
+            ),
         )
         for name in controls.names():
             getattr(controls, name).add_class(f"alertkit-filter-{name.replace('_', '-')}")
@@ -152,16 +168,22 @@ class FilterControls:
                 self.symbol,
                 self.rule,
                 self.strategy_id,
+                self.assignee,
                 self.created_from,
                 self.created_to,
+                self.flapping,
+                self.show_snoozed,
                 *extra,
             ],
             layout=w.Layout(flex_flow="row wrap", align_items="center"),
         ).add_class("alertkit-filters")
 
-    def set_options(self, symbols: Sequence[str], rules: Sequence[str]) -> None:
+    def set_options(
+        self, symbols: Sequence[str], rules: Sequence[str], assignees: Sequence[str] = ()
+    ) -> None:
         _set_choices(self.symbol, symbols)
         _set_choices(self.rule, rules)
+        _set_choices(self.assignee, assignees)
 
     def read(self, picks: Sequence[tuple[str, str]] = ()) -> BoardFilter:
         """The filter these controls describe; ValidationError names a control to fix."""
@@ -188,6 +210,9 @@ class FilterControls:
             created_to=end,
             text=self.text.value,
             picks=tuple(picks),
+            assignee=self.assignee.value,
+            flapping=bool(self.flapping.value),
+            show_snoozed=bool(self.show_snoozed.value),
         )
 
 

@@ -96,8 +96,10 @@ class Column:
     width: str | None = None
     hover: str | None = None
     sub: str | None = None
+    badges: tuple[str, ...] = ()
+    """Row keys drawn as badges before the value (when the row has them)."""
 
-    def spec(self) -> dict[str, str | bool | None]:
+    def spec(self) -> dict[str, str | bool | list[str] | None]:
         return {
             "key": self.key,
             "label": self.label,
@@ -106,6 +108,7 @@ class Column:
             "width": self.width,
             "hover": self.hover,
             "sub": self.sub,
+            "badges": list(self.badges),
         }
 
 
@@ -117,10 +120,11 @@ COLUMNS: Final = (
     Column("created_at", "Created", desc_first=True, width="9%", hover="created_at_utc"),
     Column("symbol", "Symbol", width="7%"),
     Column("strategy_id", "Strategy", width="8%"),
-    Column("rule", "Rule", width="12%"),
-    Column("title", "Alert", sub="message"),
-    Column("occurrences", "Seen", desc_first=True, width="5.5%", hover="occurrences_hover"),
-    Column("last_seen_at", "Last seen", desc_first=True, width="9%", hover="last_seen_at_utc"),
+    Column("rule", "Rule", width="11%"),
+    Column("title", "Alert", sub="message", badges=("snoozed", "flapping")),
+    Column("assignee", "Assignee", width="8%"),
+    Column("occurrences", "Seen", desc_first=True, width="5%", hover="occurrences_hover"),
+    Column("last_seen_at", "Last seen", desc_first=True, width="8%", hover="last_seen_at_utc"),
 )
 SORTABLE: Final = frozenset(c.key for c in COLUMNS if c.sortable)
 
@@ -134,7 +138,10 @@ class BoardFilter:
     ``status:`` term there replaces ``statuses``. ``picks`` are (rule, severity) pairs chosen
     on a chart: a row matches any one of them. ``as_of`` shows the table as it stood at that
     instant (each alert's status then, see :mod:`alertkit.model.lifecycle`); None, the stored
-    status.
+    status. ``assignee`` keeps the alerts assigned to that name, ``flapping`` those whose
+    fingerprint was flapping at their latest firing. ``snoozed`` are the ids of the alerts
+    snoozed now (:func:`alertkit.widgets._policy_query.snoozed_now`): they are left out unless
+    ``show_snoozed``.
     """
 
     statuses: tuple[str, ...] = OPEN_STATUSES
@@ -148,6 +155,10 @@ class BoardFilter:
     text: str = ""
     picks: tuple[tuple[str, str], ...] = ()
     as_of: datetime | None = None
+    assignee: str = ""
+    flapping: bool = False
+    snoozed: frozenset[str] = frozenset()
+    show_snoozed: bool = False
 
     def __post_init__(self) -> None:
         self.search  # noqa: B018  # parse now, so a bad search is refused where it is typed
@@ -175,6 +186,12 @@ class BoardFilter:
                 parts.append(pl.col(column) == value)
         if self.strategy_id is not None:
             parts.append(pl.col("strategy_id") == self.strategy_id)
+        if self.assignee:
+            parts.append(pl.col("assignee") == self.assignee)
+        if self.flapping:
+            parts.append(pl.col("flapping").fill_null(False))
+        if self.snoozed and not self.show_snoozed:
+            parts.append(~pl.col("alert_id").is_in(sorted(self.snoozed)))
         if self.created_from is not None:
             parts.append(pl.col("created_date") >= self.created_from)
         if self.created_to is not None:
@@ -246,6 +263,8 @@ def page_query(
             "title",
             pl.col("message").str.slice(0, MESSAGE_PREVIEW),
             pl.col("occurrences").fill_null(1),
+            "assignee",
+            pl.col("flapping").fill_null(False),
         )
     )
 
@@ -381,8 +400,9 @@ def read_counts(row: Mapping[str, Any]) -> Counts:
 
 
 def options_query(scan: pl.LazyFrame) -> pl.LazyFrame:
-    """The distinct symbols and rules in the table, sorted (one row of two lists)."""
+    """The distinct symbols, rules and assignees in the table, sorted (one row of three
+    lists)."""
     return scan.select(
-        pl.col("symbol").drop_nulls().unique().sort().implode(),
-        pl.col("rule").drop_nulls().unique().sort().implode(),
+        pl.col(name).drop_nulls().unique().sort().implode()
+        for name in ("symbol", "rule", "assignee")
     )

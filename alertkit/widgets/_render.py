@@ -35,6 +35,7 @@ __all__ = [
     "group_rows",
     "page_rows",
     "plural",
+    "snoozed_badge",
     "status_html",
 ]
 
@@ -122,8 +123,48 @@ def _age_level(status: str, created: datetime, now: datetime) -> str:
     return "overdue"
 
 
-def page_rows(page: pl.DataFrame, now: datetime, group: str = "") -> list[dict[str, str]]:
-    """The table's alert rows: one dict of display strings per alert (``alert_id`` included)."""
+def snoozed_badge(wakes_at: datetime, now: datetime) -> str:
+    """``snoozed until 17:30`` (UTC; with the date when it wakes on another day than now).
+
+    >>> from datetime import UTC, datetime
+    >>> now = datetime(2026, 1, 5, 15, tzinfo=UTC)
+    >>> snoozed_badge(now + timedelta(hours=2, minutes=30), now)
+    'snoozed until 17:30'
+    >>> snoozed_badge(now + timedelta(days=1), now)
+    'snoozed until 2026-01-06 15:00'
+    """
+    wakes, today = wakes_at.astimezone(UTC), now.astimezone(UTC).date()
+    return f"snoozed until {wakes.strftime('%H:%M' if wakes.date() == today else '%Y-%m-%d %H:%M')}"
+
+
+def _policy_cells(
+    row: Mapping[str, Any], now: datetime, wakes: Mapping[str, datetime]
+) -> dict[str, str]:
+    """A row's policy keys, present only when set: ``assignee``, ``flapping`` and
+    ``snoozed`` (badges) with ``snoozed_hover``."""
+    cells: dict[str, str] = {}
+    if row.get("assignee"):
+        cells["assignee"] = row["assignee"]
+    wakes_at = wakes.get(row["alert_id"])
+    if wakes_at is not None:
+        cells["snoozed"] = snoozed_badge(wakes_at, now)
+        cells["snoozed_hover"] = f"snoozed: notifies nobody until {format_time(wakes_at)}"
+    if row.get("flapping"):
+        cells["flapping"] = "flapping"
+    return cells
+
+
+def page_rows(
+    page: pl.DataFrame,
+    now: datetime,
+    group: str = "",
+    wakes: Mapping[str, datetime] | None = None,
+) -> list[dict[str, str]]:
+    """The table's alert rows: one dict of display strings per alert (``alert_id`` included).
+
+    ``wakes`` holds when each alert snoozed now wakes (its row gets a ``snoozed`` badge);
+    ``assignee`` and the ``flapping`` badge are there only when set.
+    """
     rows = []
     for row in page.iter_rows(named=True):
         created: datetime = row["created_at"]
@@ -149,6 +190,7 @@ def page_rows(page: pl.DataFrame, now: datetime, group: str = "") -> list[dict[s
                 "occurrences_hover": f"fired {plural(occurrences, 'time')}",
                 "last_seen_at": format_ago(last_seen or created, now),
                 "last_seen_at_utc": format_time(last_seen or created),
+                **_policy_cells(row, now, wakes or {}),
             }
         )
     return rows

@@ -8,7 +8,7 @@ the board puts the view into its table and header.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,8 +62,10 @@ def read_view(
     descending: bool,
     expanded: Sequence[str],
     focused: str,
+    wakes: Mapping[str, datetime] | None = None,
 ) -> BoardView:
-    """The page ``page`` of what ``filt`` matches in ``scan``, and the counts around it."""
+    """The page ``page`` of what ``filt`` matches in ``scan``, and the counts around it
+    (``wakes``: when each alert snoozed now wakes, for its badge)."""
 
     def page_at(number: int) -> pl.LazyFrame:
         if group_by is not None:
@@ -86,10 +88,10 @@ def read_view(
         page = last_page
         shown = page_at(last_page).collect()
     if group_by is None:
-        rows = page_rows(shown, now)
+        rows = page_rows(shown, now, wakes=wakes)
     else:
         members = _members(scan, filt, group_by, shown, expanded, sort_by, descending, page_size)
-        rows = _group_rows(shown, group_by, now, members)
+        rows = _group_rows(shown, group_by, now, members, wakes or {})
     return BoardView(
         page=page,
         rows=rows,
@@ -143,6 +145,7 @@ def _group_rows(
     group_by: GroupBy,
     now: datetime,
     members: dict[str, pl.DataFrame],
+    wakes: Mapping[str, datetime],
 ) -> list[dict[str, str]]:
     """Group rows, each open group followed by its first page of alerts."""
     rows: list[dict[str, str]] = []
@@ -151,7 +154,7 @@ def _group_rows(
         frame = members.get(row["key"])
         if frame is None:
             continue
-        rows += page_rows(frame, now, group=row["key"])
+        rows += page_rows(frame, now, group=row["key"], wakes=wakes)
         hidden = int(row["alerts"]) - frame.height
         if hidden > 0:
             rows.append(

@@ -143,8 +143,15 @@ function render({ model, el: host }) {
       td.dataset.col = column.key;
       td.dataset.value = value;
       const main = el("div", "alertkit-cell-main");
+      // Badges (snoozed, flapping) before the value, only on the rows that have them.
+      const flags = (column.badges ?? []).filter((key) => row[key]);
+      for (const key of flags) {
+        const badge = el("span", "alertkit-flag", String(row[key]));
+        badge.dataset.flag = key;
+        main.appendChild(badge);
+      }
       if (HIGHLIGHTED.has(column.key)) appendMarked(main, value, words);
-      else main.textContent = value;
+      else main.appendChild(document.createTextNode(value));
       td.appendChild(main);
       let hover = column.hover ? String(row[column.hover] ?? "") : value;
       if (column.sub) {
@@ -153,6 +160,10 @@ function render({ model, el: host }) {
         appendMarked(line, sub, words);
         td.appendChild(line);
         hover = `${value}\n${sub}`;
+      }
+      if (flags.length > 0) {
+        const told = flags.map((key) => String(row[`${key}_hover`] ?? row[key]));
+        hover = `${told.join("\n")}\n${hover}`;
       }
       td.title = hover;
       if (column.key === "created_at" && row.age) td.dataset.age = row.age;

@@ -137,6 +137,11 @@ def test_show_prints_every_field_as_json(
         "last_seen_at": "2026-01-05 15:00:00+00:00",
         "engine_rule": None,
         "rule_priority": None,
+        "silenced_by": None,
+        "snoozed_until": None,
+        "snoozed_at": None,
+        "assignee": None,
+        "flapping": False,
         "revision": 0,
         "history": [
             {
