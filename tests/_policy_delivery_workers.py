@@ -61,7 +61,7 @@ def derive_then_die(lake: str, desk: str, pager: str, kind: str, now: datetime, 
     else:
         NotificationHub.send = _die  # type: ignore[method-assign]
     manager = _manager(lake, kind, now)
-    manager.policies = ESCALATION
+    manager.set_policies(ESCALATION)
     manager.add_handler(webhook_handler(desk, timeout=60), name="desk", timeout=60)
     manager.add_handler(webhook_handler(pager, timeout=60), name="pager", timeout=60, reasons=PAGED)
     manager.deliver_pending()

@@ -281,8 +281,8 @@ def test_an_unacknowledged_immediate_alert_escalates_once_to_the_named_handlers(
     m.add_handler(recorder(heard, "desk"), name="desk")
     m.add_handler(recorder(heard, "pager"), name="pager", severities=["immediate"])
     m.add_handler(recorder(heard, "night"), name="night", severities=["low"])
-    m.core.policies = Policies(
-        escalation=Escalation({"immediate": 5 * M}, handlers=["pager", "night", "absent"])
+    m.core.set_policies(
+        Policies(escalation=Escalation({"immediate": 5 * M}, handlers=["pager", "night", "absent"]))
     )
     late = m.create_alert(close_now(), position("SPY", 1))
     answered = m.create_alert(close_now(), position("QQQ", 2))
@@ -353,7 +353,7 @@ def test_a_flapping_fingerprint_is_muted_and_its_start_and_stop_are_told_once(
     m.add_handler(recorder(heard, "desk"), name="desk")
     m.add_handler(recorder(heard, "closes"), name="closes", reasons=["resolved"])
     detection = FlapDetection(changes=3, evaluations=5)
-    m.core.policies = Policies(flapping=detection)
+    m.core.set_policies(Policies(flapping=detection))
     crash = "catastrophe_drop"
     store = m.core.policy_store
     _, started = store.advance_flaps(evaluations((0, crash), (1, None), (2, crash)), detection)
@@ -394,7 +394,7 @@ def test_a_flapping_fingerprint_is_muted_and_its_start_and_stop_are_told_once(
         ("flapping_stopped", T0 + 5 * M),
     ]
     fresh = either(path=m.path, clock=clock)  # another process: settled by the log
-    fresh.core.policies = Policies(flapping=detection)
+    fresh.core.set_policies(Policies(flapping=detection))
     fresh.add_handler(recorder(heard, "desk"), name="desk")
     assert fresh.deliver_pending().height == 0
 
@@ -419,7 +419,7 @@ def test_a_due_from_before_the_flapping_started_is_not_muted(either: MakeDriver)
     m = either(clock=clock)
     m.add_handler(recorder([], "desk"), name="desk")
     detection = FlapDetection(changes=3, evaluations=5)
-    m.core.policies = Policies(flapping=detection)
+    m.core.set_policies(Policies(flapping=detection))
     crash = "catastrophe_drop"
     steps = evaluations((0, crash), (1, None), (2, crash), (3, None), (4, None))
     m.core.policy_store.advance_flaps(steps, detection)  # started at T0+2m, still flapping

@@ -114,7 +114,7 @@ def test_derived_dues_survive_a_kill_before_they_are_logged(
     assert not Path(lake + "_notifications").exists()  # nothing was logged
     with RecordingServer() as desk, RecordingServer() as pager:
         manager = next_process(lake, kind, lambda: now + M)
-        manager.policies = ESCALATION
+        manager.set_policies(ESCALATION)
         manager.add_handler(webhook_handler(desk.url + "/d"), name="desk")
         manager.add_handler(webhook_handler(pager.url + "/p"), name="pager", reasons=PAGED)
         done = manager.deliver_pending()
