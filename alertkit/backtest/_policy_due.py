@@ -12,11 +12,11 @@ derive (docs/policies.md), each at the first cycle at or after its event:
 - ``flapping_started`` / ``flapping_stopped``: at the evaluation where a fingerprint starts
   (stops) flapping, its latest alert created at or before it, to each handler that hears of
   ``new``;
-- ``reminder``: as live (:mod:`alertkit.live.reminders`), from the last time the handler was
-  *told* (a ``new`` or ``reminder`` that no stage muted; else the alert's creation), never at
-  the cycle that first sees the alert (live holds reminders while its ``new`` is pending): a
-  muted reminder tells nothing, so the next one is due at the next cycle, and so on until one
-  goes through, or the alert is acknowledged or closed.
+- ``reminder``: as live (:mod:`alertkit.live.reminders`), every ``repeat_interval`` from the
+  last time the handler was told (a ``new`` or ``reminder``, muted or not: a muted one is
+  logged, and counts; else the alert's creation), never at the cycle that first sees the
+  alert (live holds reminders while its ``new`` is pending), until the alert is acknowledged
+  or closed.
 
 Every due passes the stages (:class:`~alertkit.backtest._mutes.Mutes`); the muted ones are
 returned apart, with why, and only the rest are grouped into notifications.
@@ -184,7 +184,7 @@ def policy_items(
         add(closed, due.closed[closed], "resolved")
     if subscription.repeat_interval is not None:
         reminded = np.flatnonzero(seen & wanting(due, subscription, "reminder"))
-        for rows, cycles in _reminders(due, dues, mutes, reminded, hears_new, subscription):
+        for rows, cycles in _reminders(due, dues, reminded, hears_new, subscription):
             add(rows, cycles, "reminder")
     rows, cycles = dues.silence_ended
     keep = wanting(due, subscription, "silence_ended")[rows]
@@ -210,19 +210,20 @@ def policy_items(
 def _reminders(
     due: DueAlerts,
     dues: PolicyDues,
-    mutes: Mutes,
     rows: Ints,
     hears_new: Bools,
     subscription: Subscription,
 ) -> list[tuple[Ints, Ints]]:
-    """The reminders of ``rows``, sent and muted, one told reminder per round."""
+    """The reminders of ``rows``, one per round, whether a stage mutes them or not: a muted
+    reminder still counts as told (as live, where its ``suppressed`` row is the last told),
+    so a muted alert is logged once per interval, not at every cycle."""
     assert subscription.repeat_interval is not None
     interval = subscription.repeat_interval // _MICROSECOND
     last_cycle = len(due.cycles) - 1
     told_at = due.told[rows]
-    new_muted = mutes.run_end(rows, told_at) != told_at
-    told = hears_new[rows] & ~new_muted
-    base = np.where(told, due.cycles[np.minimum(told_at, last_cycle)], dues.created[rows])
+    base = np.where(
+        hears_new[rows], due.cycles[np.minimum(told_at, last_cycle)], dues.created[rows]
+    )
     # reminders are due at cycles before this one (acknowledged or closed)
     stop = np.searchsorted(due.cycles, due.stop[rows], "left").astype(np.int64)
     # never at the cycle of the creation: live holds reminders while the new is pending
@@ -233,22 +234,9 @@ def _reminders(
         at = np.maximum(at, floor)
         keep = at < stop
         rows, at, stop, floor = rows[keep], at[keep], stop[keep], floor[keep]
-        free = mutes.run_end(rows, at)
-        muted = np.minimum(free, stop) - at  # how many cycles in a row are muted
-        if muted.any():
-            found.append((np.repeat(rows, muted), np.repeat(at, muted) + _ranges(muted)))
-        sent = free < stop
-        rows, at, stop, floor = rows[sent], free[sent], stop[sent], floor[sent]
         found.append((rows, at))
-        base = due.cycles[at]
+        base = due.cycles[np.minimum(at, last_cycle)]
     return found
-
-
-def _ranges(lengths: Ints) -> Ints:
-    """0, 1, ..., k-1 for each length k, concatenated."""
-    total = int(lengths.sum())
-    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return (np.arange(total) - starts).astype(np.int64)
 
 
 def suppressed_frame(

@@ -184,14 +184,15 @@ class NotificationLog:
         )
 
     def last_told(self, handlers: Iterable[str]) -> pl.DataFrame:
-        """Per (alert_id, handler): the latest ``new`` or ``reminder`` outcome (sent or
-        failed), the base of the next reminder."""
+        """Per (alert_id, handler): the latest ``new`` or ``reminder`` outcome, the base of
+        the next reminder. A muted one counts (``suppressed``, ``inhibited``): a muted alert
+        is logged once per interval, not at every round."""
         return (
             self.scan()
             .filter(
                 pl.col("handler").is_in(list(handlers))
                 & pl.col("reason").is_in(["new", "reminder"])
-                & pl.col("outcome").is_in(["sent", "failed"])
+                & pl.col("outcome").is_in(["sent", "failed", "suppressed", "inhibited"])
             )
             .group_by("alert_id", "handler")
             .agg(told=pl.col("at").max())

@@ -3,7 +3,7 @@
 Whether a reminder is due is derived, not stored: an alert is reminded to a handler with a
 ``repeat_interval`` when it is ACTIVE (acknowledging stops reminders, closing ends them), is
 not waiting for its first notification to that handler (still in the outbox), and the last
-time that handler was told of it (``new`` or ``reminder``, sent or failed, from the log;
+time that handler was told of it (``new`` or ``reminder``, sent, failed or muted, from the log;
 else the alert's creation) is at least one interval ago. Derived state cannot be lost by a
 kill: the next round finds the same reminder due. Alertmanager's ``repeat_interval`` (4 h by
 default) is the model.
