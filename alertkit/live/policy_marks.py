@@ -79,9 +79,10 @@ class PolicyMarks:
         repeated = list(repeated)
         if new.is_empty() and not repeated:
             return new, continued
-        return mark_rows(
-            new, continued, repeated, decisions, self.silences(), self.snoozes, self.flaps
-        )
+        silences = self.silences()
+        if silences.is_empty() and not self.snoozes and self.flaps is None:
+            return new, continued  # the common case: no policy, no cost
+        return mark_rows(new, continued, repeated, decisions, silences, self.snoozes, self.flaps)
 
 
 def firing_instants(rows: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
