@@ -47,7 +47,7 @@ def test_python_examples_rerun_in_any_order(tmp_path: Path) -> None:
             assert lines == ["take_profit_full close"]
     # Every example left its lake under data/lake, where the README says it writes.
     lakes = sorted(p.name for p in (tmp_path / "data" / "lake").iterdir())
-    assert lakes == ["alerts", "alerts_notifications", "backtest"]  # the log beside its table
+    assert lakes == ["alerts", "alerts_notifications", "alerts_silences", "backtest"]  # beside it
 
 
 def test_live_example_acknowledges_and_resolves_what_it_opened(tmp_path: Path) -> None:

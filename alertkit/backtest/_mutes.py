@@ -8,7 +8,7 @@ intervals ``[lo, hi)`` per alert, each with why it mutes (the text the live log 
   ``starts_at`` then id;
 - **inhibition** I and a source alert B != A open at ``c`` (I active, B matching its source
   matchers, A its target matchers, B's ``equal`` fields those of A): ``inhibition: <B's id>``,
-  the earliest-created B then the smallest id;
+  the earliest-created B, then by fingerprint (rule, strategy_id, symbol);
 - **snooze** (``snoozed_at <= t < wakes_at``, :func:`~alertkit.policy.snooze.wake_times`):
   ``snooze: until <wakes_at ISO>``;
 - **flapping** (A's fingerprint flapping at its latest evaluation at or before ``c``, for any
@@ -187,11 +187,15 @@ def _inhibited(rows: pl.DataFrame, cycles: Ints, rule: Inhibition, n: int) -> pl
     lo = _first_seen(cycles, rule.starts_at, 0)
     hi = _first_seen(cycles, rule.ends_at, n)
     equal = list(rule.equal_fields)
+    # The source named is the earliest created, then by fingerprint: live ids are random, so
+    # the id cannot break the tie the same way live and here.
+    order = pl.struct("created_at", "rule", "strategy_id", "symbol", "alert_id").rank("dense")
     sources = rows.filter(rule.source.expr()).select(
         *equal,
         source="row",
         key_at="created_at",
-        key_id="alert_id",
+        key_id=order.cast(pl.String).str.zfill(12),
+        source_id="alert_id",
         opened="told",
         closes="closed",
     )
@@ -207,7 +211,7 @@ def _inhibited(rows: pl.DataFrame, cycles: Ints, rule: Inhibition, n: int) -> pl
         stage=pl.lit(STAGES.index("inhibition"), pl.Int64),
         key_at="key_at",
         key_id="key_id",
-        why=pl.concat_str(pl.lit("inhibition: "), "key_id"),
+        why=pl.concat_str(pl.lit("inhibition: "), "source_id"),
     )
 
 

@@ -14,7 +14,7 @@ silence        a silence active at ``t`` matches A (the first by ``starts_at``, 
 inhibition     an inhibition active at ``t`` has a source alert B != A open at ``t``
                (created at or before, not closed at or before) with A a target and the
                ``equal`` fields alike: ``inhibition: <B's alert_id>``, the earliest-created
-               such B (then the smallest id); logged ``inhibited``
+               such B (then by fingerprint); logged ``inhibited``
 snooze         A is snoozed at ``t`` (``snoozed_at <= t < wakes_at``,
                :func:`alertkit.policy.snooze.wake_times`): ``snooze: until <wakes_at ISO>``
 flapping       A's fingerprint is flapping at its latest evaluation at or before ``t``
@@ -139,7 +139,8 @@ def _open_sources(
             & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") > earliest))
         )
         .filter(matches)
-        .sort("created_at", "alert_id")
+        # earliest created, then by fingerprint, as the replay names it (not by random id)
+        .sort("created_at", "rule", "strategy_id", "symbol", "alert_id", nulls_last=False)
         .collect()
     )
     return [alert_from_row(r) for r in rows.iter_rows(named=True)]
