@@ -18,8 +18,7 @@ intervals ``[lo, hi)`` per alert, each with why it mutes (the text the live log 
 An instant ``x`` is first seen by cycle ``searchsorted(cycles, x, "left")``, so "active at the
 cycle's instant" is ``[first cycle at or after the start, first cycle at or after the end)``.
 :meth:`Mutes.resolve` names the stage that mutes each due (the first in that order that
-does); :meth:`Mutes.run_end` says where a muted stretch ends, for the reminders (a muted
-reminder is not a told one, so the next is due at the next cycle).
+does).
 """
 
 from __future__ import annotations
@@ -76,14 +75,10 @@ def _seen(cycles: Ints, instants: pl.Series) -> pl.Series:
 
 @dataclass(frozen=True, slots=True)
 class Mutes:
-    """Every muting interval of the alerts of one dry run, and their union per alert."""
+    """Every muting interval of the alerts of one dry run."""
 
     intervals: pl.DataFrame
     """:data:`MUTE_SCHEMA` rows (non-empty intervals only)."""
-    _keys: Ints
-    _rows: Ints
-    _ends: Ints
-    _width: int
 
     @classmethod
     def of(
@@ -116,25 +111,7 @@ class Mutes:
             .filter(pl.col("lo") < pl.col("hi"))
             .sort("row", "lo", "stage")
         )
-        merged = _union(intervals)
-        width = n + 1
-        return cls(
-            intervals=intervals,
-            _keys=(merged["row"] * width + merged["lo"]).to_numpy().astype(np.int64),
-            _rows=merged["row"].to_numpy().astype(np.int64),
-            _ends=merged["hi"].to_numpy().astype(np.int64),
-            _width=width,
-        )
-
-    def run_end(self, rows: Ints, cycles: Ints) -> Ints:
-        """Per (row, cycle): the first cycle at or after it at which the row's notifications
-        are not muted (the cycle itself when it is not; flap news aside)."""
-        if not len(self._keys):
-            return cycles.copy()
-        at = np.searchsorted(self._keys, rows * self._width + cycles, "right") - 1
-        safe = np.maximum(at, 0)
-        inside = (at >= 0) & (self._rows[safe] == rows) & (self._ends[safe] > cycles)
-        return np.where(inside, self._ends[safe], cycles).astype(np.int64)
+        return cls(intervals=intervals)
 
     def resolve(self, items: pl.DataFrame) -> pl.DataFrame:
         """``items`` (``row``, ``cycle``, ``reason`` code, ...) with ``stage`` (the first
@@ -150,19 +127,6 @@ class Mutes:
             .select("row", "cycle", "reason", "stage", "why")
         )
         return items.join(hits, on=["row", "cycle", "reason"], how="left", maintain_order="left")
-
-
-def _union(intervals: pl.DataFrame) -> pl.DataFrame:
-    """The intervals of each row merged where they overlap or touch, by row then start."""
-    reach = pl.col("hi").cum_max().shift(1).over("row")
-    return (
-        intervals.select("row", "lo", "hi")
-        .sort("row", "lo")
-        .with_columns(run=(reach.is_null() | (pl.col("lo") > reach)).cum_sum())
-        .group_by("run", maintain_order=True)
-        .agg(pl.col("row").first(), pl.col("lo").min(), pl.col("hi").max())
-        .select("row", "lo", "hi")
-    )
 
 
 def _silences(rows: pl.DataFrame, cycles: Ints, policies: Policies, n: int) -> pl.DataFrame:

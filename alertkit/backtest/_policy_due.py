@@ -163,9 +163,7 @@ def _flap_news(
     return news["row"].to_numpy().astype(np.int64), cycles, codes.astype(np.int64)
 
 
-def policy_items(
-    due: DueAlerts, subscription: Subscription, dues: PolicyDues, mutes: Mutes
-) -> pl.DataFrame:
+def policy_items(due: DueAlerts, subscription: Subscription, dues: PolicyDues) -> pl.DataFrame:
     """One row per (alert, cycle, reason) due to ``subscription``, muted or not: ``row``,
     ``cycle`` and ``reason`` (code in :data:`REASONS`)."""
     n = len(due.cycles)
@@ -288,7 +286,7 @@ def policy_plan(
     dues = PolicyDues.of(alerts, due, policies, flaps)
     every = pl.concat(
         [
-            policy_items(due, sub, dues, mutes).with_columns(order=pl.lit(i, pl.Int64))
+            policy_items(due, sub, dues).with_columns(order=pl.lit(i, pl.Int64))
             for i, sub in enumerate(subs)
         ]
     )
