@@ -65,6 +65,11 @@ def alert_frame(n: int, seed: int = 0, open_share: float = 0.02) -> pl.DataFrame
         ),
         created_date=pl.col("created_at").dt.date(),
         notify_pending=pl.lit(None, pl.String),
+        silenced_by=pl.lit(None, pl.String),
+        snoozed_until=pl.lit(None, ALERT_SCHEMA["snoozed_until"]),
+        snoozed_at=pl.lit(None, ALERT_SCHEMA["snoozed_at"]),
+        assignee=pl.lit(None, pl.String),
+        flapping=pl.lit(False),
     ).select([pl.col(c).cast(t) for c, t in ALERT_SCHEMA.items()])
 
 
