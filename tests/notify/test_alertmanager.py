@@ -63,7 +63,9 @@ def test_posted_alerts_are_listed_with_their_labels_annotations_and_start(am: Al
     second = an_alert(
         "a-2", 2, rule="take_profit_full", symbol="AM1", strategy_id=None, type="critical"
     )
-    before = datetime.now(UTC)
+    # Alertmanager keeps times to the millisecond: compare at that precision.
+    now = datetime.now(UTC)
+    before = now.replace(microsecond=now.microsecond // 1000 * 1000)
     alertmanager_handler(am.url, generator_url="http://desk.test/alerts/{alert_id}")(
         Notification((first, second), group={"rule": "take_profit_full"})
     )
