@@ -38,7 +38,7 @@ def check_alert_id(alert_id: object) -> str:
         )
     if not ALERT_ID_PATTERN.match(alert_id):
         # Such an id can never have been stored (Alert validates the same pattern).
-        raise AlertNotFoundError(alert_id)
+        raise AlertNotFoundError(alert_id, malformed=True)
     return alert_id
 
 

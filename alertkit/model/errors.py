@@ -56,8 +56,11 @@ class MetadataError(ValidationError):
 class AlertNotFoundError(AlertkitError, LookupError):
     """No alert with the requested id exists in the table."""
 
-    def __init__(self, alert_id: str) -> None:
-        super().__init__(f"no alert with alert_id={alert_id!r}")
+    def __init__(self, alert_id: str, *, malformed: bool = False) -> None:
+        # A malformed id is "not found" too (it can never have been stored), but the message
+        # says why, so a typo is not mistaken for an alert that went away.
+        why = " (not an alert id: letters, digits and ._:- only, 1-128 characters)"
+        super().__init__(f"no alert with alert_id={alert_id!r}{why if malformed else ''}")
         self.alert_id = alert_id
 
     def __str__(self) -> str:  # LookupError/KeyError would otherwise show the repr of args

@@ -228,7 +228,8 @@ def test_unknown_id_is_exit_2_with_a_clear_message(
     assert run(capsys, lake, args[0], hostile, *args[1:]) == (
         2,
         "",
-        f'alertkit: error: no alert with alert_id="{hostile}"\n',
+        f'alertkit: error: no alert with alert_id="{hostile}"'
+        " (not an alert id: letters, digits and ._:- only, 1-128 characters)\n",
     )
     assert DeltaTable(lake).version() == version
 

@@ -556,11 +556,12 @@ def test_a_snooze_is_refused_and_writes_nothing(live: Driver, clock: ManualClock
             ValidationError,
             "alert_id: expected a str, got int 12",
         )
-        # an id no alert can have is not found (the managers' rule for malformed ids)
+        # an id no alert can have is not found, and the message says it is malformed
         refused(
             lambda: live.snooze_alert("bad id!", until=T11),
             AlertNotFoundError,
-            "no alert with alert_id='bad id!'",
+            "no alert with alert_id='bad id!' (not an alert id: letters, digits and ._:- only,"
+            " 1-128 characters)",
         )
         refused(
             lambda: live.snooze_alert(closed.alert_id, until=T11),
