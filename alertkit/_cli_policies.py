@@ -23,7 +23,7 @@ import polars as pl
 
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model._text import check_free_text, check_unicode
-from alertkit.model.errors import ValidationError
+from alertkit.model.errors import SilenceTooBroadError, ValidationError
 from alertkit.notify import parse_duration
 from alertkit.policy import MATCHER_FIELDS, Matchers
 
@@ -35,7 +35,6 @@ __all__ = [
     "parse_instant",
     "parse_match",
     "run",
-    "too_broad",
 ]
 
 COMMANDS: Final = frozenset({"silence", "snooze", "assign", "unassign"})
@@ -160,12 +159,6 @@ def add_list_filters(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def too_broad(exc: ValidationError) -> bool:
-    """Whether ``create_silence`` refused only because the silence matches too many open
-    alerts: what ``confirm=True`` (``--confirm``) overrides."""
-    return "confirm=True" in str(exc)
-
-
 def parse_match(text: str) -> tuple[str, str]:
     """``--match`` text as a field and a value in :class:`~alertkit.policy.Matchers` form.
 
@@ -272,9 +265,7 @@ def _add_silence(manager: SyncAlertManager, args: argparse.Namespace) -> int:
             comment=args.comment,
             confirm=args.confirm,
         )
-    except ValidationError as exc:
-        if args.confirm or not too_broad(exc):
-            raise
+    except SilenceTooBroadError as exc:
         raise ValidationError(f"{exc} (here: --confirm)") from None
     print(
         f"{silence.silence_id}: silences {silence.match} from {_iso(silence.starts_at)}"

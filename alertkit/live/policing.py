@@ -31,7 +31,7 @@ from alertkit.live.policy_store import PolicyStore
 from alertkit.model._text import check_free_text
 from alertkit.model._time import Clock, to_utc
 from alertkit.model.alerts import Alert
-from alertkit.model.errors import ValidationError
+from alertkit.model.errors import SilenceTooBroadError, ValidationError
 from alertkit.model.status import OPEN_STATUSES
 from alertkit.policy import (
     DEFAULT_MAX_SHARE,
@@ -147,11 +147,7 @@ class Policing:
             .row(0)
         )
         if total and matched > max_share * total:
-            raise ValidationError(
-                f"matchers: the silence matches {matched} of {total} open alerts"
-                f" ({matched / total:.0%}), more than max_share {max_share:.0%}; pass"
-                " confirm=True to create it"
-            )
+            raise SilenceTooBroadError(matched, total, max_share)
 
     def list_silences(
         self, *, active_at: datetime | None = None, include_expired: bool = False

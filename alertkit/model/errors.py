@@ -5,7 +5,8 @@ would naturally catch, so ``except KeyError`` or ``except ValueError`` keeps wor
 
     AlertkitError
     ├── ValidationError(ValueError)          bad field, enum, datetime, or metadata at the boundary
-    │   └── MetadataError                    metadata that cannot be stored as JSON
+    │   ├── MetadataError                    metadata that cannot be stored as JSON
+    │   └── SilenceTooBroadError             a silence matching too many open alerts, unconfirmed
     ├── AlertNotFoundError(LookupError)      no alert with that id
     ├── InvalidTransitionError(ValueError)   a lifecycle move that is not allowed
     ├── AlertWriteError                      the engine decided, but the alert was not written
@@ -34,6 +35,7 @@ __all__ = [
     "NotificationError",
     "PartialWriteError",
     "SchemaMismatchError",
+    "SilenceTooBroadError",
     "StoreError",
     "TableNotFoundError",
     "ValidationError",
@@ -51,6 +53,19 @@ class ValidationError(AlertkitError, ValueError):
 
 class MetadataError(ValidationError):
     """Alert metadata cannot be encoded as JSON (or is too large to store)."""
+
+
+class SilenceTooBroadError(ValidationError):
+    """A silence would match more than ``max_share`` of the open alerts and was not confirmed
+    (Alertmanager #3492): ``confirm=True`` (the CLI's ``--confirm``) creates it anyway."""
+
+    def __init__(self, matched: int, total: int, max_share: float) -> None:
+        super().__init__(
+            f"matchers: the silence matches {matched} of {total} open alerts"
+            f" ({matched / total:.0%}), more than max_share {max_share:.0%}; pass"
+            " confirm=True to create it"
+        )
+        self.matched, self.total, self.max_share = matched, total, max_share
 
 
 class AlertNotFoundError(AlertkitError, LookupError):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model.alerts import AlertStatus
-from alertkit.model.errors import AlertkitError
+from alertkit.model.errors import AlertkitError, SilenceTooBroadError
 from alertkit.model.status import OPEN_STATUSES
 from alertkit.notify import parse_duration
 from alertkit.policy import Matchers
@@ -32,15 +32,9 @@ from alertkit.widgets._render import format_time, plural
 from alertkit.widgets._silences import SilencesPanel
 from alertkit.widgets._table import AlertTable
 
-__all__ = ["BoardPolicies", "is_too_broad"]
+__all__ = ["BoardPolicies"]
 
 ANY_STATUS: Final = tuple(s.value for s in AlertStatus)
-
-
-def is_too_broad(exc: AlertkitError) -> bool:
-    """Whether ``create_silence`` refused a silence only for matching too many alerts (what
-    ``confirm=True`` overrides)."""
-    return "confirm=True" in str(exc)
 
 
 class BoardPolicies:
@@ -153,7 +147,7 @@ class BoardPolicies:
                     matchers, duration=period, created_by=by, comment=comment, confirm=confirm
                 )
             except AlertkitError as exc:
-                if is_too_broad(exc) and not confirm:
+                if isinstance(exc, SilenceTooBroadError) and not confirm:
                     self._confirming = inputs
                     form.ask_confirmation(True)
                     self._say([], [str(exc), "click Confirm silence to create it anyway"])

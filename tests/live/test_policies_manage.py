@@ -29,6 +29,7 @@ from alertkit import (
     InvalidTransitionError,
     Policies,
     Silence,
+    SilenceTooBroadError,
     SnoozeRule,
     ValidationError,
 )
@@ -271,19 +272,21 @@ def test_a_too_broad_silence_is_refused_then_confirmed(live: Driver) -> None:
     live.run_cycle(book(20, at=T9), notify=False)
     first_twelve = {"strategy_id": "=~[0-9]|1[01]"}
     with nothing_written(live):
-        refused(
+        too_broad = refused(
             lambda: live.create_silence(
                 first_twelve, duration=600, created_by="ana", comment="too much"
             ),
-            ValidationError,
+            SilenceTooBroadError,
             "matchers: the silence matches 12 of 20 open alerts (60%), more than max_share"
             " 50%; pass confirm=True to create it",
         )
+        assert isinstance(too_broad, SilenceTooBroadError)
+        assert (too_broad.matched, too_broad.total, too_broad.max_share) == (12, 20, 0.5)
         refused(
             lambda: live.create_silence(
                 {"rule": "*"}, duration=600, created_by="ana", comment="all", max_share=0.9
             ),
-            ValidationError,
+            SilenceTooBroadError,
             "matchers: the silence matches 20 of 20 open alerts (100%), more than max_share 90%",
         )
     # at the limit is not more than it
