@@ -13,6 +13,8 @@ from typing import Any, Final
 
 import polars as pl
 
+from alertkit._cli_format import add_format_argument, notice, write_csv, write_json
+from alertkit._console import print_table
 from alertkit.live.registration import register_handlers
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model.errors import ValidationError
@@ -26,18 +28,37 @@ LOG_COLUMNS: Final = ("at", "alert_id", "handler", "reason", "outcome", "attempt
 def add_commands(sub: Any) -> None:
     """Add ``notify`` and ``notifications`` to the CLI's subparsers ``sub``."""
     notify = sub.add_parser(
-        "notify", help="deliver what earlier commits left pending, through a handlers file"
+        "notify",
+        help="deliver what earlier commits left pending, through a handlers file",
+        description="Deliver what earlier commits left pending to the handlers of --handlers;"
+        " exit 1 when some notification failed.",
     )
     # A flag rather than the default: other ways to notify (a test message) may join it.
     notify.add_argument(
         "--pending", action="store_true", required=True, help="deliver what is pending"
     )
     add_handlers_argument(notify)
-    log = sub.add_parser("notifications", help="the notification log, pending included")
-    log.add_argument("--since", help="only rows at or after this ISO-8601 time (naive: local)")
-    log.add_argument("--handler", help="only this handler's rows")
-    log.add_argument("--alert", help="only this alert's rows")
-    log.add_argument("--limit", type=int, default=50, help="the latest N rows (default 50)")
+    log = sub.add_parser(
+        "notifications",
+        help="the notification log, pending included",
+        description="The notification log (sent, failed, suppressed and pending), oldest"
+        " first. When --limit cuts rows, a line after them says how many match.",
+    )
+    log.add_argument(
+        "--since",
+        metavar="ISO",
+        help="only rows at or after this ISO-8601 time (naive: local; default any)",
+    )
+    log.add_argument("--handler", metavar="NAME", help="only this handler's rows (default any)")
+    log.add_argument("--alert", metavar="ID", help="only this alert's rows (default any)")
+    size = log.add_mutually_exclusive_group()
+    size.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="the latest N rows (default 50)"
+    )
+    size.add_argument("--all", action="store_true", help="every matching row")
+    add_format_argument(
+        log, json_shape="a list of notification objects", rows="one line per notification"
+    )
 
 
 def add_handlers_argument(parser: argparse.ArgumentParser) -> None:
@@ -108,26 +129,28 @@ def _pending(manager: SyncAlertManager) -> str:
 
 
 def show_notifications(manager: SyncAlertManager, args: argparse.Namespace) -> int:
-    """``notifications``: the log's latest ``--limit`` rows matching the filters, as a table."""
+    """``notifications``: the log's latest ``--limit`` rows matching the filters (every one
+    with ``--all``), in the ``--format`` asked for."""
     log = manager.notification_log(
         since=None if args.since is None else _instant(args.since, "--since"),
         handler=args.handler,
         alert_id=args.alert,
     )
-    if log.is_empty():
+    shown = (log if args.all else log.tail(args.limit)).select(LOG_COLUMNS)
+    if args.format == "json":
+        write_json(shown.to_dicts())
+    elif args.format == "csv":
+        write_csv(shown.to_dicts(), LOG_COLUMNS)
+    elif shown.is_empty():
         print("no notifications match")
-        return 0
-    shown = log.tail(args.limit).select(LOG_COLUMNS)
-    # Full width and every row asked for: an alert id cut short could not be pasted back.
-    with pl.Config(
-        tbl_hide_dataframe_shape=True,
-        tbl_rows=shown.height,
-        tbl_width_chars=-1,
-        fmt_str_lengths=120,
-    ):
-        print(shown)
+    else:
+        print_table(shown)
     if shown.height < log.height:
-        print(f"the latest {shown.height} of {log.height} rows (--limit N shows more)")
+        notice(
+            f"showing the latest {shown.height:,} of {log.height:,} notifications;"
+            " --limit N or --all for more",
+            args.format,
+        )
     return 0
 
 

@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from alertkit._console import print_table
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model._text import check_free_text, check_unicode
 from alertkit.model.errors import SilenceTooBroadError, ValidationError
@@ -151,7 +152,9 @@ def _add_by_note(parser: argparse.ArgumentParser) -> None:
 
 def add_list_filters(parser: argparse.ArgumentParser) -> None:
     """``list``'s policy filters."""
-    parser.add_argument("--assignee", metavar="NAME", help="only alerts assigned to NAME")
+    parser.add_argument(
+        "--assignee", metavar="NAME", help="only alerts assigned to NAME (default any)"
+    )
     parser.add_argument(
         "--flapping",
         action="store_true",
@@ -292,17 +295,7 @@ def _list_silences(manager: SyncAlertManager, args: argparse.Namespace) -> int:
             for name in SILENCE_COLUMNS
         ]
     )
-    # The table `alertkit list` prints: Markdown, full width, every row, ids whole.
-    with pl.Config(
-        tbl_rows=shown.height,
-        tbl_cols=len(SILENCE_COLUMNS),
-        fmt_str_lengths=120,
-        tbl_width_chars=-1,
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-        tbl_formatting="ASCII_MARKDOWN",
-    ):
-        print(shown)
+    print_table(shown)  # the CLI's one table style: Markdown, full width, ids whole
     return 0
 
 

@@ -1,8 +1,10 @@
 """The ``alertkit`` console command: the demo job and day-to-day operations on a lake.
 
 alertkit demo                       run the example job into its own lake, data/lake/demo_alerts
-alertkit list [--status S] ...      the board, newest first
+alertkit list [--status S|open] [--type T] [--severity S] [--symbol X] [--limit N | --all]
+                                    the board, newest first
 alertkit show ID | history ID       one alert, or its transitions
+                                    (list, show, history, notifications: --format table|csv|json)
 alertkit ack|resolve|dismiss ID [--by NAME] [--note TEXT]
 alertkit maintain [--vacuum-hours N]
 alertkit watch SOURCE --every SECONDS [--quiet-hours H] [--cycles N] [--handlers FILE]
@@ -10,7 +12,7 @@ alertkit watch SOURCE --every SECONDS [--quiet-hours H] [--cycles N] [--handlers
                                     notifying the file's handlers
 alertkit notify --pending --handlers FILE
                                     deliver what earlier commits left pending to those handlers
-alertkit notifications [--since ISO] [--handler NAME] [--alert ID] [--limit N]
+alertkit notifications [--since ISO] [--handler NAME] [--alert ID] [--limit N | --all]
                                     the notification log: sent, failed, suppressed, pending
 alertkit silence add --match FIELD=VALUE [--match ...] (--ends ISO | --for DURATION)
                      --by NAME --comment TEXT [--starts ISO] [--confirm]
@@ -34,7 +36,6 @@ that name can deliver them.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -43,20 +44,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final, NoReturn
 
-import polars as pl
-
-from alertkit import _cli_notify, _cli_policies
-from alertkit._console import print_board
+from alertkit import _cli_alerts, _cli_notify, _cli_policies
 from alertkit.lake.paths import DEFAULT_LAKE_PATH, missing_s3_credentials
-from alertkit.lake.query import query_filter, scan_transitions
 from alertkit.live.cycle import CycleResult
 from alertkit.live.monitor import Monitor
 from alertkit.live.registration import register_handlers
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model._text import check_free_text, check_unicode
-from alertkit.model.alerts import Alert, AlertQuery
 from alertkit.model.errors import AlertkitError, StoreError, TableNotFoundError, ValidationError
-from alertkit.model.schema import alert_from_row, alert_to_row
 from alertkit.notify import Subscription
 
 __all__ = ["main"]
@@ -81,39 +76,58 @@ def _parser() -> argparse.ArgumentParser:
         help=f"alerts table path or URI (default {DEFAULT_LAKE_PATH}; demo: its own lake)",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
-    sub.add_parser("demo", help="run the example job into the lake and print the board")
-    board = sub.add_parser("list", help="the board, newest first")
-    board.add_argument("--status", help="only alerts of this status (active, acknowledged, ...)")
-    board.add_argument("--symbol", help="only alerts on this symbol (any case)")
-    board.add_argument("--severity", help="only alerts of this severity (immediate, high, ...)")
-    board.add_argument("--limit", type=int, default=50, help="the newest N (default 50)")
-    _cli_policies.add_list_filters(board)
-    for name in ("show", "history"):
-        sub.add_parser(name).add_argument("alert_id")
-    for name in ("ack", "resolve", "dismiss"):
-        act = sub.add_parser(name)
-        act.add_argument("alert_id")
-        act.add_argument("--by")
-        act.add_argument("--note")
-    maintain = sub.add_parser("maintain", help="compact, checkpoint, optionally vacuum")
+    sub.add_parser(
+        "demo",
+        help="run the example job into its own lake and print the board",
+        description="Run the example job (synthetic history, backtest, triage) into its own"
+        " lake and print the board. It takes no options of its own.",
+    )
+    _cli_alerts.add_commands(sub)
+    for name, verb in (("ack", "acknowledge"), ("resolve", "resolve"), ("dismiss", "dismiss")):
+        act = sub.add_parser(
+            name, help=f"{verb} an open alert", description=f"{verb.capitalize()} an open alert."
+        )
+        act.add_argument("alert_id", metavar="ID", help="the alert's id")
+        act.add_argument("--by", metavar="NAME", help="who does it (kept in the alert's history)")
+        act.add_argument("--note", metavar="TEXT", help="a note kept in the alert's history")
+    maintain = sub.add_parser(
+        "maintain",
+        help="compact, checkpoint, optionally vacuum",
+        description="Compact small files, write a checkpoint and, with --vacuum-hours,"
+        " delete unreferenced files.",
+    )
     maintain.add_argument(
         "--vacuum-hours",
         type=int,
         default=None,
-        help="also delete unreferenced files older than this (>= 24)",
+        metavar="HOURS",
+        help="also delete unreferenced files older than this many hours (>= 24; default:"
+        " no vacuum)",
     )
     watch = sub.add_parser(
-        "watch", help="live monitoring: run the cycle on SOURCE's positions every interval"
+        "watch",
+        help="live monitoring: run the cycle on SOURCE's positions every interval",
+        description="Live monitoring: run the cycle on SOURCE's positions every interval,"
+        " notifying the handlers of --handlers. Ctrl-C stops cleanly.",
     )
     watch.add_argument("source", help="a Parquet or CSV file or a Delta table of positions")
-    watch.add_argument("--every", type=float, required=True, help="seconds between cycles")
+    watch.add_argument(
+        "--every", type=float, required=True, metavar="SECONDS", help="seconds between cycles"
+    )
     watch.add_argument(
         "--quiet-hours",
         type=float,
         default=None,
-        help="resolve an alert once its trigger has not fired for this many hours",
+        metavar="HOURS",
+        help="resolve an alert once its trigger has not fired for this many hours (default: never)",
     )
-    watch.add_argument("--cycles", type=int, default=None, help="stop after this many cycles")
+    watch.add_argument(
+        "--cycles",
+        type=int,
+        metavar="N",
+        default=None,
+        help="stop after this many cycles (default: run until Ctrl-C)",
+    )
     _cli_notify.add_handlers_argument(watch)
     _cli_notify.add_commands(sub)
     _cli_policies.add_commands(sub)
@@ -126,7 +140,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
     check_unicode(args.lake, "--lake")
     for name in ("by", "note"):
         check_free_text(getattr(args, name, None), f"--{name}")
-    for name in ("alert_id", "status", "symbol", "severity", "source", "handler", "alert"):
+    for name in ("alert_id", "status", "type", "symbol", "severity", "source", "handler", "alert"):
         value = getattr(args, name, None)
         if value is not None:
             check_unicode(value, name if name == "alert_id" else f"--{name}")
@@ -149,6 +163,7 @@ def _run(args: argparse.Namespace) -> int:
         _check_watch_arguments(args)  # before the lake is touched: nothing to clean up
     _cli_notify.check_arguments(args)
     _cli_policies.check_arguments(args)
+    _cli_alerts.check_arguments(args)
     handlers = _cli_notify.handlers_of(args)  # a bad file is refused before the lake opens
     problem = missing_s3_credentials(args.lake, None)
     if problem is not None:
@@ -169,33 +184,9 @@ def _run(args: argparse.Namespace) -> int:
         return _cli_notify.show_notifications(manager, args)
     if args.command in _cli_policies.COMMANDS:
         return _cli_policies.run(manager, args)
-    if args.command == "list":
-        alerts = _listed(manager, args)
-        if alerts:
-            print_board(pl.DataFrame([alert_to_row(a) for a in alerts]), rows=len(alerts))
-        else:
-            print("no alerts match these filters")
-    elif args.command == "show":
-        row = alert_to_row(manager.get_alert(args.alert_id))
-        row["metadata"] = json.loads(row["metadata"])
-        row["history"] = json.loads(row["history"])
-        # not the stored outbox text: what the log says was told, failed or is pending
-        del row["notify_pending"]
-        told = manager.notification_log(alert_id=args.alert_id)
-        row["notifications"] = told.select(
-            "at", "handler", "reason", "outcome", "attempts", "error"
-        ).to_dicts()
-        print(json.dumps(row, indent=2, default=str))
-    elif args.command == "history":
-        manager.get_alert(args.alert_id)  # a clear not-found error for unknown ids
-        events = (
-            scan_transitions(manager.scan_alerts())
-            .filter(pl.col("alert_id") == args.alert_id)
-            .select("at", "action", "from_status", "to_status", "by", "note")
-        )
-        with pl.Config(tbl_hide_dataframe_shape=True, fmt_str_lengths=60):
-            print(events.collect())
-    elif args.command in ("ack", "resolve", "dismiss"):
+    if args.command in _cli_alerts.COMMANDS:
+        return _cli_alerts.run(manager, args)
+    if args.command in ("ack", "resolve", "dismiss"):
         action = {"ack": "acknowledge"}.get(args.command, args.command)
         alert = manager.transition(args.alert_id, action, by=args.by, note=args.note)
         print(f"{alert.alert_id}: {alert.status.value}")
@@ -203,27 +194,6 @@ def _run(args: argparse.Namespace) -> int:
         report = manager.maintain(vacuum_retention_hours=args.vacuum_hours)
         print(report.describe())
     return 0
-
-
-def _listed(manager: SyncAlertManager, args: argparse.Namespace) -> list[Alert]:
-    """The alerts ``list`` prints: the query's, newest first, at most ``--limit``."""
-    query = AlertQuery(
-        status=args.status,
-        symbol=args.symbol,
-        severity=args.severity,
-        assignee=args.assignee,
-        limit=args.limit,
-    )
-    if not args.flapping:
-        return manager.query_alerts(query)
-    rows = (
-        manager.scan_alerts()
-        .filter(query_filter(query) & pl.col("flapping").fill_null(False))
-        .sort(["created_at", "alert_id"], descending=True)
-        .head(query.limit)
-        .collect()
-    )
-    return [alert_from_row(row) for row in rows.iter_rows(named=True)]
 
 
 def _check_watch_arguments(args: argparse.Namespace) -> None:

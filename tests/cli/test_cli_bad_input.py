@@ -16,7 +16,7 @@ CLI_CASES: list[tuple[str, list[str], str]] = [
     ("list with a non-UTF-8 --symbol", ["list", "--symbol", LONE], "--symbol: expected valid"),
     ("show an id with a trailing newline", ["show", "{id}\n"], "no alert with alert_id='"),
     ("dismiss an id with a trailing newline", ["dismiss", "{id}\n"], "no alert with alert_id="),
-    ("list --status open", ["list", "--status", "open"], "status: expected one of active,"),
+    ("list --status opened", ["list", "--status", "opened"], "--status: expected open or one"),
 ]
 
 

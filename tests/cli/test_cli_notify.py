@@ -219,14 +219,13 @@ def test_notify_without_pending_is_an_argument_error(
 
 
 def cells(out: str) -> tuple[list[str], list[tuple[str, ...]]]:
-    """A printed polars table's column names and its rows' cells, as text."""
-    lines = out.splitlines()
-    body = next(i for i, line in enumerate(lines) if line.startswith("╞"))  # below the dtypes
+    """A printed Markdown table's column names and its rows' cells, as text."""
+    lines = [line for line in out.splitlines() if line.startswith("|")]
 
     def split(line: str) -> tuple[str, ...]:
-        return tuple(cell.strip() for cell in line.strip("│").split("┆"))
+        return tuple(cell.strip() for cell in line.strip("|").split("|"))
 
-    return list(split(lines[1])), [split(line) for line in lines[body:] if line.startswith("│")]
+    return list(split(lines[0])), [split(line) for line in lines[2:]]
 
 
 COLUMNS = ["at", "alert_id", "handler", "reason", "outcome", "attempts", "error"]
@@ -268,7 +267,9 @@ def test_notifications_prints_the_log_pending_included(
     assert [r[4] for r in cells(out)[1]] == ["sent"] * 4
 
     status, out, _ = run(capsys, pending.lake, "notifications", "--limit", "2")
-    assert out.splitlines()[-1] == "the latest 2 of 7 rows (--limit N shows more)"
+    assert out.splitlines()[-1] == (
+        "showing the latest 2 of 7 notifications; --limit N or --all for more"
+    )
     assert [r[0] for r in cells(out)[1]] == [sent] * 2
 
     assert run(capsys, pending.lake, "notifications", "--handler", "nobody") == (
