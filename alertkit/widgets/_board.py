@@ -30,6 +30,7 @@ from alertkit.model.alerts import Transition
 from alertkit.model.errors import AlertkitError
 from alertkit.widgets._board_read import BoardReading
 from alertkit.widgets._bulk import DOING, failure_lines, position_label
+from alertkit.widgets._clock import BoardClock
 from alertkit.widgets._controls import ActionControls, FilterControls, group_by_control
 from alertkit.widgets._policy_actions import BoardPolicies
 from alertkit.widgets._policy_controls import PolicyControls, SilenceForm
@@ -54,7 +55,9 @@ class TriageBoard(BoardReactions, BoardPolicies, BoardReading, w.VBox):  # type:
         :class:`~alertkit.SyncAlertManager`; every action is one call on it.
     now
         Where "now" comes from for ages and "resolved today" (default: the manager's clock):
-        a callable, or a fixed datetime for reproducible notebook output.
+        a callable, or a fixed datetime for reproducible notebook output. The board's now is
+        never earlier than the newest event in the table (or in the open alert's history),
+        so an action the manager stamped later than a pinned ``now`` never reads as future.
     user
         Initial value of the "By" field, recorded with each action.
     page_size
@@ -106,9 +109,13 @@ class TriageBoard(BoardReactions, BoardPolicies, BoardReading, w.VBox):  # type:
         self.manager: SyncAlertManager = sync_manager_of(manager)
         if isinstance(now, datetime):
             fixed = to_utc(now, "now")
-            self._now: Callable[[], datetime] = lambda: fixed
+
+            def source() -> datetime:
+                return fixed
+
         else:
-            self._now = now or self.manager.clock
+            source = now or self.manager.clock
+        self._now = BoardClock(source)
         self._lock = threading.RLock()
         self._quiet = 0
         self._refreshes = 0

@@ -10,7 +10,7 @@ It never changes the table.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
@@ -20,17 +20,26 @@ from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model.alerts import Transition
 from alertkit.model.errors import AlertkitError, AlertNotFoundError
 from alertkit.widgets._bulk import chosen_ids, ticked_statuses
+from alertkit.widgets._clock import BoardClock
 from alertkit.widgets._controls import ActionControls, FilterControls
 from alertkit.widgets._notifications import notifications_section
 from alertkit.widgets._policy_query import snoozed_now
-from alertkit.widgets._query import BoardFilter, GroupBy, can_take
-from alertkit.widgets._render import counts_html, detail_html, plural, status_html
+from alertkit.widgets._query import BoardFilter, GroupBy, can_take, latest_event_query
+from alertkit.widgets._render import (
+    counts_html,
+    detail_html,
+    history_instants,
+    no_counts_html,
+    plural,
+    status_html,
+)
 from alertkit.widgets._table import NO_MATCH, AlertTable
 from alertkit.widgets._view import read_view
 
-__all__ = ["UNREADABLE", "BoardReading", "matching"]
+__all__ = ["INVALID", "UNREADABLE", "BoardReading", "matching"]
 
 UNREADABLE: Final = "The alerts table could not be read: see the message above."
+INVALID: Final = "No results: fix the filters (see the message above) to list alerts again."
 
 
 def matching(n: int) -> str:
@@ -40,6 +49,9 @@ def matching(n: int) -> str:
 
 class BoardReading:
     """Reading the table into the board's widgets (a mixin of the board)."""
+
+    _notices: tuple[str, ...] = ()
+    """The notices of the search last read (an unknown field), said with every status line."""
 
     if TYPE_CHECKING:  # what the reading uses of the board, which defines it
         manager: SyncAlertManager
@@ -52,7 +64,7 @@ class BoardReading:
         pick: list[dict[str, str]]
         group_by: Any
         _lock: threading.RLock
-        _now: Callable[[], datetime]
+        _now: BoardClock
 
         def _quietly(self) -> AbstractContextManager[None]: ...
         def _enable_policy_buttons(self, statuses: set[str]) -> None: ...
@@ -79,6 +91,21 @@ class BoardReading:
             self._unreadable(exc)
             return None
 
+    def _invalid(self, exc: AlertkitError) -> None:
+        """Say what is wrong with the filters, and show no rows: none of what the table held
+        answers this search, and the header's figures are dashes."""
+        self._notices = ()
+        with self._quietly():
+            self.table.empty_text = INVALID
+            self.table.rows = []
+            self.table.total = 0
+            self.table.groups_total = 0
+            self.table.selection = []
+            self.table.group_selection = []
+        self.header.value = no_counts_html()
+        self._enable_buttons()
+        self._say([], [str(exc)])
+
     def _unreadable(self, exc: AlertkitError) -> None:
         """Say why the table could not be read, and show no rows (and no "no match")."""
         with self._quietly():
@@ -91,14 +118,18 @@ class BoardReading:
 
     def _reload(self) -> int | None:
         """Query the visible page, the match count and the header counts; None if the
-        filters are invalid (the status line then says why and the table is left as is)."""
-        table, now, group_by = self.table, self._now(), self._grouped()
-        wakes = snoozed_now(self.manager.scan_alerts(), now)
+        filters are invalid (the status line then says why and the table lists nothing)."""
+        table, group_by = self.table, self._grouped()
+        scan = self.manager.scan_alerts()
+        self._now.catch_up(latest_event_query(scan).collect().item())
+        now = self._now()
+        wakes = snoozed_now(scan, now)
         try:
             filt = self._filter(wakes)
         except AlertkitError as exc:
-            self._say([], [str(exc)])
+            self._invalid(exc)
             return None
+        self._notices = filt.search.notices
         view = read_view(
             self.manager.scan_alerts(),
             filt,
@@ -155,20 +186,23 @@ class BoardReading:
         self._enable_policy_buttons(statuses)
 
     def _show_detail(self) -> None:
-        alert_id, now = self.table.focused, self._now()
+        alert_id = self.table.focused
         if not alert_id:
-            self.detail.value = detail_html(None, now)
+            self.detail.value = detail_html(None, self._now())
             return
         try:
             alert = self.manager.get_alert(alert_id)
         except AlertNotFoundError:
             self.detail.value = detail_html(
-                None, now, missing=f"alert {alert_id} is no longer in the table"
+                None, self._now(), missing=f"alert {alert_id} is no longer in the table"
             )
         else:
+            self._now.catch_up(*history_instants(alert))
+            now = self._now()
             # Only the open alert's log is read, never one per row: paging stays one scan.
             section = notifications_section(self.manager, alert_id, now)
             self.detail.value = detail_html(alert, now, notifications=section)
 
     def _say(self, info: Sequence[str], errors: Sequence[str] = ()) -> None:
-        self.status_line.value = status_html(info, errors)
+        """The status line: ``info``, the search's notices, then ``errors`` in red."""
+        self.status_line.value = status_html([*info, *self._notices], errors)
