@@ -28,6 +28,7 @@ from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model._time import to_utc
 from alertkit.model.alerts import Transition
 from alertkit.model.errors import AlertkitError
+from alertkit.model.status import OPEN_STATUSES
 from alertkit.widgets._board_read import BoardReading
 from alertkit.widgets._bulk import DOING, failure_lines, position_label
 from alertkit.widgets._clock import BoardClock
@@ -233,24 +234,12 @@ class TriageBoard(BoardReactions, BoardPolicies, BoardReading, w.VBox):  # type:
         any status), its group is expanded, and its details open beside the table.
 
         Raises :class:`~alertkit.AlertNotFoundError` for an unknown id.
+        :meth:`clear_filters` goes back to where a triager starts.
         """
         with self._lock:
             alert = self.manager.get_alert(alert_id)
             with self._quietly():
-                f = self.filters
-                f.status.value = ()
-                for control in (f.severity, f.type, f.symbol, f.rule, f.assignee):
-                    control.value = ""
-                f.flapping.value = False
-                f.show_snoozed.value = True  # a snoozed alert too
-                f.strategy_id.value = ""
-                f.created_from.value = None
-                f.created_to.value = None
-                f.text.value = f"id:{alert.alert_id}"
-                self.pick = []
-                self.table.page = 0
-                self.table.selection = []
-                self.table.group_selection = []
+                self._set_filters(statuses=(), text=f"id:{alert.alert_id}", show_snoozed=True)
                 self.table.expanded = (
                     [] if self.group_by is None else [group_of(alert, self.group_by)]
                 )
@@ -261,6 +250,37 @@ class TriageBoard(BoardReactions, BoardPolicies, BoardReading, w.VBox):  # type:
             if total is not None:
                 where = position_label(alert.symbol, alert.strategy_id)
                 self._say([f"showing alert {alert.rule} \u00b7 {where}"])
+
+    def clear_filters(self) -> None:
+        """Back to where a triager starts: the open statuses on, every other filter "any",
+        the search empty, no chart pick, nothing ticked, no alert open, the first page."""
+        with self._lock:
+            with self._quietly():
+                self._set_filters(statuses=OPEN_STATUSES, text="", show_snoozed=False)
+                self.table.expanded = []
+                self.table.cursor = ""
+                self.table.focused = ""
+            total = self._reload_or_report()
+            self._show_detail()
+            if total is not None:
+                self._say([self._match_line(total)])
+
+    def _set_filters(self, *, statuses: Sequence[str], text: str, show_snoozed: bool) -> None:
+        """Every filter to "any" but these (call quietly: the caller reloads once)."""
+        f = self.filters
+        f.status.value = tuple(statuses)
+        for control in (f.severity, f.type, f.symbol, f.rule, f.assignee):
+            control.value = ""
+        f.flapping.value = False
+        f.show_snoozed.value = show_snoozed
+        f.strategy_id.value = ""
+        f.created_from.value = None
+        f.created_to.value = None
+        f.text.value = text
+        self.pick = []
+        self.table.page = 0
+        self.table.selection = []
+        self.table.group_selection = []
 
     def follow_chart(self, chart: Any, selection: str = "pick") -> None:
         """Filter on a chart's point selection, following it as it changes.

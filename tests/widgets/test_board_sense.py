@@ -212,3 +212,24 @@ def test_an_unknown_field_is_named_with_the_known_ones(board: TriageBoard) -> No
     board.filters.text.value = ""
     assert ids(board) == OPEN_NEWEST_FIRST
     assert status(board) == (["5 alerts match"], [])
+
+
+# -- back to the start ---------------------------------------------------------------------------
+
+
+def test_clear_filters_after_show_is_where_a_triager_starts(board: TriageBoard) -> None:
+    board.group_by = "rule"
+    board.filters.severity.value = "immediate"
+    board.show("a4")  # resolved: any status, searched by id
+    assert (board.filters.status.value, board.filters.text.value) == ((), "id:a4")
+    assert counts(board)["active"] == "0"  # the "0 Active" after show()
+    board.clear_filters()
+    f = board.filters
+    assert f.status.value == ("active", "acknowledged")
+    assert (f.text.value, f.severity.value, f.show_snoozed.value) == ("", "", False)
+    assert (board.table.focused, board.table.cursor, board.table.expanded) == ("", "", [])
+    assert board.group_by == "rule"  # the grouping is a view, not a filter: it stays
+    assert board.table.total == 5
+    assert (counts(board)["active"], counts(board)["acknowledged"]) == ("3", "2")
+    assert status(board) == (["5 alerts match in 5 groups"], [])
+    assert "Click a row" in board.detail.value
