@@ -5,7 +5,9 @@ rule matching ``vix_*``, of strategy 153, acknowledged, whose title, message, sy
 contains "gamma". Terms of different fields all apply; repeating a field (``symbol:SPY
 symbol:QQQ``) or listing values (``status:active,acknowledged``) means any of them. Values are
 case-insensitive; ``*`` and ``?`` are wildcards in ``symbol:`` and ``rule:``. A word whose
-prefix is not a field (``15:30``) is a free word. Quotes keep a phrase together.
+prefix is not a field (``15:30``) is a free word; when that prefix looks like a field name
+(``foo:bar``, a typo of one) the search also carries a notice naming the fields, so it is never
+searched as words silently. Quotes keep a phrase together.
 
 >>> parse_search('symbol:spy rule:vix_* "above 35" Gamma').highlights
 ('above 35', 'gamma', 'spy')
@@ -27,6 +29,8 @@ from alertkit.model.errors import ValidationError
 __all__ = ["FIELDS", "Search", "parse_search"]
 
 FIELDS: Final = ("symbol", "rule", "strategy", "status", "severity", "type", "id")
+_FIELD_LIKE: Final = re.compile(r"[a-z_]+")
+"""A prefix that reads as a field name (``foo`` in ``foo:bar``; not ``15`` in ``15:30``)."""
 FREE_TEXT_COLUMNS: Final = ("title", "message", "symbol", "rule")
 _CHOICES: Final = {
     "status": tuple(s.value for s in AlertStatus),
@@ -55,6 +59,8 @@ class Search:
 
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     words: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+    """What the search did that the person may not have meant (an unknown field)."""
 
     @property
     def statuses(self) -> tuple[str, ...]:
@@ -108,11 +114,17 @@ def parse_search(text: str) -> Search:
     """Parse the search box; a ValidationError says which term is wrong and why."""
     terms: dict[str, list[str]] = {}
     words: list[str] = []
+    notices: list[str] = []
     for token in _tokens(text.strip()):
         name, colon, value = token.partition(":")
         name = name.lower()
         if not colon or name not in FIELDS:
             words.append(token.lower())
+            if colon and _FIELD_LIKE.fullmatch(name):
+                notices.append(
+                    f"search: {name}: not a field, so {token!r} was searched as words"
+                    f" (the fields are {', '.join(f + ':' for f in FIELDS)})"
+                )
             continue
         values = [v.strip() for v in value.split(",") if v.strip()]
         if not values:
@@ -122,7 +134,7 @@ def parse_search(text: str) -> Search:
         for v in values:
             _check(name, v)
         terms.setdefault(name, []).extend(values)
-    return Search({k: tuple(v) for k, v in terms.items()}, tuple(words))
+    return Search({k: tuple(v) for k, v in terms.items()}, tuple(words), tuple(notices))
 
 
 def _example(name: str) -> str:

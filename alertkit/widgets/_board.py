@@ -7,6 +7,7 @@ table's traits are the state, every query is a polars scan of the manager's tabl
 
 The board's parts: :mod:`~alertkit.widgets._view` reads a page of the table,
 :mod:`~alertkit.widgets._bulk` says what an action covers and how its outcome reads,
+:mod:`~alertkit.widgets._board_read` reads a view into the widgets,
 :mod:`~alertkit.widgets._reactions` connects the widgets' changes, clicks and keys to the
 operations here, :mod:`~alertkit.widgets._policy_actions` snoozes, assigns and silences.
 """
@@ -16,9 +17,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any
 
 import ipywidgets as w
 import traitlets
@@ -27,38 +27,26 @@ from alertkit.live.manager import sync_manager_of
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.model._time import to_utc
 from alertkit.model.alerts import Transition
-from alertkit.model.errors import AlertkitError, AlertNotFoundError
-from alertkit.widgets._bulk import DOING, chosen_ids, failure_lines, position_label, ticked_statuses
+from alertkit.model.errors import AlertkitError
+from alertkit.model.status import OPEN_STATUSES
+from alertkit.widgets._board_read import BoardReading
+from alertkit.widgets._bulk import DOING, failure_lines, position_label
+from alertkit.widgets._clock import BoardClock
 from alertkit.widgets._controls import ActionControls, FilterControls, group_by_control
-from alertkit.widgets._notifications import notifications_section
 from alertkit.widgets._policy_actions import BoardPolicies
 from alertkit.widgets._policy_controls import PolicyControls, SilenceForm
-from alertkit.widgets._policy_query import snoozed_now
-from alertkit.widgets._query import (
-    GROUPINGS,
-    PAGE_SIZES,
-    BoardFilter,
-    GroupBy,
-    can_take,
-    options_query,
-)
+from alertkit.widgets._query import GROUPINGS, PAGE_SIZES, GroupBy, options_query
 from alertkit.widgets._reactions import BoardReactions
 from alertkit.widgets._refresh import Ticker
-from alertkit.widgets._render import counts_html, detail_html, format_time, plural, status_html
+from alertkit.widgets._render import format_time, plural
 from alertkit.widgets._silences import SilencesPanel
-from alertkit.widgets._table import NO_MATCH, AlertTable
-from alertkit.widgets._view import group_of, read_view
+from alertkit.widgets._table import AlertTable
+from alertkit.widgets._view import group_of
 
 __all__ = ["TriageBoard"]
 
-UNREADABLE: Final = "The alerts table could not be read: see the message above."
 
-
-def _matching(n: int) -> str:
-    return f"{plural(n, 'alert')} {'matches' if n == 1 else 'match'}"
-
-
-class TriageBoard(BoardReactions, BoardPolicies, w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
+class TriageBoard(BoardReactions, BoardPolicies, BoardReading, w.VBox):  # type: ignore[misc]  # ipywidgets is untyped
     """Filter, group, page through and act on alerts: display it as a cell's last value.
 
     Parameters
@@ -68,7 +56,9 @@ class TriageBoard(BoardReactions, BoardPolicies, w.VBox):  # type: ignore[misc] 
         :class:`~alertkit.SyncAlertManager`; every action is one call on it.
     now
         Where "now" comes from for ages and "resolved today" (default: the manager's clock):
-        a callable, or a fixed datetime for reproducible notebook output.
+        a callable, or a fixed datetime for reproducible notebook output. The board's now is
+        never earlier than the newest event in the table (or in the open alert's history),
+        so an action the manager stamped later than a pinned ``now`` never reads as future.
     user
         Initial value of the "By" field, recorded with each action.
     page_size
@@ -120,9 +110,13 @@ class TriageBoard(BoardReactions, BoardPolicies, w.VBox):  # type: ignore[misc] 
         self.manager: SyncAlertManager = sync_manager_of(manager)
         if isinstance(now, datetime):
             fixed = to_utc(now, "now")
-            self._now: Callable[[], datetime] = lambda: fixed
+
+            def source() -> datetime:
+                return fixed
+
         else:
-            self._now = now or self.manager.clock
+            source = now or self.manager.clock
+        self._now = BoardClock(source)
         self._lock = threading.RLock()
         self._quiet = 0
         self._refreshes = 0
@@ -240,24 +234,12 @@ class TriageBoard(BoardReactions, BoardPolicies, w.VBox):  # type: ignore[misc] 
         any status), its group is expanded, and its details open beside the table.
 
         Raises :class:`~alertkit.AlertNotFoundError` for an unknown id.
+        :meth:`clear_filters` goes back to where a triager starts.
         """
         with self._lock:
             alert = self.manager.get_alert(alert_id)
             with self._quietly():
-                f = self.filters
-                f.status.value = ()
-                for control in (f.severity, f.type, f.symbol, f.rule, f.assignee):
-                    control.value = ""
-                f.flapping.value = False
-                f.show_snoozed.value = True  # a snoozed alert too
-                f.strategy_id.value = ""
-                f.created_from.value = None
-                f.created_to.value = None
-                f.text.value = f"id:{alert.alert_id}"
-                self.pick = []
-                self.table.page = 0
-                self.table.selection = []
-                self.table.group_selection = []
+                self._set_filters(statuses=(), text=f"id:{alert.alert_id}", show_snoozed=True)
                 self.table.expanded = (
                     [] if self.group_by is None else [group_of(alert, self.group_by)]
                 )
@@ -268,6 +250,37 @@ class TriageBoard(BoardReactions, BoardPolicies, w.VBox):  # type: ignore[misc] 
             if total is not None:
                 where = position_label(alert.symbol, alert.strategy_id)
                 self._say([f"showing alert {alert.rule} \u00b7 {where}"])
+
+    def clear_filters(self) -> None:
+        """Back to where a triager starts: the open statuses on, every other filter "any",
+        the search empty, no chart pick, nothing ticked, no alert open, the first page."""
+        with self._lock:
+            with self._quietly():
+                self._set_filters(statuses=OPEN_STATUSES, text="", show_snoozed=False)
+                self.table.expanded = []
+                self.table.cursor = ""
+                self.table.focused = ""
+            total = self._reload_or_report()
+            self._show_detail()
+            if total is not None:
+                self._say([self._match_line(total)])
+
+    def _set_filters(self, *, statuses: Sequence[str], text: str, show_snoozed: bool) -> None:
+        """Every filter to "any" but these (call quietly: the caller reloads once)."""
+        f = self.filters
+        f.status.value = tuple(statuses)
+        for control in (f.severity, f.type, f.symbol, f.rule, f.assignee):
+            control.value = ""
+        f.flapping.value = False
+        f.show_snoozed.value = show_snoozed
+        f.strategy_id.value = ""
+        f.created_from.value = None
+        f.created_to.value = None
+        f.text.value = text
+        self.pick = []
+        self.table.page = 0
+        self.table.selection = []
+        self.table.group_selection = []
 
     def follow_chart(self, chart: Any, selection: str = "pick") -> None:
         """Filter on a chart's point selection, following it as it changes.
@@ -317,8 +330,6 @@ class TriageBoard(BoardReactions, BoardPolicies, w.VBox):  # type: ignore[misc] 
                 widget.close()
         super().close()
 
-    # -- reading the table ------------------------------------------------------------------
-
     @contextmanager
     def _quietly(self) -> Iterator[None]:
         """Change widgets without each change triggering its own reload."""
@@ -327,119 +338,3 @@ class TriageBoard(BoardReactions, BoardPolicies, w.VBox):  # type: ignore[misc] 
             yield
         finally:
             self._quiet -= 1
-
-    def _filter(self, wakes: Mapping[str, datetime] | None = None) -> BoardFilter:
-        """The filters' state, leaving out the alerts snoozed now (``wakes``: read now)."""
-        filt = self.filters.read([(p["rule"], p["severity"]) for p in self.pick])
-        if wakes is None:
-            wakes = snoozed_now(self.manager.scan_alerts(), self._now())
-        return replace(filt, snoozed=frozenset(wakes))
-
-    def _grouped(self) -> GroupBy | None:
-        return cast("GroupBy | None", self.group_by)  # the Enum trait admits only these
-
-    def _match_line(self, total: int) -> str:
-        if self.group_by is None:
-            return _matching(total)
-        return f"{_matching(total)} in {plural(self.table.groups_total, 'group')}"
-
-    def _reload_or_report(self) -> int | None:
-        try:
-            return self._reload()
-        except AlertkitError as exc:
-            self._unreadable(exc)
-            return None
-
-    def _unreadable(self, exc: AlertkitError) -> None:
-        """Say why the table could not be read, and show no rows (and no "no match")."""
-        with self._quietly():
-            self.table.empty_text = UNREADABLE
-            self.table.rows = []
-            self.table.total = 0
-            self.table.selection = []
-            self.table.group_selection = []
-        self._say([], [f"could not read the alerts table: {exc}"])
-
-    def _reload(self) -> int | None:
-        """Query the visible page, the match count and the header counts; None if the
-        filters are invalid (the status line then says why and the table is left as is)."""
-        table, now, group_by = self.table, self._now(), self._grouped()
-        wakes = snoozed_now(self.manager.scan_alerts(), now)
-        try:
-            filt = self._filter(wakes)
-        except AlertkitError as exc:
-            self._say([], [str(exc)])
-            return None
-        view = read_view(
-            self.manager.scan_alerts(),
-            filt,
-            now,
-            group_by=group_by,
-            page=table.page,
-            page_size=table.page_size,
-            sort_by=table.sort_by,
-            descending=table.sort_desc,
-            expanded=table.expanded,
-            focused=table.focused,
-            wakes=wakes,
-        )
-        with self._quietly():
-            if table.page != view.page:  # rows went away (or the page size grew)
-                table.page = view.page
-            table.empty_text = NO_MATCH
-            table.groups_total = view.groups_total
-            table.total = view.total
-            table.highlight = list(filt.search.highlights)
-            table.rows = view.rows
-            visible = set(table.page_ids)
-            groups = set(table.page_groups)
-            table.selection = [i for i in table.selection if i in visible]
-            table.group_selection = [k for k in table.group_selection if k in groups]
-            table.expanded = [k for k in table.expanded if k in groups]
-            if table.focused and not view.focused_matches:
-                table.focused = ""  # the detail panel never shows an alert the filters hide
-            if table.cursor and table.cursor not in visible | {f"group:{k}" for k in groups}:
-                table.cursor = ""
-        if not table.focused:
-            self._show_detail()
-        self.header.value = counts_html(view.counts, view.total)
-        self._enable_buttons()
-        return view.total
-
-    def _chosen_ids(self, action: Transition) -> list[str]:
-        table = self.table
-        return chosen_ids(
-            self.manager,
-            self._filter,
-            action,
-            table.selection,
-            table.group_selection,
-            self._grouped(),
-        )
-
-    def _enable_buttons(self) -> None:
-        """Each action button is enabled when some ticked alert or group can take it."""
-        table = self.table
-        statuses = ticked_statuses(table.rows, table.selection, table.group_selection)
-        for action, button in zip(Transition, self.controls.buttons(), strict=True):
-            button.disabled = not statuses & set(can_take(action))
-        self._enable_policy_buttons(statuses)
-
-    def _show_detail(self) -> None:
-        alert_id, now = self.table.focused, self._now()
-        if not alert_id:
-            self.detail.value = detail_html(None, now)
-            return
-        try:
-            alert = self.manager.get_alert(alert_id)
-        except AlertNotFoundError:
-            self.detail.value = detail_html(
-                None, now, missing=f"alert {alert_id} is no longer in the table"
-            )
-        else:
-            # Only the open alert's log is read, never one per row: paging stays one scan.
-            section = notifications_section(self.manager, alert_id, now)
-            self.detail.value = detail_html(alert, now, notifications=section)
-
-    def _say(self, info: Sequence[str], errors: Sequence[str] = ()) -> None:
-        self.status_line.value = status_html(info, errors)

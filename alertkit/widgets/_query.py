@@ -43,6 +43,7 @@ __all__ = [
     "groups_query",
     "groups_total_query",
     "labels_query",
+    "latest_event_query",
     "matches_query",
     "options_query",
     "page_query",
@@ -397,6 +398,22 @@ def read_counts(row: Mapping[str, Any]) -> Counts:
         open_immediate=int(row["open_immediate"]),
         median_ack_s=None if median is None else float(median) / 1e6,
     )
+
+
+EVENT_COLUMNS: Final = (
+    "created_at",
+    "last_seen_at",
+    "acknowledged_at",
+    "resolved_at",
+    "snoozed_at",
+)
+"""The columns holding when something happened to an alert (what the board shows as ages)."""
+
+
+def latest_event_query(scan: pl.LazyFrame) -> pl.LazyFrame:
+    """When the newest thing in the table happened (one row, column ``latest``; null when
+    empty): the board's "now" is never earlier (:class:`~alertkit.widgets._clock.BoardClock`)."""
+    return scan.select(pl.max_horizontal(pl.col(c).max() for c in EVENT_COLUMNS).alias("latest"))
 
 
 def options_query(scan: pl.LazyFrame) -> pl.LazyFrame:

@@ -33,6 +33,8 @@ __all__ = [
     "format_duration",
     "format_time",
     "group_rows",
+    "history_instants",
+    "no_counts_html",
     "page_rows",
     "plural",
     "snoozed_badge",
@@ -89,17 +91,26 @@ def format_time(value: datetime | None, *, seconds: bool = True) -> str:
     return utc.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 
-def format_ago(value: datetime | None, now: datetime) -> str:
-    """``45 s ago``, ``12 min ago``, ``3 h ago``, ``2 d ago`` (``in 5 min`` for the future).
+def format_ago(value: datetime | None, now: datetime, *, may_be_future: bool = False) -> str:
+    """``45 s ago``, ``12 min ago``, ``3 h ago``, ``2 d ago``; ``in 5 min`` only for an instant
+    that ``may_be_future`` (a snooze's end, a silence's start or end).
+
+    Anything else is an event that already happened (created, seen, acknowledged, a history
+    entry, a notification sent), so it is never called future: one stamped later than ``now``
+    by a clock ahead of the board's reads ``just now``.
 
     >>> from datetime import UTC, datetime
     >>> t = datetime(2026, 1, 5, 15, tzinfo=UTC)
     >>> format_ago(t, t + timedelta(hours=3, minutes=20)), format_ago(t, t - timedelta(minutes=5))
-    ('3 h ago', 'in 5 min')
+    ('3 h ago', 'just now')
+    >>> format_ago(t, t - timedelta(minutes=5), may_be_future=True)
+    'in 5 min'
     """
     if value is None:
         return EMPTY
     seconds = int((now - value).total_seconds())
+    if seconds < 0 and not may_be_future:
+        return "just now"
     s = abs(seconds)
     if s < 60:
         text = f"{s} s"
@@ -110,6 +121,18 @@ def format_ago(value: datetime | None, now: datetime) -> str:
     else:
         text = f"{s // 86_400} d"
     return f"{text} ago" if seconds >= 0 else f"in {text}"
+
+
+def history_instants(alert: Alert) -> list[datetime]:
+    """When each event of ``alert``'s history happened (the ones with a readable ``at``)."""
+    instants = []
+    for event in alert.history:
+        try:
+            at = datetime.fromisoformat(str(event.get("at")).replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        instants.append(at if at.tzinfo is not None else at.replace(tzinfo=UTC))
+    return instants
 
 
 def _age_level(status: str, created: datetime, now: datetime) -> str:
@@ -233,8 +256,18 @@ def group_rows(
     return rows
 
 
+COUNTS_SCOPE: Final = "Any status, other filters applied:"
+"""What the header's status breakdown counts: every filter but the status toggles."""
+
+
 def counts_html(counts: Counts, total: int) -> str:
-    """The header: status counts over every filter but status, and how many rows match."""
+    """The header: the status breakdown of what every filter but status selects (labelled
+    so), then how many alerts match every filter, status too (what the table lists).
+
+    The breakdown ignores the status toggles on purpose: with only "active" on it still says
+    how many are acknowledged and how many were resolved today, instead of zeros that only
+    repeat the toggles.
+    """
     median = EMPTY if counts.median_ack_s is None else format_duration(counts.median_ack_s)
     figures = [
         ("active", "Active", f"{counts.active:,}"),
@@ -242,25 +275,50 @@ def counts_html(counts: Counts, total: int) -> str:
         ("resolved-today", "Resolved today", f"{counts.resolved_today:,}"),
         ("open-immediate", "Open immediate", f"{counts.open_immediate:,}"),
         ("median-ack", "Median time to acknowledge", median),
-        ("matching", "Matching all filters", f"{total:,}"),
+        ("matching", "Listed: matching all filters, status too", f"{total:,}"),
     ]
+    return _counts_row(figures)
+
+
+def no_counts_html() -> str:
+    """The header while the filters are invalid: every figure an em dash (none is stale)."""
+    labels = [
+        ("active", "Active"),
+        ("acknowledged", "Acknowledged"),
+        ("resolved-today", "Resolved today"),
+        ("open-immediate", "Open immediate"),
+        ("median-ack", "Median time to acknowledge"),
+        ("matching", "Listed: matching all filters, status too"),
+    ]
+    return _counts_row([(key, label, EMPTY) for key, label in labels])
+
+
+def _counts_row(figures: Sequence[tuple[str, str, str]]) -> str:
+    scope = f'<div class="alertkit-counts-scope">{escape(COUNTS_SCOPE)}</div>'
     cells = "".join(
         f'<div class="alertkit-count alertkit-count-{key}">'
         f'<span class="alertkit-count-value">{escape(value)}</span>'
         f'<span class="alertkit-count-label">{escape(label)}</span></div>'
         for key, label, value in figures
     )
-    note = "Counts apply every filter except status."
-    return f'<div class="alertkit-counts" title="{escape(note)}">{cells}</div>'
+    note = (
+        "Active to median: every filter except the status toggles (and a status: search)."
+        " Listed: every filter."
+    )
+    return f'<div class="alertkit-counts" title="{escape(note)}">{scope}{cells}</div>'
 
 
-def _text(value: Any, now: datetime) -> str:
+_FUTURE_FIELDS: Final = frozenset({"snoozed_until"})
+"""The alert fields that may hold an instant still to come; every other one has happened."""
+
+
+def _text(value: Any, now: datetime, *, may_be_future: bool = False) -> str:
     if value is None:
         return EMPTY
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, datetime):
-        return f"{format_time(value)} ({format_ago(value, now)})"
+        return f"{format_time(value)} ({format_ago(value, now, may_be_future=may_be_future)})"
     return str(value)
 
 
@@ -311,7 +369,7 @@ def detail_html(
     ]
     body = "".join(
         f'<tr><th>{escape(name)}</th><td class="alertkit-field-{escape(name)}">'
-        f"{escape(_text(value, now))}</td></tr>"
+        f"{escape(_text(value, now, may_be_future=name in _FUTURE_FIELDS))}</td></tr>"
         for name, value in fields
     )
     metadata = json.dumps(alert.metadata, indent=2, sort_keys=True, ensure_ascii=False)

@@ -25,6 +25,11 @@ __all__ = ["NO_SILENCES", "SilencesPanel", "silence_line"]
 NO_SILENCES: Final = "No active silences."
 
 
+def _relative(instant: datetime, now: datetime) -> str:
+    # A silence's start and end may be still to come: "in 2 h" is meant here.
+    return format_ago(instant, now, may_be_future=True)
+
+
 def silence_line(row: dict[str, Any], now: datetime) -> str:
     """One silence as the panel's HTML line (escaped)."""
     matchers = str(Matchers.from_json(row["matchers"]))
@@ -32,11 +37,11 @@ def silence_line(row: dict[str, Any], now: datetime) -> str:
     if row["state"] == "pending":
         starts: datetime = row["starts_at"]
         when = (
-            f"starts {format_time(starts, seconds=False)} ({format_ago(starts, now)}),"
+            f"starts {format_time(starts, seconds=False)} ({_relative(starts, now)}),"
             f" until {format_time(ends, seconds=False)}"
         )
     else:
-        when = f"until {format_time(ends, seconds=False)} ({format_ago(ends, now)})"
+        when = f"until {format_time(ends, seconds=False)} ({_relative(ends, now)})"
     counts = (
         f"hid {plural(int(row['suppressed_alerts'] or 0), 'alert')},"
         f" muted {plural(int(row['suppressed_notifications'] or 0), 'notification')}"

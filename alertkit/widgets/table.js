@@ -8,6 +8,20 @@ const PAGE_SIZES = [25, 50, 100];
 const HIGHLIGHTED = new Set(["title", "message", "symbol", "rule"]);
 const ACTIONS = { a: "acknowledge", r: "resolve", d: "dismiss" };
 
+// "1 alert", "2 alerts", "1,204 groups" (as alertkit.widgets._render.plural).
+function plural(n, noun) {
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+// The pager's count of ticked rows: "nothing ticked", "1 alert ticked",
+// "2 alerts and 1 group ticked", "3 groups ticked".
+function tickedText(alerts, groups) {
+  const parts = [];
+  if (alerts) parts.push(plural(alerts, "alert"));
+  if (groups) parts.push(plural(groups, "group"));
+  return parts.length ? `${parts.join(" and ")} ticked` : "nothing ticked";
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -276,8 +290,7 @@ function render({ model, el: host }) {
     sizes.addEventListener("change", () => commit({ page_size: Number(sizes.value), page: 0 }));
     const ticked = model.get("selection").length;
     const groups = model.get("group_selection").length;
-    const chosenText = groups ? `${ticked} alerts and ${groups} groups ticked` : `${ticked} ticked`;
-    const chosen = el("span", "alertkit-selected-count", chosenText);
+    const chosen = el("span", "alertkit-selected-count", tickedText(ticked, groups));
     const keys = el("span", "alertkit-keys", "keys: j/k x Enter a r d / Esc");
     keys.title =
       "j/k or \u2193/\u2191 move \u00b7 x or space tick \u00b7 Enter details (opens a group)" +
@@ -379,4 +392,5 @@ function render({ model, el: host }) {
   };
 }
 
+export { plural, tickedText };
 export default { render };
