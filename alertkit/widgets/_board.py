@@ -29,6 +29,7 @@ from alertkit.model._time import to_utc
 from alertkit.model.alerts import Transition
 from alertkit.model.errors import AlertkitError, AlertNotFoundError
 from alertkit.widgets._bulk import DOING, chosen_ids, failure_lines, position_label, ticked_statuses
+from alertkit.widgets._chip import ChartChip
 from alertkit.widgets._controls import ActionControls, FilterControls, group_by_control
 from alertkit.widgets._notifications import notifications_section
 from alertkit.widgets._policy_actions import BoardPolicies
@@ -132,6 +133,7 @@ class TriageBoard(BoardReactions, BoardPolicies, w.VBox):  # type: ignore[misc] 
         self.silence_form = SilenceForm.create()
         self.silences = SilencesPanel(self.expire_silence)
         self.grouping = group_by_control()
+        self.chip = ChartChip()  # the chart filter, shown and removable
         self.table = AlertTable(page_size=page_size)
         self.header = w.HTML().add_class("alertkit-header")
         self.status_line = w.HTML().add_class("alertkit-status-line")
@@ -143,7 +145,7 @@ class TriageBoard(BoardReactions, BoardPolicies, w.VBox):  # type: ignore[misc] 
         super().__init__(
             children=[
                 self.header,
-                self.filters.box(self.grouping),
+                self.filters.box(self.grouping, self.chip.button),
                 self.controls.box(),
                 self.policy.box(),
                 self.silence_form.container,
