@@ -31,6 +31,7 @@ from alertkit.model.errors import AlertkitError
 from alertkit.model.status import OPEN_STATUSES
 from alertkit.widgets._board_read import BoardReading
 from alertkit.widgets._bulk import DOING, failure_lines, position_label
+from alertkit.widgets._chip import ChartChip
 from alertkit.widgets._clock import BoardClock
 from alertkit.widgets._controls import ActionControls, FilterControls, group_by_control
 from alertkit.widgets._policy_actions import BoardPolicies
@@ -126,6 +127,7 @@ class TriageBoard(BoardReactions, BoardPolicies, BoardReading, w.VBox):  # type:
         self.silence_form = SilenceForm.create()
         self.silences = SilencesPanel(self.expire_silence)
         self.grouping = group_by_control()
+        self.chip = ChartChip()  # the chart filter, shown and removable
         self.table = AlertTable(page_size=page_size)
         self.header = w.HTML().add_class("alertkit-header")
         self.status_line = w.HTML().add_class("alertkit-status-line")
@@ -137,7 +139,7 @@ class TriageBoard(BoardReactions, BoardPolicies, BoardReading, w.VBox):  # type:
         super().__init__(
             children=[
                 self.header,
-                self.filters.box(self.grouping),
+                self.filters.box(self.grouping, self.chip.button),
                 self.controls.box(),
                 self.policy.box(),
                 self.silence_form.container,

@@ -12,6 +12,7 @@ import traitlets
 from alertkit.model.alerts import AlertSeverity, AlertStatus, AlertType
 from alertkit.model.errors import ValidationError
 from alertkit.model.status import OPEN_STATUSES
+from alertkit.widgets._dates import IsoDateInput
 from alertkit.widgets._query import BoardFilter
 
 __all__ = ["ActionControls", "FilterControls", "StatusToggles", "group_by_control"]
@@ -121,10 +122,8 @@ class FilterControls:
                 layout=w.Layout(width="9em"),
             ),
             rule=dropdown("Rule", [], "16em"),
-            created_from=w.DatePicker(
-                description="Created", style=_WIDE, layout=w.Layout(width="14em")
-            ),
-            created_to=w.DatePicker(description="to", style=_WIDE, layout=w.Layout(width="11em")),
+            created_from=IsoDateInput("Created", "13em"),
+            created_to=IsoDateInput("to", "9.5em"),
             text=w.Text(
                 placeholder="words, symbol:SPY rule:vix_* strategy:153 status:acknowledged",
                 description="Search",
@@ -194,6 +193,9 @@ class FilterControls:
             raise ValidationError(
                 f"strategy_id: expected a whole number, got {text!r}; filter not applied"
             ) from None
+        for picker in (self.created_from, self.created_to):
+            if picker.error:
+                raise ValidationError(f"{picker.error}; filter not applied")
         start, end = self.created_from.value, self.created_to.value
         if start is not None and end is not None and start > end:
             raise ValidationError(

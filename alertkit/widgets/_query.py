@@ -99,6 +99,8 @@ class Column:
     sub: str | None = None
     badges: tuple[str, ...] = ()
     """Row keys drawn as badges before the value (when the row has them)."""
+    narrow_hide: bool = False
+    """Left out while the detail panel is open (the table is narrower then)."""
 
     def spec(self) -> dict[str, str | bool | list[str] | None]:
         return {
@@ -110,22 +112,40 @@ class Column:
             "hover": self.hover,
             "sub": self.sub,
             "badges": list(self.badges),
+            "narrow_hide": self.narrow_hide,
         }
 
 
 COLUMNS: Final = (
-    # Widths in % of the table, so it always fits its half of the board; "Alert" takes the
-    # rest, and every cut-off value is whole on hover and in the detail panel.
-    Column("severity", "Severity", desc_first=True, width="9%", hover="type"),
-    Column("status", "Status", width="12.5%"),
-    Column("created_at", "Created", desc_first=True, width="9%", hover="created_at_utc"),
-    Column("symbol", "Symbol", width="7%"),
-    Column("strategy_id", "Strategy", width="8%"),
-    Column("rule", "Rule", width="11%"),
+    # Widths in px, each fitting its longest usual value and its header with the sort mark at
+    # 1280 px (JupyterLab's default font): "acknowledged", "immediate", "252 d ago",
+    # "stop_loss_accelerated". "Alert" takes the rest and wraps, as do the free-text
+    # columns, so nothing is ever cut. ``narrow_hide`` columns give their room to the detail
+    # panel while it is open (their values are in it).
+    Column("severity", "Severity", desc_first=True, width="80px", hover="type"),
+    Column("status", "Status", width="96px"),
+    Column("created_at", "Created", desc_first=True, width="82px", hover="created_at_utc"),
+    Column("symbol", "Symbol", width="58px"),
+    Column("strategy_id", "Strategy", width="66px"),
+    Column("rule", "Rule", width="146px"),
     Column("title", "Alert", sub="message", badges=("snoozed", "flapping")),
-    Column("assignee", "Assignee", width="8%"),
-    Column("occurrences", "Seen", desc_first=True, width="5%", hover="occurrences_hover"),
-    Column("last_seen_at", "Last seen", desc_first=True, width="8%", hover="last_seen_at_utc"),
+    Column("assignee", "Assignee", width="68px", narrow_hide=True),
+    Column(
+        "occurrences",
+        "Seen",
+        desc_first=True,
+        width="50px",
+        hover="occurrences_hover",
+        narrow_hide=True,
+    ),
+    Column(
+        "last_seen_at",
+        "Last seen",
+        desc_first=True,
+        width="76px",
+        hover="last_seen_at_utc",
+        narrow_hide=True,
+    ),
 )
 SORTABLE: Final = frozenset(c.key for c in COLUMNS if c.sortable)
 
@@ -297,7 +317,8 @@ def groups_query(
 ) -> pl.LazyFrame:
     """One page of groups of the matching alerts: most severe first, then largest.
 
-    Columns: key, alerts, active, acknowledged, severity (the worst), newest (created_at),
+    Columns: key, alerts, active, acknowledged, severity (the worst), open_immediate (open
+    alerts of the highest severity), newest (created_at),
     oldest_active (created_at of the longest-unacknowledged alert, null if none), symbols and
     rules (how many distinct), symbol and rule (the first of each, for labels).
     """
@@ -310,6 +331,9 @@ def groups_query(
             # One count per open status, each named by its value (the group rows' columns).
             *((status == s).sum().alias(s) for s in OPEN_STATUSES),
             rank=_sort_key("severity").max(),
+            open_immediate=(
+                status.is_in(list(OPEN_STATUSES)) & (pl.col("severity") == "immediate")
+            ).sum(),
             newest=pl.col("created_at").max(),
             oldest_active=pl.col("created_at").filter(status == AlertStatus.ACTIVE.value).min(),
             symbols=pl.col("symbol").n_unique(),

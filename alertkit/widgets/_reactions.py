@@ -18,6 +18,7 @@ import traitlets
 
 from alertkit.model.alerts import Transition
 from alertkit.model.errors import AlertkitError
+from alertkit.widgets._chip import ChartChip
 from alertkit.widgets._controls import ActionControls, FilterControls
 from alertkit.widgets._refresh import Ticker
 from alertkit.widgets._table import AlertTable
@@ -49,6 +50,7 @@ class BoardReactions:
         filters: FilterControls
         controls: ActionControls
         grouping: Any
+        chip: ChartChip
         table: AlertTable
         group_by: Any
         _lock: threading.RLock
@@ -58,6 +60,7 @@ class BoardReactions:
         def observe(self, handler: Callable[..., Any], names: Any) -> None: ...
         def refresh(self, *, announce: bool = True) -> None: ...
         def act(self, action: Transition | str, alert_ids: Sequence[str] | None = None) -> None: ...
+        def set_pick(self, values: Sequence[Mapping[str, Any]] | None) -> None: ...
         def _quietly(self) -> AbstractContextManager[None]: ...
         def _reload_or_report(self) -> int | None: ...
         def _match_line(self, total: int) -> str: ...
@@ -69,7 +72,10 @@ class BoardReactions:
         """Connect every widget to its reaction."""
         for control in self.filters.widgets():
             control.observe(self._on_filter, names="value")
+        for picker in (self.filters.created_from, self.filters.created_to):
+            picker.observe(self._on_filter, names="error")  # say what to fix
         self.observe(self._on_filter, names="pick")
+        self.chip.follow(self.observe, lambda: self.set_pick([]))
         self.observe(self._on_group_by, names="group_by")
         self.grouping.observe(self._on_grouping_control, names="value")
         self.table.observe(self._on_view, names=["page", "page_size", "sort_by", "sort_desc"])

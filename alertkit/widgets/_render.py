@@ -13,20 +13,20 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta  # noqa: F401  # the doctests use timedelta
 from enum import Enum
 from html import escape
 from typing import Any, Final
 
 import polars as pl
 
-from alertkit.model.alerts import Alert, AlertStatus
+from alertkit.model.alerts import Alert
 from alertkit.model.lifecycle import dismissed_at
 from alertkit.model.status import OPEN_STATUSES
 from alertkit.widgets._query import Counts, GroupBy
+from alertkit.widgets._urgency import age_level, group_accent
 
 __all__ = [
-    "AGE_LEVELS",
     "counts_html",
     "detail_html",
     "format_ago",
@@ -43,12 +43,6 @@ __all__ = [
 
 EMPTY: Final = "\u2014"  # an em dash for "no value"
 _HISTORY_COLUMNS: Final = ("at", "action", "from", "to", "by", "note")
-AGE_LEVELS: Final = (
-    (timedelta(hours=1), "new"),
-    (timedelta(hours=4), "aging"),
-    (timedelta(days=1), "late"),
-)
-"""Unacknowledged for less than each bound: that level; longer than the last: ``overdue``."""
 
 
 def plural(n: int, noun: str) -> str:
@@ -135,17 +129,6 @@ def history_instants(alert: Alert) -> list[datetime]:
     return instants
 
 
-def _age_level(status: str, created: datetime, now: datetime) -> str:
-    """How late an unacknowledged alert is; "" once someone has acknowledged or closed it."""
-    if status != AlertStatus.ACTIVE.value:
-        return ""
-    age = now - created
-    for bound, level in AGE_LEVELS:
-        if age < bound:
-            return level
-    return "overdue"
-
-
 def snoozed_badge(wakes_at: datetime, now: datetime) -> str:
     """``snoozed until 17:30`` (UTC; with the date when it wakes on another day than now).
 
@@ -203,7 +186,7 @@ def page_rows(
                 "status": row["status"],
                 "created_at": format_ago(created, now),
                 "created_at_utc": format_time(created),
-                "age": _age_level(row["status"], created, now),
+                "age": age_level(row["status"], row["severity"], created, now),
                 "symbol": row["symbol"],
                 "strategy_id": row["strategy_id"],
                 "rule": row["rule"],
@@ -239,7 +222,6 @@ def group_rows(
             if row[status]:
                 parts.append(f"{row[status]:,} {status}")
         parts.append(f"newest {format_ago(row['newest'], now)}")
-        oldest = row["oldest_active"]
         rows.append(
             {
                 "kind": "group",
@@ -249,7 +231,7 @@ def group_rows(
                 "alerts": str(row["alerts"]),
                 **{status: str(row[status]) for status in OPEN_STATUSES},
                 "severity": row["severity"],
-                "age": "" if oldest is None else _age_level("active", oldest, now),
+                "accent": group_accent(int(row["open_immediate"])),
                 "expanded": "true" if row["key"] in expanded else "",
             }
         )
@@ -296,7 +278,9 @@ def no_counts_html() -> str:
 def _counts_row(figures: Sequence[tuple[str, str, str]]) -> str:
     scope = f'<div class="alertkit-counts-scope">{escape(COUNTS_SCOPE)}</div>'
     cells = "".join(
-        f'<div class="alertkit-count alertkit-count-{key}">'
+        # data-value lets the style colour a figure by its value ("Open immediate" red only
+        # above 0); it comes before the class, which tests read the figures by.
+        f'<div data-value="{escape(value)}" class="alertkit-count alertkit-count-{key}">'
         f'<span class="alertkit-count-value">{escape(value)}</span>'
         f'<span class="alertkit-count-label">{escape(label)}</span></div>'
         for key, label, value in figures
@@ -360,8 +344,10 @@ def detail_html(
     ``notifications``: the section's HTML, already escaped
     (:func:`alertkit.widgets._notifications.notifications_section`)."""
     if alert is None:
+        # Nothing focused: the panel is hidden (it takes no room); a missing alert is said.
+        none = "" if missing else " alertkit-detail-none"
         text = missing or "Click a row (or move to it with j/k and press Enter) for its details."
-        return f'<div class="alertkit-detail alertkit-detail-empty">{escape(text)}</div>'
+        return f'<div class="alertkit-detail alertkit-detail-empty{none}">{escape(text)}</div>'
     fields = [
         (_field_name(alert, f.name), getattr(alert, f.name))
         for f in dataclasses.fields(alert)

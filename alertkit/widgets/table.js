@@ -99,6 +99,7 @@ function render({ model, el: host }) {
   function header(columns, rows) {
     const row = el("tr");
     const th = el("th", "alertkit-select-col");
+    th.style.width = "2em";
     const all = el("input", "alertkit-select-page");
     all.type = "checkbox";
     const byGroup = grouped();
@@ -118,6 +119,10 @@ function render({ model, el: host }) {
     for (const column of columns) {
       const cell = el("th", column.sortable ? "alertkit-sortable" : "", column.label);
       cell.dataset.col = column.key;
+      if (column.narrow_hide) cell.dataset.narrowHide = "true";
+      // Widths on the header cells: with a fixed layout they size the columns, and a column
+      // hidden while the detail panel is open gives its room back.
+      if (column.width) cell.style.width = column.width;
       cell.title = column.sortable ? `${column.label}: click to sort` : column.label;
       if (model.get("sort_by") === column.key) {
         const desc = model.get("sort_desc");
@@ -156,6 +161,7 @@ function render({ model, el: host }) {
       const td = el("td", "alertkit-cell");
       td.dataset.col = column.key;
       td.dataset.value = value;
+      if (column.narrow_hide) td.dataset.narrowHide = "true";
       const main = el("div", "alertkit-cell-main");
       // Badges (snoozed, flapping) before the value, only on the rows that have them.
       const flags = (column.badges ?? []).filter((key) => row[key]);
@@ -195,6 +201,7 @@ function render({ model, el: host }) {
     const tr = el("tr", "alertkit-group");
     tr.dataset.groupKey = key;
     tr.dataset.severity = row.severity;
+    if (row.accent) tr.dataset.accent = row.accent;
     const chosen = model.get("group_selection").includes(key);
     if (chosen) tr.classList.add("alertkit-selected");
     if (`group:${key}` === cursor) tr.classList.add("alertkit-cursor");
@@ -216,7 +223,6 @@ function render({ model, el: host }) {
     badge.dataset.value = row.severity;
     const label = el("span", "alertkit-group-label", row.label);
     const summary = el("span", "alertkit-group-summary", row.summary);
-    if (row.age) summary.dataset.age = row.age;
     td.append(twisty, badge, label, summary);
     tr.appendChild(td);
     tr.addEventListener("click", () => {
@@ -296,7 +302,15 @@ function render({ model, el: host }) {
       "j/k or \u2193/\u2191 move \u00b7 x or space tick \u00b7 Enter details (opens a group)" +
       " \u00b7 a/r/d acknowledge, resolve, dismiss the ticked alerts (or the one you are on)," +
       " with the note \u00b7 / search \u00b7 Esc leave the table";
-    bar.append(prev, range, next, sizes, chosen, keys);
+    bar.append(prev, range, next, sizes, chosen);
+    if (model.get("focused")) {
+      const close = el("button", "alertkit-close-detail", "Close details \u00d7");
+      close.tabIndex = -1;
+      close.title = "Close the detail panel: the table takes its room back";
+      close.addEventListener("click", () => commit({ focused: "" }));
+      bar.appendChild(close);
+    }
+    bar.appendChild(keys);
     return bar;
   }
 
@@ -304,22 +318,44 @@ function render({ model, el: host }) {
     const columns = model.get("columns");
     const rows = model.get("rows");
     const table = el("table", "alertkit-table");
-    const cols = el("colgroup");
-    const pickCol = el("col");
-    pickCol.style.width = "2em";
-    cols.appendChild(pickCol);
-    for (const column of columns) {
-      const col = el("col");
-      if (column.width) col.style.width = column.width;
-      cols.appendChild(col);
-    }
-    table.append(cols, header(columns, rows), body(columns, rows));
+    table.append(header(columns, rows), body(columns, rows));
+    root.classList.toggle("alertkit-detail-open", Boolean(model.get("focused")));
     const scroller = el("div", "alertkit-table-scroll");
     scroller.appendChild(table);
     root.replaceChildren(scroller, pager());
     const at = root.querySelector(".alertkit-cursor");
     if (at && document.activeElement === root) at.scrollIntoView({ block: "nearest" });
+    watchBars();
   }
+
+  // The board's action bars stay at the top of the notebook while its table scrolls by
+  // (position: sticky in board.css), one under the other, and the table's header under them:
+  // their heights are measured here, as the bars wrap to the width there is.
+  let bars = null;
+  function watchBars() {
+    const board = host.closest(".alertkit-board");
+    if (bars || !board) return;
+    const found = [".alertkit-actions", ".alertkit-policy-actions"]
+      .map((selector) => board.querySelector(selector))
+      .filter((bar) => bar);
+    const place = () => {
+      let top = 0;
+      for (const bar of found) {
+        bar.style.top = `${top}px`;
+        top += bar.offsetHeight;
+      }
+      board.style.setProperty("--alertkit-bars-height", `${top}px`);
+    };
+    bars = new ResizeObserver(place);
+    for (const bar of found) bars.observe(bar);
+    place();
+  }
+  // The table is drawn before ipywidgets puts it into the board: look again until it is.
+  let tries = 0;
+  const waitForBoard = setInterval(() => {
+    watchBars();
+    if (bars || ++tries > 50) clearInterval(waitForBoard);
+  }, 200);
 
   function onKey(event) {
     // Nothing typed in the table reaches JupyterLab: "a" would add a cell, "d d" delete ours.
@@ -385,6 +421,8 @@ function render({ model, el: host }) {
   for (const name of events) model.on(name, draw);
   draw();
   return () => {
+    clearInterval(waitForBoard);
+    if (bars) bars.disconnect();
     for (const name of events) model.off(name, draw);
     host.removeEventListener("keydown", onKey);
     host.removeEventListener("keypress", swallow);

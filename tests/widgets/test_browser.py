@@ -10,7 +10,8 @@ test tools cannot download browsers here): without one the tests skip, unless
 ``ALERTKIT_REQUIRE_BROWSER=1`` (set in CI), which makes a missing browser a failure.
 Screenshots are kept in ``test-artifacts/``: ``triage_board.png``, ``triage_chart.png`` (when
 :mod:`alertkit.charts` is present: its chart is drawn below the board and must draw),
-``triage_keyboard.png`` and ``triage_grouped.png``.
+``triage_keyboard.png`` and ``triage_grouped.png``. What the board looks like at 1280x800
+(nothing cut, sticky actions, the chart chip) is ``test_browser_look.py``'s.
 """
 
 from __future__ import annotations
@@ -321,6 +322,8 @@ def assert_fits(page: Any) -> None:
     assert inner == 0  # the table never scrolls inside the notebook's own scroll
     for selector in ("button.alertkit-acknowledge", ".alertkit-detail-panel", ".alertkit-pager"):
         box = page.locator(selector).first.bounding_box()
+        if selector == ".alertkit-detail-panel" and box is None:
+            continue  # no row open: the panel takes no room (test_browser_look.py)
         assert box is not None
         assert box["x"] + box["width"] <= VIEWPORT["width"], selector
     action = page.locator("button.alertkit-dismiss").bounding_box()

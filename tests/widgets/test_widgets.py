@@ -171,7 +171,7 @@ def test_opens_on_open_alerts_newest_first(board: TriageBoard) -> None:
         "status": "active",
         "created_at": "3 h ago",
         "created_at_utc": "2026-01-05 15:00:00 UTC",
-        "age": "aging",
+        "age": "overdue",  # immediate, unacknowledged for 3 h (window 15 min)
         "symbol": "SPY",
         "strategy_id": "1",
         "rule": "stop_loss_hard",
@@ -787,11 +787,13 @@ def test_occurrences_last_seen_and_age_levels(tmp_path: Path) -> None:
     board = TriageBoard(manager, now=NOW)
     try:
         rows = {r["alert_id"]: r for r in board.table.rows}
+        # Normal alerts: coloured only past their one-day window (tests/widgets/test_board_look.py
+        # has the other severities).
         assert {k: rows[k]["age"] for k in "frlok"} == {
-            "f": "new",
-            "r": "aging",
-            "l": "late",
-            "o": "overdue",
+            "f": "",
+            "r": "",
+            "l": "",
+            "o": "late",
             "k": "",  # acknowledged: nobody is waiting any more
         }
         assert (rows["r"]["occurrences"], rows["r"]["occurrences_hover"]) == (
