@@ -190,17 +190,13 @@ class FilterControls:
         try:
             strategy_id = int(text) if text else None
         except ValueError:
-            raise ValidationError(
-                f"strategy_id: expected a whole number, got {text!r}; filter not applied"
-            ) from None
+            raise ValidationError(f"strategy_id: expected a whole number, got {text!r}") from None
         for picker in (self.created_from, self.created_to):
             if picker.error:
-                raise ValidationError(f"{picker.error}; filter not applied")
+                raise ValidationError(picker.error)
         start, end = self.created_from.value, self.created_to.value
         if start is not None and end is not None and start > end:
-            raise ValidationError(
-                f"created range: expected from <= to, got {start} > {end}; filter not applied"
-            )
+            raise ValidationError(f"created range: expected from <= to, got {start} > {end}")
         return BoardFilter(
             statuses=tuple(self.status.value),
             severity=self.severity.value,
