@@ -10,7 +10,9 @@
 3. up to three of the newest open alerts walked through their lifecycle by the
    :class:`~alertkit.SyncAlertManager` (acknowledged, resolved with a note, dismissed), at
    fixed instants after the history's end, so the output is the same on every run;
-4. the per-trigger summary and the board printed.
+4. the per-trigger summary printed (every column, rounded, with the benefit of acting
+   defined under it), and last the alerts that need action: the open ones, most urgent
+   first (severity, then the longest waiting).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from alertkit.backtest import BacktestResult, run_backtest, synthetic_history
 from alertkit.backtest.lake import write_alerts
 from alertkit.live.episodes import GONE_NOTE
 from alertkit.live.sync_manager import SyncAlertManager
-from alertkit.model.alerts import Alert
+from alertkit.model.alerts import SEVERITY_ORDER, Alert
 from alertkit.model.errors import ValidationError
 
 __all__ = ["DEMO_LAKE_PATH", "QUIET_PERIOD", "run_demo"]
@@ -38,6 +40,14 @@ __all__ = ["DEMO_LAKE_PATH", "QUIET_PERIOD", "run_demo"]
 QUIET_PERIOD: Final = timedelta(days=1)
 DEMO_LAKE_PATH: Final = "data/lake/demo_alerts"
 """Where ``alertkit demo`` writes: a lake of its own, never the default alerts table."""
+BENEFIT_LINE: Final = (
+    "benefit_usd: P&L at the alert minus P&L at the end of the position's history, USD per"
+    " alert (positive: closing at the alert beat holding)"
+)
+COLUMNS_LINE: Final = (
+    "repeats: firings folded into an open alert; median_lead_days: days from the alert to"
+    " its position's expiry"
+)
 
 
 def run_demo(lake: str | Path = DEMO_LAKE_PATH) -> BacktestResult:
@@ -70,15 +80,16 @@ def run_demo(lake: str | Path = DEMO_LAKE_PATH) -> BacktestResult:
         f" from {int(alerts['occurrences'].sum()):,} firings"
     )
     with pl.Config(
-        tbl_rows=30,
+        tbl_rows=-1,
         tbl_cols=-1,
         tbl_width_chars=240,
-        float_precision=1,
         tbl_hide_dataframe_shape=True,
         tbl_hide_column_data_types=True,
         tbl_formatting="ASCII_MARKDOWN",
     ):
-        print(result.summary())
+        print(pl.DataFrame(result.summary()))
+    print(BENEFIT_LINE)
+    print(COLUMNS_LINE)
 
     manager = SyncAlertManager(lake)
     print(f"alert lake: {manager.path} (table version {result.lake_version})")
@@ -107,8 +118,23 @@ def run_demo(lake: str | Path = DEMO_LAKE_PATH) -> BacktestResult:
         f" resolved {manager.get_alert_count('resolved')},"
         f" dismissed {manager.get_alert_count('dismissed')})"
     )
-    print_board(manager.read_board(), rows=15)
+    needing = needs_action(manager.read_board())
+    alerts_word = "alert" if needing.height == 1 else "alerts"
+    print(f"needs action: {needing.height} open {alerts_word}, most urgent first")
+    print_board(needing, rows=needing.height)
     return result
+
+
+def needs_action(board: pl.DataFrame) -> pl.DataFrame:
+    """The open alerts of ``board`` (active or acknowledged), most urgent first: by severity
+    (immediate first), active before acknowledged, then the longest waiting."""
+    rank = {severity: i for i, severity in enumerate(SEVERITY_ORDER)}
+    return board.filter(pl.col("status").is_in(["active", "acknowledged"])).sort(
+        pl.col("severity").replace_strict(rank, default=len(rank), return_dtype=pl.Int64),
+        pl.col("status") != "active",
+        "created_at",
+        "alert_id",
+    )
 
 
 def _refuse_foreign_alerts(lake: str | Path, alerts: pl.DataFrame) -> None:

@@ -5,8 +5,9 @@
 a Delta table or a polars frame and validates it against that schema. :func:`run_backtest`
 replays a history through the rules (vectorized, or snapshot by snapshot through the engine,
 with identical results) and returns a :class:`BacktestResult` of decisions, alerts and
-outcomes, optionally written to an alerts table; :func:`sweep` compares settings of one rule
-threshold (:func:`with_threshold` builds the rule list for one setting);
+outcomes, optionally written to an alerts table, and saved as Parquet by
+``result.write(path)`` (:func:`read_backtest` reads it back); :func:`sweep` compares settings
+of one rule threshold (:func:`with_threshold` builds the rule list for one setting);
 :func:`compare_alerts` and :func:`assert_alerts_equal` compare two rule configurations;
 :func:`dry_run_notifications` (or ``result.dry_run_notifications``) tells what the handlers'
 subscriptions would have been sent during a backtest, sending nothing; with
@@ -17,6 +18,7 @@ escalation exactly as the live managers apply them (docs/policies.md).
 :func:`compare_policies` what a policy change would have stopped or started telling.
 """
 
+from alertkit.backtest.export import read_backtest
 from alertkit.backtest.history import MissingColumnsWarning, load_history
 from alertkit.backtest.lake import write_alerts
 from alertkit.backtest.notifications import NotificationDryRun, dry_run_notifications
@@ -38,6 +40,7 @@ __all__ = [
     "dry_run_notifications",
     "load_history",
     "preview_silence",
+    "read_backtest",
     "run_backtest",
     "summarize_changes",
     "sweep",

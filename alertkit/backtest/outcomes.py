@@ -9,7 +9,9 @@ For an alert on a position:
   once would have done better than holding;
 - ``lead_time_days``: days from the UTC date of ``created_at`` to the position's ``expiry``.
 
-:func:`summarize` aggregates per engine rule and trigger.
+:func:`summarize` aggregates per engine rule and trigger, rounded to what a reader uses (days
+to a tenth, USD to the cent, ratios to a hundredth: the last bits of prices depend on the CPU)
+and with the unit in each column's name.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Sequence
 from typing import Final
 
 import polars as pl
+
+from alertkit.backtest.tables import SummaryFrame, summary_frame
 
 __all__ = ["OUTCOME_SCHEMA", "SUMMARY_SCHEMA", "alert_outcomes", "summarize"]
 
@@ -42,13 +46,27 @@ SUMMARY_SCHEMA: Final[dict[str, pl.DataType]] = {
     "engine_rule": pl.String(),
     "trigger": pl.String(),
     "alerts": pl.Int64(),
-    "suppressed_repeats": pl.Int64(),
-    "positions_affected": pl.Int64(),
-    "median_lead_time_to_expiry": pl.Float64(),
-    "mean_benefit": pl.Float64(),
-    "median_benefit": pl.Float64(),
+    "repeats": pl.Int64(),
+    "positions": pl.Int64(),
+    "median_lead_days": pl.Float64(),
+    "mean_benefit_usd": pl.Float64(),
+    "median_benefit_usd": pl.Float64(),
 }
-"""``summarize`` columns; quiet-period runs add ``alerts_per_position`` (Float64)."""
+"""``summarize`` columns; quiet-period runs add ``alerts_per_position`` (Float64).
+
+``repeats``
+    suppressed repeats: firings folded into an open alert (occurrences beyond the first);
+``positions``
+    positions with at least one such alert;
+``median_lead_days``
+    median days from the alert's UTC date to the position's expiry;
+``mean_benefit_usd``, ``median_benefit_usd``
+    the benefit of acting, per alert, in USD: P&L at the alert minus P&L at the end of the
+    position's history; positive when closing at the alert would have beaten holding.
+"""
+LEAD_DECIMALS: Final = 1
+USD_DECIMALS: Final = 2
+RATIO_DECIMALS: Final = 2
 
 
 def alert_outcomes(alerts: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
@@ -105,11 +123,13 @@ def summarize(
     *,
     trigger_order: Sequence[str] = (),
     per_position: bool = False,
-) -> pl.DataFrame:
-    """Per (engine_rule, trigger): alerts, suppressed repeats (occurrences beyond the first),
-    positions affected, median lead time to expiry in days, mean and median benefit of
-    acting; with ``per_position`` also alerts per position (how often a trigger re-opened on
-    the same position: flapping, in a quiet-period run).
+) -> SummaryFrame:
+    """Per (engine_rule, trigger), the columns of :data:`SUMMARY_SCHEMA`: alerts, suppressed
+    repeats, positions, median lead time to expiry in days, mean and median benefit of acting
+    in USD; with ``per_position`` also alerts per position (how often a trigger re-opened on
+    the same position: flapping, in a quiet-period run). Rounded (days to 0.1, USD to the
+    cent, alerts per position to 0.01); a :class:`~alertkit.backtest.tables.SummaryFrame`, so
+    ``print()`` shows every column.
 
     Rows are in rule priority order, the triggers of a rule in ``trigger_order`` (the order
     the engine tries them), then any others by name.
@@ -121,11 +141,14 @@ def summarize(
         .agg(
             pl.col("rule_priority").first(),
             alerts=pl.len().cast(pl.Int64),
-            suppressed_repeats=(pl.col("occurrences") - 1).sum().cast(pl.Int64),
-            positions_affected=pl.col("strategy_id").n_unique().cast(pl.Int64),
-            median_lead_time_to_expiry=pl.col("lead_time_days").median().cast(pl.Float64),
-            mean_benefit=pl.col("benefit_of_acting").mean(),
-            median_benefit=pl.col("benefit_of_acting").median(),
+            repeats=(pl.col("occurrences") - 1).sum().cast(pl.Int64),
+            positions=pl.col("strategy_id").n_unique().cast(pl.Int64),
+            median_lead_days=pl.col("lead_time_days")
+            .median()
+            .cast(pl.Float64)
+            .round(LEAD_DECIMALS),
+            mean_benefit_usd=pl.col("benefit_of_acting").mean().round(USD_DECIMALS),
+            median_benefit_usd=pl.col("benefit_of_acting").median().round(USD_DECIMALS),
         )
         .with_columns(
             _rank=pl.col("trigger").replace_strict(rank, default=None, return_dtype=pl.Int64)
@@ -135,6 +158,6 @@ def summarize(
     )
     if per_position:
         summary = summary.with_columns(
-            alerts_per_position=pl.col("alerts") / pl.col("positions_affected")
+            alerts_per_position=(pl.col("alerts") / pl.col("positions")).round(RATIO_DECIMALS)
         )
-    return summary.collect()
+    return summary_frame(summary.collect())

@@ -35,7 +35,7 @@ Examples
 ...                                   quiet_period=timedelta(days=1)).alerts)
 True
 >>> result.summary().columns[:4]
-['engine_rule', 'trigger', 'alerts', 'suppressed_repeats']
+['engine_rule', 'trigger', 'alerts', 'repeats']
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from alertkit.backtest.history import HistorySource, load_history
 from alertkit.backtest.lake import MAX_CHUNK_ROWS, LakeMode, write_alerts
 from alertkit.backtest.outcomes import alert_outcomes, summarize
 from alertkit.backtest.replay import DECISIONS_SCHEMA, replay
+from alertkit.backtest.tables import SummaryFrame
 from alertkit.live.episodes import alert_episodes, episode_alerts
 from alertkit.model.errors import ValidationError
 from alertkit.model.schema import check_alert_frame
@@ -93,6 +94,9 @@ class BacktestResult:
         How it was run.
     lake_version
         The alerts table's version after the write, or None without ``lake``.
+    triggers
+        Trigger ids in engine order, for a result without ``rules`` (one read back by
+        :meth:`read`); otherwise the rules' own triggers are used.
     policies
         The :class:`~alertkit.policy.Policies` replayed (None: none). The alerts then carry
         the policy columns the live commits would have written (docs/policies.md):
@@ -108,14 +112,45 @@ class BacktestResult:
     rules: tuple[Rule, ...]
     lake_version: int | None = None
     policies: Policies | None = None
+    triggers: tuple[str, ...] = ()
 
-    def summary(self) -> pl.DataFrame:
-        """Per engine rule and trigger: alerts, suppressed repeats, positions affected,
-        median lead time to expiry (days), mean and median benefit of acting (USD), and for
-        quiet-period runs alerts per position."""
+    def trigger_order(self) -> tuple[str, ...]:
+        """Trigger ids in the order the engine tries them (the summary's row order)."""
+        if not self.rules:
+            return self.triggers
+        return tuple(t.id for rule in in_order(self.rules) for t in rule.triggers)
+
+    def write(self, path: str | Path, *, overwrite: bool = False) -> None:
+        """Write decisions, alerts, outcomes and summary as Parquet, and a ``manifest.json``,
+        to the directory ``path`` (layout: :mod:`alertkit.backtest.export`); read it back
+        with :meth:`read` or :func:`alertkit.backtest.read_backtest`."""
+        from alertkit.backtest.export import write_backtest  # export imports this module
+
+        write_backtest(self, path, overwrite=overwrite)
+
+    @staticmethod
+    def read(path: str | Path) -> BacktestResult:
+        """The result :meth:`write` wrote to ``path``: equal frames, the same mode, quiet
+        period and lake version; no ``rules`` or ``policies`` objects (the manifest names
+        them)."""
+        from alertkit.backtest.export import read_backtest
+
+        return read_backtest(path)
+
+    def summary(self) -> SummaryFrame:
+        """Per engine rule and trigger: ``alerts``, suppressed ``repeats``, ``positions``,
+        ``median_lead_days`` (to expiry), ``mean_benefit_usd`` and ``median_benefit_usd``,
+        and for quiet-period runs ``alerts_per_position``
+        (:data:`~alertkit.backtest.outcomes.SUMMARY_SCHEMA`), rounded.
+
+        The benefit of acting is the P&L at the alert minus the P&L at the end of the
+        position's history, in USD per alert: positive when closing at the alert would have
+        beaten holding. ``print()`` shows every column (a
+        :class:`~alertkit.backtest.tables.SummaryFrame`, otherwise a plain polars DataFrame).
+        """
         return summarize(
             self.outcomes,
-            trigger_order=[t.id for rule in in_order(self.rules) for t in rule.triggers],
+            trigger_order=self.trigger_order(),
             per_position=self.quiet_period is not None,
         )
 

@@ -4,7 +4,7 @@ Examples
 --------
 >>> from alertkit.backtest import synthetic_history
 >>> table = sweep(synthetic_history(4, seed=3), "take_profit", "full", [0.6, 0.8])
->>> table.select("value", "alerts", pl.col("mean_benefit").round(0)).rows()
+>>> table.select("value", "alerts", pl.col("mean_benefit_usd").round(0)).rows()
 [(0.6, 4, -1561.0), (0.8, 4, -1408.0)]
 """
 
@@ -20,7 +20,9 @@ import polars as pl
 
 from alertkit.backtest._progress import Progress
 from alertkit.backtest.history import HistorySource, load_history
+from alertkit.backtest.outcomes import USD_DECIMALS
 from alertkit.backtest.runner import run_backtest
+from alertkit.backtest.tables import SummaryFrame, summary_frame
 from alertkit.model.errors import ValidationError
 from alertkit.rules import Rule, bind_by_name, default_rules
 
@@ -31,11 +33,14 @@ SWEEP_SCHEMA: Final[dict[str, pl.DataType]] = {
     "parameter": pl.String(),
     "value": pl.Float64(),
     "alerts": pl.Int64(),
-    "suppressed_repeats": pl.Int64(),
-    "positions_affected": pl.Int64(),
-    "mean_benefit": pl.Float64(),
-    "median_benefit": pl.Float64(),
+    "repeats": pl.Int64(),
+    "positions": pl.Int64(),
+    "mean_benefit_usd": pl.Float64(),
+    "median_benefit_usd": pl.Float64(),
 }
+"""The columns of a sweep; ``by_trigger=True`` adds a ``trigger`` column after ``value``.
+Names as in :data:`~alertkit.backtest.outcomes.SUMMARY_SCHEMA` (benefit in USD per alert,
+to the cent)."""
 _SWEEP_PROGRESS_MIN_ROWS: Final = 200_000  # snapshots x settings
 
 
@@ -48,20 +53,24 @@ def sweep(
     rules: Iterable[Rule] | None = None,
     quiet_period: timedelta | None = None,
     progress: bool = True,
-) -> pl.DataFrame:
+    by_trigger: bool = False,
+) -> SummaryFrame:
     """Backtest ``history`` once per value of ``rule``'s threshold ``parameter``.
 
     Each run uses ``rules`` (default :func:`~alertkit.rules.default_rules`) with the rule
     named ``rule`` rebuilt with ``parameter=value`` (see :func:`with_threshold`), in
     vectorized mode. The counts and outcomes are those of ``rule``'s own alerts (all its
-    triggers); the other rules run too, since an earlier rule that fires hides a later one.
+    triggers, or each trigger apart with ``by_trigger``: ``take_profit`` has a full and a
+    partial one); the other rules run too, since an earlier rule that fires hides a later one.
 
     Returns
     -------
-    polars.DataFrame
-        One row per value, in the given order, columns :data:`SWEEP_SCHEMA`: rule,
-        parameter, value, alerts, suppressed_repeats, positions_affected, mean_benefit,
-        median_benefit (benefit of acting in USD, see :mod:`alertkit.backtest.outcomes`).
+    SummaryFrame
+        One row per value (per value and trigger with ``by_trigger``, the triggers in the
+        engine's order), in the given order, columns :data:`SWEEP_SCHEMA`: rule, parameter,
+        value, alerts, repeats (suppressed), positions, mean_benefit_usd, median_benefit_usd
+        (benefit of acting: P&L at the alert minus P&L at the end of the position's history,
+        see :mod:`alertkit.backtest.outcomes`). A polars DataFrame that prints every column.
     """
     base = default_rules() if rules is None else list(rules)
     snapshots = load_history(history)
@@ -79,20 +88,34 @@ def sweep(
                 progress=False,
             )
             own = result.outcomes.filter(pl.col("engine_rule") == rule)
-            rows.append(
-                {
-                    "rule": rule,
-                    "parameter": parameter,
-                    "value": float(value),
-                    "alerts": own.height,
-                    "suppressed_repeats": int((own["occurrences"] - 1).sum()),
-                    "positions_affected": own["strategy_id"].n_unique(),
-                    "mean_benefit": own["benefit_of_acting"].mean(),
-                    "median_benefit": own["benefit_of_acting"].median(),
-                }
-            )
+            swept = next(r for r in result.rules if r.name == rule)
+            groups = [(t.id, own.filter(pl.col("trigger") == t.id)) for t in swept.triggers]
+            for trigger, alerts in groups if by_trigger else [(None, own)]:
+                rows.append(_row(rule, parameter, float(value), trigger, alerts))
             bar.update()
-    return pl.DataFrame(rows, schema=SWEEP_SCHEMA)
+    schema = dict(SWEEP_SCHEMA)
+    if by_trigger:
+        schema = {**dict(list(schema.items())[:3]), "trigger": pl.String(), **schema}
+    frame = pl.DataFrame(rows, schema=schema).with_columns(
+        pl.col("mean_benefit_usd", "median_benefit_usd").round(USD_DECIMALS)
+    )
+    return summary_frame(frame)
+
+
+def _row(
+    rule: str, parameter: str, value: float, trigger: str | None, own: pl.DataFrame
+) -> dict[str, Any]:
+    return {
+        "rule": rule,
+        "parameter": parameter,
+        "value": value,
+        **({} if trigger is None else {"trigger": trigger}),
+        "alerts": own.height,
+        "repeats": int((own["occurrences"] - 1).sum()),
+        "positions": own["strategy_id"].n_unique(),
+        "mean_benefit_usd": own["benefit_of_acting"].mean(),
+        "median_benefit_usd": own["benefit_of_acting"].median(),
+    }
 
 
 def with_threshold(rules: Sequence[Rule], rule: str, parameter: str, value: float) -> list[Rule]:

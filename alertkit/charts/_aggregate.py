@@ -35,10 +35,10 @@ MAX_ROWS: Final = 2_000
 
 METRICS: Final = ("acknowledge", "resolve")
 STATS: Final = ("p90", "median")  # drawing order: the longer p90 bar first, median on top
-SWEEP_COUNTS: Final = ("alerts", "positions_affected", "suppressed_repeats")
-SWEEP_ALERT_COUNTS: Final = ("alerts", "positions_affected")
+SWEEP_COUNTS: Final = ("alerts", "positions", "repeats")
+SWEEP_ALERT_COUNTS: Final = ("alerts", "positions")
 """Drawn together; suppressed repeats (often many times more) get a panel of their own."""
-SWEEP_BENEFITS: Final = ("mean_benefit", "median_benefit")
+SWEEP_BENEFITS: Final = ("mean_benefit_usd", "median_benefit_usd")
 DEFAULT_AGE_EDGES: Final = (
     timedelta(hours=1),
     timedelta(hours=4),
@@ -354,7 +354,9 @@ def sweep_frames(
     Returns (counts: value, measure, count), (benefits: value, measure, benefit), rule,
     parameter; values rounded to 4 decimals, benefits (USD) to the cent.
     """
-    columns = ("rule", "parameter", "value", *SWEEP_COUNTS, *SWEEP_BENEFITS)
+    columns: tuple[str, ...] = ("rule", "parameter", "value", *SWEEP_COUNTS, *SWEEP_BENEFITS)
+    if "trigger" in sweep.lazy().collect_schema():
+        columns = (*columns, "trigger")
     lazy = _columns(sweep, columns, "sweep")
     if rule is not None:
         lazy = lazy.filter(pl.col("rule") == rule)
@@ -376,6 +378,11 @@ def sweep_frames(
             " pass rule= and parameter= to pick one"
         )
     (the_rule, the_parameter) = pairs[0]
+    if "trigger" in frame.columns and frame["trigger"].n_unique() > 1:
+        raise ValidationError(
+            "sweep: a sweep by trigger has one row per value and trigger; chart one trigger"
+            " (sweep.filter(pl.col('trigger') == ...)) or a sweep without by_trigger"
+        )
 
     def long(measures: Sequence[str], name: str) -> pl.DataFrame:
         return frame.unpivot(

@@ -93,10 +93,10 @@ def position_pnl(
             y=alt.Y(f"{value}:Q").axis(y_axis),
             color=severity_color(),
             # The marker's shape names the rule that fired (legend), its colour the severity.
-            shape=alt.Shape("rule:N").title("rule"),
+            shape=alt.Shape("rule:N").title("trigger"),
             tooltip=[
                 alt.Tooltip("created_at:N", title="alert at (UTC)"),
-                alt.Tooltip("rule:N"),
+                alt.Tooltip("rule:N", title="trigger"),
                 alt.Tooltip("severity:N"),
                 alt.Tooltip(f"{value}:Q", format=y_format),
             ],
@@ -122,8 +122,8 @@ def sweep_chart(
     Parameters
     ----------
     sweep
-        Frame with columns rule, parameter, value, alerts, suppressed_repeats,
-        positions_affected, mean_benefit, median_benefit (``alertkit.backtest.sweep``).
+        Frame with columns rule, parameter, value, alerts, repeats, positions,
+        mean_benefit_usd, median_benefit_usd (``alertkit.backtest.sweep``).
     rule, parameter
         Which (rule, parameter) to draw; needed only when the frame holds more than one.
     x_title
@@ -140,8 +140,8 @@ def sweep_chart(
     >>> import polars as pl
     >>> sweep = pl.DataFrame({
     ...     "rule": ["take_profit"] * 2, "parameter": ["threshold"] * 2, "value": [0.5, 0.8],
-    ...     "alerts": [40, 25], "suppressed_repeats": [10, 4], "positions_affected": [30, 22],
-    ...     "mean_benefit": [12.5, 18.0], "median_benefit": [10.0, 15.0],
+    ...     "alerts": [40, 25], "repeats": [10, 4], "positions": [30, 22],
+    ...     "mean_benefit_usd": [12.5, 18.0], "median_benefit_usd": [10.0, 15.0],
     ... })
     >>> spec = sweep_chart(sweep).to_dict()
     >>> [panel["encoding"]["y"]["title"] for panel in spec["vconcat"]]
@@ -176,7 +176,7 @@ def sweep_chart(
         return chart
 
     alert_counts = counts.filter(pl.col("measure").is_in(SWEEP_ALERT_COUNTS))
-    repeats = counts.filter(pl.col("measure") == "suppressed_repeats")
+    repeats = counts.filter(pl.col("measure") == "repeats")
     top = panel(
         alert_counts,
         alt.Y("count:Q").axis(tickMinStep=1).title("alerts, positions"),
@@ -190,7 +190,7 @@ def sweep_chart(
         repeats,
         # Not from zero: a change of a hundred in five thousand should be visible.
         alt.Y("count:Q").axis(tickMinStep=1).scale(zero=False).title("suppressed repeats"),
-        ("suppressed_repeats",),
+        ("repeats",),
         SWEEP_COUNT_COLORS[2:],
         "repeats",
         alt.Tooltip("count:Q", format=","),
@@ -240,7 +240,7 @@ def alert_changes(changes: Frame) -> alt.Chart:
         .sort(["rule", "change"])
         .collect()
     )
-    title = "Alerts per rule: baseline vs candidate"
+    title = "Alerts per trigger: baseline vs candidate"
     if counts.is_empty():
         return no_data(title)
     order = list(CHANGE_COLORS)
@@ -248,7 +248,7 @@ def alert_changes(changes: Frame) -> alt.Chart:
         alt.Chart(counts, title=title)
         .mark_bar()
         .encode(
-            y=alt.Y("rule:N", sort="-x", title=None),
+            y=alt.Y("rule:N", sort="-x", title="trigger"),
             x=alt.X("sum(alerts):Q", title="alerts"),
             color=alt.Color(
                 "change:N",
@@ -256,7 +256,7 @@ def alert_changes(changes: Frame) -> alt.Chart:
                 scale=alt.Scale(domain=order, range=list(CHANGE_COLORS.values())),
             ),
             order=alt.Order("change_order:Q"),
-            tooltip=["rule:N", "change:N", "alerts:Q"],
+            tooltip=[alt.Tooltip("rule:N", title="trigger"), "change:N", "alerts:Q"],
         )
         .transform_calculate(
             change_order="indexof(" + repr(order).replace("'", '"') + ", datum.change)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final, Literal
@@ -38,6 +39,30 @@ def no_data(title: str, text: str = NO_DATA) -> alt.Chart:
         .properties(width=WIDTH, height=60)
     )
     return chart
+
+
+_UNITS: Final = {
+    "ns": "nanosecond", "us": "microsecond", "ms": "millisecond", "s": "second",
+    "m": "minute", "h": "hour", "d": "day", "w": "week", "mo": "month", "q": "quarter",
+    "y": "year",
+}  # fmt: skip
+_DURATION = re.compile(r"(\d+)(ns|us|ms|mo|s|m|h|d|w|q|y)")
+AXIS_TITLES: Final = {"rule": "trigger", "engine_rule": "rule"}
+"""What the alert columns are called on axes: ``rule`` holds the trigger id
+(``take_profit_partial``), ``engine_rule`` the engine rule (``take_profit``)."""
+
+
+def every_label(every: str) -> str:
+    """A polars duration as English, for titles: ``"1w"`` is ``"week"``.
+
+    >>> [every_label(e) for e in ("1h", "1d", "1w", "1mo", "4h", "2w", "1d12h")]
+    ['hour', 'day', 'week', 'month', '4 hours', '2 weeks', '1d12h']
+    """
+    match = _DURATION.fullmatch(every)
+    if match is None:
+        return every  # a compound duration reads best as written
+    count, unit = int(match[1]), _UNITS[match[2]]
+    return unit if count == 1 else f"{count} {unit}s"
 
 
 def time_format(first: str | None, last: str | None) -> str:
@@ -118,7 +143,8 @@ def alerts_over_time(alerts: Frame, *, every: str = "1d") -> alt.Chart:
     [{'start': '2026-01-05T00:00:00Z', 'end': '2026-01-06T00:00:00Z', 'severity': 'high', 'severity_rank': 1, 'alerts': 2}]
     """  # noqa: E501
     data = agg.counts_over_time(alerts, every)
-    title = f"Alerts per {every} by severity"
+    per = every_label(every)
+    title = f"Alerts per {per} by severity"
     if data.is_empty():
         return no_data(title)
     chart: alt.Chart = (
@@ -131,7 +157,7 @@ def alerts_over_time(alerts: Frame, *, every: str = "1d") -> alt.Chart:
             .axis(time_axis(data["start"].min(), data["end"].max()))  # type: ignore[arg-type]
             .title("created_at (UTC)"),
             x2="end:T",
-            y=alt.Y("alerts:Q").stack("zero").axis(tickMinStep=1).title(f"alerts per {every}"),
+            y=alt.Y("alerts:Q").stack("zero").axis(tickMinStep=1).title(f"alerts per {per}"),
             color=severity_color(),
             order=_stack_order(),
             tooltip=[
@@ -152,7 +178,8 @@ def alerts_by_rule(
     by: Literal["rule", "engine_rule"] = "rule",
     select: bool = False,
 ) -> alt.Chart:
-    """Alert counts per rule, one bar per rule stacked by severity, busiest rule first.
+    """Alert counts per trigger (or engine rule), one bar each stacked by severity, busiest
+    first.
 
     Parameters
     ----------
@@ -175,18 +202,23 @@ def alerts_by_rule(
     (['b', 'a'], 'pick')
     """
     data, order = agg.counts_by_rule(alerts, by)
-    title = f"Alerts by {by} and severity"
+    name = AXIS_TITLES[by]
+    title = f"Alerts by {name} and severity"
     if data.is_empty():
         return no_data(title)
     chart: alt.Chart = (
         alt.Chart(data, title=title)
         .mark_bar()
         .encode(
-            y=alt.Y(f"{by}:N").sort(order).title(by),
+            y=alt.Y(f"{by}:N").sort(order).title(name),
             x=alt.X("alerts:Q").stack("zero").axis(tickMinStep=1).title("alerts"),
             color=severity_color(),
             order=_stack_order(),
-            tooltip=[alt.Tooltip(f"{by}:N"), alt.Tooltip("severity:N"), alt.Tooltip("alerts:Q")],
+            tooltip=[
+                alt.Tooltip(f"{by}:N", title=name),
+                alt.Tooltip("severity:N"),
+                alt.Tooltip("alerts:Q"),
+            ],
         )
         .properties(width=WIDTH)
     )
@@ -203,7 +235,7 @@ def alerts_by_rule(
 def open_alert_age(
     alerts: Frame, *, now: datetime, edges: Sequence[timedelta] | None = None
 ) -> alt.Chart:
-    """How long the alerts open at ``now`` have been open, per rule, in age bands.
+    """How long the alerts open at ``now`` have been open, per trigger, in age bands.
 
     Parameters
     ----------
@@ -243,11 +275,15 @@ def open_alert_age(
         alt.Chart(data, title=title)
         .mark_bar()
         .encode(
-            y=alt.Y("rule:N").sort(order).title("rule"),
+            y=alt.Y("rule:N").sort(order).title("trigger"),
             x=alt.X("alerts:Q").stack("zero").axis(tickMinStep=1).title("open alerts"),
             color=alt.Color("age:O").scale(domain=labels, scheme="orangered").title("open for"),
             order=alt.Order("band:Q").sort("ascending"),
-            tooltip=[alt.Tooltip("rule:N"), alt.Tooltip("age:O"), alt.Tooltip("alerts:Q")],
+            tooltip=[
+                alt.Tooltip("rule:N", title="trigger"),
+                alt.Tooltip("age:O"),
+                alt.Tooltip("alerts:Q"),
+            ],
         )
         .properties(width=WIDTH)
     )
@@ -255,10 +291,11 @@ def open_alert_age(
 
 
 def response_times(alerts: Frame, *, unit: DurationUnit = "hours") -> alt.Chart:
-    """Median and p90 time to acknowledge and to resolve, per rule.
+    """Median and p90 time to acknowledge and to resolve, per trigger.
 
-    Each rule has one bar per metric: the pale bar reaches the p90, the solid bar in front
+    Each trigger has one bar per metric: the pale bar reaches the p90, the solid bar in front
     of it the median. Time to resolve counts ``resolved`` alerts only (not dismissed ones).
+    The height is bounded (:func:`response_height`): bars get thinner as triggers get more.
 
     Parameters
     ----------
@@ -290,7 +327,7 @@ def response_times(alerts: Frame, *, unit: DurationUnit = "hours") -> alt.Chart:
         alt.Chart(data, title=title)
         .mark_bar()
         .encode(
-            y=alt.Y("rule:N").sort(rules).title("rule"),
+            y=alt.Y("rule:N").sort(rules).title("trigger"),
             yOffset=alt.YOffset("metric:N").sort(list(agg.METRICS)),
             # One slow rule (time_exit waits for expiry) would flatten every other bar on a
             # linear axis; symlog keeps small and large times readable and zero at zero.
@@ -307,13 +344,29 @@ def response_times(alerts: Frame, *, unit: DurationUnit = "hours") -> alt.Chart:
             .title("statistic"),
             order=alt.Order("stat_order:Q").sort("ascending"),
             tooltip=[
-                alt.Tooltip("rule:N"),
+                alt.Tooltip("rule:N", title="trigger"),
                 alt.Tooltip("metric:N", title="time to"),
                 alt.Tooltip("stat:N"),
                 alt.Tooltip("duration:Q", format=".2f", title=unit),
                 alt.Tooltip("alerts:Q", title="alerts measured"),
             ],
         )
-        .properties(width=WIDTH)
+        .properties(width=WIDTH, height=response_height(len(rules)))
     )
     return chart
+
+
+RESPONSE_ROW: Final = 24
+RESPONSE_HEIGHT: Final = (96, 432)
+
+
+def response_height(triggers: int) -> int:
+    """The plot height of :func:`response_times` for ``triggers`` rows: :data:`RESPONSE_ROW`
+    px a row (two bars), within :data:`RESPONSE_HEIGHT` (the default step of 20 px per bar
+    made 19 triggers about 800 px, and more triggers taller still).
+
+    >>> response_height(2), response_height(12), response_height(40)
+    (96, 288, 432)
+    """
+    low, high = RESPONSE_HEIGHT
+    return max(low, min(high, RESPONSE_ROW * triggers))

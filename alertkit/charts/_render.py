@@ -8,6 +8,8 @@ knows Vega-Lite 5 only, so neither draws an altair 6 chart offline. Two renderer
     JavaScript. Static (tooltips and selections do not work), byte-for-byte deterministic, so
     nbval compares it: coordinates are written with :data:`SVG_DECIMALS` decimals (Vega
     writes up to 16, whose last digits follow the CPU's float bits, not the data).
+    The drawing is :data:`SVG_WIDTH` px wide plus its axes and legends, and scales to the
+    output's width (:func:`fill_width`), so it fills the notebook like a live chart would.
     JupyterLab shows SVG only in trusted output: a committed notebook shows its charts after
     its cells run or after ``jupyter trust notebook.ipynb``.
 ``"interactive"``
@@ -36,9 +38,11 @@ renderer with coordinates rounded by :func:`round_svg_coordinates`."""
 SVG_DECIMALS: Final = 2
 """Decimals kept in SVG coordinates: a hundredth of a pixel."""
 
-SVG_WIDTH: Final = 820
-"""Width of a chart drawn as SVG in place of the container's width (a static drawing has no
-container): a notebook's width at 1280 px, scaled down by JupyterLab where it is narrower."""
+SVG_WIDTH: Final = 900
+"""Width of a chart's plot drawn as SVG in place of the container's width (a static drawing
+has no container): with axes and legend about a JupyterLab output's width at 1280x800 with
+the sidebar closed, so text keeps its size there; the SVG then scales to the output's width
+(:func:`fill_width`)."""
 
 # Attributes that hold geometry. Text (aria-label, axis labels) and colours (#1e5f7a would
 # read as a number) are left alone: their numbers come formatted from the rounded data.
@@ -85,7 +89,7 @@ def fixed_width(spec: Any, width: int = SVG_WIDTH) -> Any:
     """``spec`` with every ``"width": "container"`` (any depth) replaced by ``width``.
 
     >>> fixed_width({"width": "container", "vconcat": [{"width": "container", "mark": "bar"}]})
-    {'width': 820, 'vconcat': [{'width': 820, 'mark': 'bar'}]}
+    {'width': 900, 'vconcat': [{'width': 900, 'mark': 'bar'}]}
     """
     if isinstance(spec, dict):
         return {
@@ -97,10 +101,37 @@ def fixed_width(spec: Any, width: int = SVG_WIDTH) -> Any:
     return spec
 
 
+_ROOT = re.compile(r"<svg\b[^>]*>")
+_ROOT_SIZE = re.compile(r'\s(width|height)="([^"]*)"')
+
+
+def fill_width(svg: str) -> str:
+    """``svg`` whose root takes its container's width, its height following from the viewBox
+    (JupyterLab shows SVG output as an ``<img>``, which then fills the output area).
+
+    >>> fill_width('<svg class="marks" width="1010" height="587" viewBox="0 0 1010 587"><g/></svg>')
+    '<svg width="100%" class="marks" viewBox="0 0 1010 587"><g/></svg>'
+    >>> fill_width('<svg width="10" height="5"></svg>')
+    '<svg width="100%" viewBox="0 0 10 5"></svg>'
+    """
+
+    def root(match: re.Match[str]) -> str:
+        tag = match.group()
+        size = dict(_ROOT_SIZE.findall(tag))
+        if "width" not in size or "height" not in size:
+            return tag
+        tag = _ROOT_SIZE.sub("", tag)
+        if "viewBox=" not in tag:
+            tag = tag[:-1] + f' viewBox="0 0 {size["width"]} {size["height"]}">'
+        return tag.replace("<svg", '<svg width="100%"', 1)
+
+    return _ROOT.sub(root, svg, count=1)
+
+
 def _svg_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, str]:
     bundle = _vl_convert_svg(fixed_width(spec), **metadata)
     return {
-        mime: round_svg_coordinates(data) if mime == "image/svg+xml" else data
+        mime: fill_width(round_svg_coordinates(data)) if mime == "image/svg+xml" else data
         for mime, data in bundle.items()
     }
 

@@ -50,13 +50,13 @@ def test_take_profit_targets() -> None:
     assert table.rows() == [
         # full=0.6: full at 600, 750, 700 (p1), 650 (p2), 900, 850 (p3): three alerts, three
         # repeats; acting on each first firing instead of ending at 300: +300, +350, +600.
-        ("take_profit", "full", 0.6, 3, 3, 3, 1250.0 / 3, 350.0),
+        ("take_profit", "full", 0.6, 3, 3, 3, 416.67, 350.0),  # 1250 / 3, to the cent
         # full=0.7: p1 partial at 600 then full at 750; p2 partial at 650; p3 full at 900.
         ("take_profit", "full", 0.7, 4, 2, 3, (300.0 + 450.0 + 350.0 + 600.0) / 4, 400.0),
         # full=0.8: p1 partial only (600, 750, 700); p2 partial; p3 full (900, 850).
-        ("take_profit", "full", 0.8, 3, 3, 3, (300.0 + 350.0 + 600.0) / 3, 350.0),
+        ("take_profit", "full", 0.8, 3, 3, 3, 416.67, 350.0),  # (300 + 350 + 600) / 3
         # full=0.95: partial everywhere, p3's partial at 900 and 850.
-        ("take_profit", "full", 0.95, 3, 3, 3, (300.0 + 350.0 + 600.0) / 3, 350.0),
+        ("take_profit", "full", 0.95, 3, 3, 3, 416.67, 350.0),  # (300 + 350 + 600) / 3
     ]
 
 
@@ -68,7 +68,7 @@ def test_counts_only_the_swept_rules_alerts_but_runs_every_rule() -> None:
     table = sweep(PROFITS, "trailing_stop", "keep_ratio", [0.3, 0.5], progress=False)
     # keep 0.3: stop levels 22.5 %, 19.5 %, 27 %: nothing at 30 %, 40 % or 30 %
     # keep 0.5: stop levels 37.5 % (p1 at 30 %), 32.5 % (p2 at 30 %), 45 % (p3 at 30 %).
-    assert table.select("value", "alerts", "positions_affected", "mean_benefit").rows() == [
+    assert table.select("value", "alerts", "positions", "mean_benefit_usd").rows() == [
         (0.3, 0, 0, None),
         (0.5, 3, 3, 0.0),
     ]
@@ -133,5 +133,5 @@ def test_sweep_agrees_with_single_backtests() -> None:
             .filter(pl.col("engine_rule") == "iv_percentile_exit")
         )
         assert row["alerts"] == own["alerts"].sum()
-        assert row["suppressed_repeats"] == own["suppressed_repeats"].sum()
+        assert row["repeats"] == own["repeats"].sum()
     assert table["alerts"].to_list()[0] < table["alerts"].to_list()[1]

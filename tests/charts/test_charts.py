@@ -119,7 +119,7 @@ def test_alerts_over_time_spec(alerts: pl.DataFrame) -> None:
         "type": "quantitative",
         "stack": "zero",
         "axis": {"tickMinStep": 1},  # counts: no 0.5 ticks
-        "title": "alerts per 1d",
+        "title": "alerts per day",
     }
     assert enc["x"]["axis"] == {"format": "%d %b", "labelOverlap": "greedy", "labelAngle": 0}
     assert enc["color"]["field"] == "severity"
@@ -178,7 +178,7 @@ def test_alerts_by_rule_spec(alerts: pl.DataFrame) -> None:
         "field": "rule",
         "type": "nominal",
         "sort": ["take_profit_partial", "gamma_risk", "stop_loss_hard", "take_profit_full"],
-        "title": "rule",
+        "title": "trigger",
     }
     assert enc["x"]["field"] == "alerts" and enc["x"]["stack"] == "zero"
     assert enc["color"]["field"] == "severity"
@@ -447,10 +447,10 @@ def sweep_frame() -> pl.DataFrame:
             "parameter": ["threshold"] * 4,
             "value": [0.8, 0.5, 0.65, -2.0],
             "alerts": [25, 40, 31, 9],
-            "suppressed_repeats": [4, 10, 6, 1],
-            "positions_affected": [22, 30, 27, 9],
-            "mean_benefit": [18.0, 12.5, 15.0, 3.0],
-            "median_benefit": [15.0, 10.0, 14.0, 2.0],
+            "repeats": [4, 10, 6, 1],
+            "positions": [22, 30, 27, 9],
+            "mean_benefit_usd": [18.0, 12.5, 15.0, 3.0],
+            "median_benefit_usd": [15.0, 10.0, 14.0, 2.0],
         }
     )
 
@@ -475,23 +475,23 @@ def test_sweep_chart_spec() -> None:
         ("alerts", 0.5, 40),
         ("alerts", 0.65, 31),
         ("alerts", 0.8, 25),
-        ("positions_affected", 0.5, 30),
-        ("positions_affected", 0.65, 27),
-        ("positions_affected", 0.8, 22),
+        ("positions", 0.5, 30),
+        ("positions", 0.65, 27),
+        ("positions", 0.8, 22),
     ]
     # Thousands of repeats next to hundreds of alerts: a scale of their own.
     assert [(r["measure"], r["value"], r["count"]) for r in rows_of(spec, middle)] == [
-        ("suppressed_repeats", 0.5, 10),
-        ("suppressed_repeats", 0.65, 6),
-        ("suppressed_repeats", 0.8, 4),
+        ("repeats", 0.5, 10),
+        ("repeats", 0.65, 6),
+        ("repeats", 0.8, 4),
     ]
     assert [(r["measure"], r["value"], r["benefit"]) for r in rows_of(spec, bottom)] == [
-        ("mean_benefit", 0.5, 12.5),
-        ("mean_benefit", 0.65, 15.0),
-        ("mean_benefit", 0.8, 18.0),
-        ("median_benefit", 0.5, 10.0),
-        ("median_benefit", 0.65, 14.0),
-        ("median_benefit", 0.8, 15.0),
+        ("mean_benefit_usd", 0.5, 12.5),
+        ("mean_benefit_usd", 0.65, 15.0),
+        ("mean_benefit_usd", 0.8, 18.0),
+        ("median_benefit_usd", 0.5, 10.0),
+        ("median_benefit_usd", 0.65, 14.0),
+        ("median_benefit_usd", 0.8, 15.0),
     ]
 
 
@@ -592,7 +592,7 @@ def test_chart_data_is_rounded_to_display_precision(alerts: pl.DataFrame) -> Non
     spec = position_pnl(history, None, 7, value="upl_pct").to_dict()
     assert [r["upl_pct"] for r in rows_of(spec, spec["layer"][0])] == [0.1235, -0.5]
     sweep = sweep_frame().with_columns(
-        value=pl.col("value") + 1e-9, mean_benefit=pl.col("mean_benefit") / 3
+        value=pl.col("value") + 1e-9, mean_benefit_usd=pl.col("mean_benefit_usd") / 3
     )
     spec = sweep_chart(sweep, rule="take_profit").to_dict()
     top, _, bottom = spec["vconcat"]
@@ -606,11 +606,15 @@ def test_chart_data_is_rounded_to_display_precision(alerts: pl.DataFrame) -> Non
 def test_svg_is_the_same_whatever_the_last_bits() -> None:
     enable_offline_rendering("svg")
     history = history_frame(300)
-    sweep = sweep_frame().with_columns(pl.col("mean_benefit", "median_benefit") / 7)
+    sweep = sweep_frame().with_columns(pl.col("mean_benefit_usd", "median_benefit_usd") / 7)
     for make, data, columns in (
         (lambda h: position_pnl(h, None, 7), history, ("unrealized_pnl",)),
         (lambda h: position_pnl(h, None, 7, value="upl_pct"), history, ("upl_pct",)),
-        (lambda s: sweep_chart(s, rule="take_profit"), sweep, ("mean_benefit", "median_benefit")),
+        (
+            lambda s: sweep_chart(s, rule="take_profit"),
+            sweep,
+            ("mean_benefit_usd", "median_benefit_usd"),
+        ),
     ):
         svg = bundle(make(data))["image/svg+xml"]
         assert bundle(make(one_ulp_up(data, *columns)))["image/svg+xml"] == svg
@@ -750,7 +754,7 @@ def test_pnl_markers_name_the_rule(alerts: pl.DataFrame) -> None:
         }
     )
     _, points = position_pnl(history, marks, 7).to_dict()["layer"]
-    assert points["encoding"]["shape"] == {"field": "rule", "type": "nominal", "title": "rule"}
+    assert points["encoding"]["shape"] == {"field": "rule", "type": "nominal", "title": "trigger"}
 
 
 def test_axes_have_units(alerts: pl.DataFrame) -> None:
@@ -760,7 +764,7 @@ def test_axes_have_units(alerts: pl.DataFrame) -> None:
         "age": open_alert_age(alerts, now=T + 3 * D).to_dict()["encoding"]["x"]["title"],
     }
     assert titles == {
-        "over_time": "alerts per 1d",
+        "over_time": "alerts per day",
         "response": "hours (symlog scale)",
         "age": "open alerts",
     }
