@@ -104,6 +104,14 @@ def _parser() -> argparse.ArgumentParser:
         help="also delete unreferenced files older than this many hours (>= 24; default:"
         " no vacuum)",
     )
+    sub.add_parser(
+        "migrate",
+        help="move the lake's tables to the monthly partition layout",
+        description="Move the alerts table and its notification log, if partitioned by day"
+        " (as alertkit wrote them before 2026-12), to partitions by month: one commit each,"
+        " nothing lost, earlier versions still readable. Writing to a lake does it too; this"
+        " does it now.",
+    )
     watch = sub.add_parser(
         "watch",
         help="live monitoring: run the cycle on SOURCE's positions every interval",
@@ -193,6 +201,12 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "maintain":
         report = manager.maintain(vacuum_retention_hours=args.vacuum_hours)
         print(report.describe())
+    elif args.command == "migrate":
+        moved = manager.migrate()
+        for migration in moved:
+            print(migration.describe())
+        if not moved:
+            print(f"nothing to migrate: {manager.path} is already partitioned by month")
     return 0
 
 

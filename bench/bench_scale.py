@@ -1,8 +1,10 @@
-"""Cost against the number of partitions, and cycles racing from several processes.
+"""Cost against the lake's age, and cycles racing from several processes.
 
-- A transition and a repeat firing on tables of 10, 300, 1,000 and 3,000 daily partitions
-  holding one open alert each (three years of alerts is about 750): the 3,000-partition cost
-  against the 10-partition cost, measured interleaved in the same run (target <= 1.5).
+- A transition, a repeat firing and a 1,000-position cycle on a lake of 10 years of daily
+  alerts (one open alert a day, 3,650 days, then ``maintain()``) against the same on a lake
+  of 10 days, measured interleaved in the same run (target <= 1.5; issue 23), plus the
+  transition against a raw one-row deltalake MERGE on the same table, and the time
+  ``alertkit migrate`` takes to move a 10-year daily-partitioned lake to months.
 - Four spawned processes run 50 cycles each on overlapping books while a fifth acknowledges
   in bulk; the final state must equal the sequential model: one alert per fingerprint,
   occurrences = every firing of it, acknowledged exactly when an acknowledgement returned it.
@@ -18,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from alertkit import (
     Alert,
@@ -33,16 +35,17 @@ from alertkit import (
 from alertkit.model._ids import new_alert_id
 from alertkit.model.schema import alerts_to_frame
 from bench._harness import Comparison, Figure, interleaved_medians
+from bench.bench_cycle import positions
 
 T = datetime(2026, 1, 5, 15, tzinfo=UTC)
-PARTITIONS = (10, 300, 1_000, 3_000)
+DAYS = (10, 3_650)  # 10 days, 10 years
 DECISION = Decision(
     DecisionAction.CLOSE, "VIX 40 above 35", "vix_level", Urgency.HIGH, {"vix": 40.0}
 )
 
 
 def partitioned(root: Path, days: int) -> tuple[SyncAlertManager, list[str]]:
-    """A table with one open alert in each of ``days`` daily partitions."""
+    """A table with one open alert for each of ``days`` days."""
     manager = SyncAlertManager(root / f"p{days}", maintain_every=0)
     manager.initialize()
     frame = _open_alerts(days, T - timedelta(days=days))
@@ -73,8 +76,8 @@ def _open_alerts(days: int, start: datetime) -> pl.DataFrame:
     return alerts_to_frame(alerts)
 
 
-def bench_partitions(root: Path, repeats: int) -> list[Comparison]:
-    tables = {days: partitioned(root, days) for days in (PARTITIONS[0], PARTITIONS[-1])}
+def bench_lake_age(root: Path, repeats: int) -> list[Comparison]:
+    tables = {days: partitioned(root, days) for days in DAYS}
     out = []
     # Each alert takes two transitions (acknowledge, then resolve): enough for the repeats.
     moves = {
@@ -90,15 +93,11 @@ def bench_partitions(root: Path, repeats: int) -> list[Comparison]:
         at = T + timedelta(seconds=next(clock))
         tables[days][0].transition(alert_id, action, at=at)
 
-    big, small = PARTITIONS[-1], PARTITIONS[0]
+    small, big = DAYS
     ours, base = interleaved_medians(lambda: ack(big), lambda: ack(small), repeats)
     out.append(
         Comparison(
-            f"a transition, {big:,} daily partitions",
-            ours,
-            base,
-            1.5,
-            f"same on {small} partitions",
+            "a transition, 10-year lake (3,650 days)", ours, base, 1.5, "same on a 10-day lake"
         )
     )
 
@@ -109,12 +108,12 @@ def bench_partitions(root: Path, repeats: int) -> list[Comparison]:
 
     def raw_merge() -> None:
         row = raw_rows.slice(next(raw_at), 1).with_columns(revision=pl.col("revision") + 1)
-        day = row["created_date"][0]
+        month = row["created_month"][0]
         (
             DeltaTable(tables[big][0].path)
             .merge(
                 row.to_arrow(),
-                f"t.created_date = '{day}'::date AND t.created_date = s.created_date"
+                f"t.created_month = '{month}'::date AND t.created_month = s.created_month"
                 " AND t.alert_id = s.alert_id",
                 source_alias="s",
                 target_alias="t",
@@ -125,13 +124,7 @@ def bench_partitions(root: Path, repeats: int) -> list[Comparison]:
 
     ours, base = interleaved_medians(lambda: ack(big), raw_merge, repeats)
     out.append(
-        Comparison(
-            f"a transition, {big:,} daily partitions",
-            ours,
-            base,
-            None,
-            "raw 1-row MERGE, same table",
-        )
+        Comparison("a transition, 10-year lake", ours, base, None, "raw 1-row MERGE, same table")
     )
 
     def repeat(days: int) -> None:
@@ -143,15 +136,37 @@ def bench_partitions(root: Path, repeats: int) -> list[Comparison]:
 
     ours, base = interleaved_medians(lambda: repeat(big), lambda: repeat(small), repeats)
     out.append(
-        Comparison(
-            f"a repeat firing, {big:,} daily partitions",
-            ours,
-            base,
-            1.5,
-            f"same on {small} partitions",
-        )
+        Comparison("a repeat firing, 10-year lake", ours, base, 1.5, "same on a 10-day lake")
+    )
+
+    def cycle(days: int) -> None:
+        # 1,000 positions, 150 firing (the same ones every cycle: repeats), 850 quiet
+        at = T + timedelta(seconds=next(clock))
+        tables[days][0].run_cycle(positions(1_000, at, range(100_000, 100_150)))
+
+    for days in DAYS:
+        cycle(days)  # the first firings, so each measured cycle is a steady one of repeats
+    ours, base = interleaved_medians(lambda: cycle(big), lambda: cycle(small), repeats)
+    out.append(
+        Comparison("a 1,000-position cycle, 10-year lake", ours, base, 1.5, "same on a 10-day lake")
     )
     return out
+
+
+def bench_migrate(root: Path) -> Figure:
+    """``alertkit migrate`` of a 10-year lake written with the daily layout (one file a day)."""
+    path = root / "daily"
+    rows = _open_alerts(DAYS[-1], T - timedelta(days=DAYS[-1]))
+    write_deltalake(path, rows.to_arrow(), partition_by=["created_date"])
+    manager = SyncAlertManager(path, maintain_every=0)
+    [moved] = manager.migrate()
+    return Figure(
+        "migrate a 10-year daily lake to months",
+        moved.seconds,
+        "s",
+        None,
+        f"{moved.rows:,} rows, {moved.files_before:,} files -> {moved.files_after:,}, one commit",
+    )
 
 
 def book(worker: int, cycle: int) -> pl.DataFrame:
@@ -229,6 +244,7 @@ def run(quick: bool = False) -> list[Comparison | Figure]:
     with tempfile.TemporaryDirectory(prefix="alertkit-bench-") as tmp:
         root = Path(tmp)
         return [
-            *bench_partitions(root, repeats=5 if quick else 15),
+            *bench_lake_age(root, repeats=5 if quick else 15),
+            bench_migrate(root),
             bench_concurrent_cycles(root, per_worker=10 if quick else 50),
         ]

@@ -8,7 +8,7 @@ literals by :func:`alertkit.lake._sql.sql_literal` only (never a user string pas
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import polars as pl
 
@@ -19,6 +19,9 @@ from alertkit.model.tables import TableSpec
 __all__ = ["MergeReads", "merge_predicate"]
 
 MergeReads = Literal["open", "partitions", "table"]
+
+ID_GUARD_LIMIT: Final = 1_000
+"""Up to this many rows, a ``"partitions"`` MERGE also names their ids in its read set."""
 
 
 def _in(column: str, values: Sequence[Any]) -> str:
@@ -38,7 +41,15 @@ def merge_predicate(spec: TableSpec, rows: pl.DataFrame, reads: MergeReads) -> s
     if spec.partition_by is not None:
         on = f"t.{spec.partition_by} = s.{spec.partition_by} AND " + on
     if reads == "partitions" and spec.partition_by is not None:
-        return on + _in(spec.partition_by, _distinct(rows, spec.partition_by))
+        # The rows' partitions, and their ids: delta-rs then also prunes, and checks
+        # concurrent commits, by the files' id ranges, so a commit that only added other
+        # alerts to the same month (ids are time-ordered: new ones sort after) is no clash.
+        # (Past ID_GUARD_LIMIT rows the partitions alone: a longer predicate costs more to
+        # plan than the conflicts it would spare a bulk change.)
+        on += _in(spec.partition_by, _distinct(rows, spec.partition_by))
+        if rows.height <= ID_GUARD_LIMIT:
+            on += _in(spec.key, _distinct(rows, spec.key))
+        return on
     if reads == "open":
         if spec.open_rows is None:
             raise StoreError(f"the {spec.name} table declares no open rows to guard")

@@ -7,7 +7,7 @@ than the retention still needs. After each of its commits the manager calls
 :func:`auto_maintain`, which checks the table's file counts once SMALL_FILES_PER_PARTITION
 commits (by any writer) have landed since this manager last checked, or ``every`` of its own,
 whichever comes first, and compacts only the partitions holding more than
-SMALL_FILES_PER_PARTITION files (usually the day being written). A partition therefore never
+SMALL_FILES_PER_PARTITION files (usually the month being written). A partition therefore never
 holds much more than twice that many files, however many processes write, and a check costs a
 look at the table version the manager already holds.
 
@@ -101,18 +101,19 @@ class MaintenanceReport:
 
 
 def files_per_partition(store: AlertStore) -> dict[str, int]:
-    """How many data files each partition (creation date, ISO text) holds now."""
+    """How many data files each partition (its value as ISO text: for alerts, the first day
+    of a creation month) holds now."""
     actions = pl.DataFrame(store.table().get_add_actions(flatten=True))
     if actions.is_empty():
         return {}
     counts = actions.group_by(f"partition.{store.spec.partition_by}").len()
-    return {str(day): int(n) for day, n in counts.iter_rows()}
+    return {str(value): int(n) for value, n in counts.iter_rows()}
 
 
 def fragmented_partitions(store: AlertStore) -> list[str]:
     """The partitions holding more than SMALL_FILES_PER_PARTITION files, oldest first."""
     counts = files_per_partition(store)
-    return sorted(day for day, n in counts.items() if n > SMALL_FILES_PER_PARTITION)
+    return sorted(value for value, n in counts.items() if n > SMALL_FILES_PER_PARTITION)
 
 
 def _local_dir(store: AlertStore) -> Path | None:
@@ -167,7 +168,8 @@ def maintain(
 ) -> MaintenanceReport:
     """Compact, checkpoint and optionally vacuum the table behind ``store``.
 
-    ``partitions`` limits compaction to those creation dates (ISO text). ``wait=False`` (what
+    ``partitions`` limits compaction to those partitions (ISO text, as
+    :func:`files_per_partition` names them). ``wait=False`` (what
     automatic maintenance uses) skips compaction rather than wait, when another process holds
     the compaction lock or a concurrent commit touched the files being compacted.
     On an object store compaction runs without a lock: never run two maintain() at once.

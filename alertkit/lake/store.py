@@ -37,7 +37,14 @@ from deltalake.exceptions import (
 from alertkit.lake._merge_predicate import MergeReads, merge_predicate
 from alertkit.lake._versions import open_version
 from alertkit.lake.delta_errors import delta_errors
-from alertkit.lake.paths import LocalTable, is_local, local_file_paths, local_table_path
+from alertkit.lake.integrity import check_intact
+from alertkit.lake.layout import (
+    LayoutMigration,
+    declared_partitioning,
+    migrate_layout,
+    partition_columns,
+)
+from alertkit.lake.paths import LocalTable, is_local, local_table_path
 from alertkit.lake.table_schema import add_later_columns, check_columns, scan_declared
 from alertkit.model.errors import (
     StoreError,
@@ -212,7 +219,7 @@ class DeltaStore:
                 cached = self.open_table()
                 self._check_schema_of(cached)
                 self._check_intact(cached)
-                self._add_later_columns(cached)
+                cached = self._upgrade(cached)
                 self._local.table = cached
             else:
                 cached.update_incremental()
@@ -228,34 +235,50 @@ class DeltaStore:
         self._check_schema_of(self.table())
 
     def _check_intact(self, table: DeltaTable, *, files: bool = True) -> None:
-        """Refuse a local table whose latest commit is an empty file or whose data files are
-        missing: delta-rs reads an empty commit as one that changed nothing, and polars fails
-        on a missing file only when it reaches it, so either would pass for a table with
-        fewer rows, or fail later with a raw error. (A commit that is not valid JSON, or
-        a corrupt checkpoint, delta-rs refuses itself.) Object stores are not listed."""
-        if not self.is_local:
-            return
-        commit = Path(self.uri, "_delta_log", f"{table.version():020d}.json")
-        if commit.is_file() and commit.stat().st_size == 0:
-            raise StoreError(
-                f"the {self.spec.name} table at {self.uri} is damaged: its latest commit"
-                f" {commit.name} is an empty file (restore it from a backup, or delete it to"
-                " return to the previous version)"
-            )
-        if files:
-            missing = [path for path in local_file_paths(table) if not path.exists()]
-            if missing:
-                raise StoreError(
-                    f"the {self.spec.name} table at {self.uri} is damaged: {len(missing)} data"
-                    f" file(s) its latest version references are missing, e.g. {missing[0]}"
-                )
+        if self.is_local:
+            check_intact(self.spec.name, self.uri, table, files=files)
 
-    def _add_later_columns(self, table: DeltaTable) -> None:
+    def _upgrade(self, table: DeltaTable) -> DeltaTable:
+        """``table`` (the latest version, just opened) brought to this alertkit's table
+        format: moved to the declared partition layout, or given the columns declared since
+        it was written. A table this process cannot write is read as it is."""
         try:
             self.check_writable()
         except StoreError:
-            return  # read-only: reads fill the later columns with nulls
+            return table  # read-only: reads fill the later columns with nulls
+        if self._migrate(table) is not None:
+            return self.open_table()
         add_later_columns(self.spec, self.uri, table)
+        return table
+
+    def migrate(self) -> LayoutMigration | None:
+        """Move the table to the declared partition layout in one commit (see
+        :mod:`alertkit.lake.layout`); None when it already has it. Opening the table for
+        writing does this too, so this is for doing it at a time of one's choosing."""
+        self.check_writable()
+        with delta_errors(self.uri, f"cannot open the {self.spec.name} table at {self.uri}"):
+            latest = self.open_table()
+        self._check_schema_of(latest)
+        migration = self._migrate(latest)
+        self._local.table = None  # the next use opens the table as it now is
+        return migration
+
+    def _migrate(self, table: DeltaTable) -> LayoutMigration | None:
+        """Move ``table`` (the latest version, checked) to the declared layout, redoing the
+        move on a fresh version whenever a concurrent commit landed first."""
+        if partition_columns(table) == declared_partitioning(self.spec):
+            return None  # the common case: nothing to read
+        opened = iter([table])
+
+        def step() -> LayoutMigration | None:
+            latest = next(opened, None)
+            if latest is None:
+                latest = self.open_table()
+                self._check_schema_of(latest)
+            with delta_errors(self.uri, f"cannot migrate the {self.spec.name} table at {self.uri}"):
+                return migrate_layout(self.spec, latest)
+
+        return self.retrying(step, f"moving the {self.spec.name} table to its new layout")
 
     def _check_schema_of(self, table: DeltaTable) -> None:
         check_columns(self.spec, self.uri, table)
@@ -286,7 +309,7 @@ class DeltaStore:
         with delta_errors(self.uri, f"overwrite of {self.uri} failed"):
             write_deltalake(
                 target,
-                rows.select(self.spec.columns).to_arrow(),
+                self.spec.physical(rows.select(self.spec.columns)).to_arrow(),
                 mode="overwrite",
                 partition_by=self._partition_by,
                 storage_options=self.storage_options,
@@ -303,7 +326,7 @@ class DeltaStore:
         with delta_errors(self.uri, f"append to {self.uri} failed"):
             write_deltalake(
                 target,
-                rows.select(self.spec.columns).to_arrow(),
+                self.spec.physical(rows.select(self.spec.columns)).to_arrow(),
                 mode="append",
                 partition_by=self._partition_by,
                 storage_options=self.storage_options,
@@ -348,9 +371,12 @@ class DeltaStore:
         spec = self.spec
         if spec.revision is None:
             raise StoreError(f"the {spec.name} table has no revision column: rows are only added")
-        predicate = merge_predicate(spec, rows, reads)
-        source = rows.select(*spec.columns, pl.col("expected_revision").cast(pl.Int64))
-        kept = [c for c in spec.columns if c not in (spec.key, spec.partition_by)]
+        source = spec.physical(
+            rows.select(*spec.columns, pl.col("expected_revision").cast(pl.Int64))
+        )
+        predicate = merge_predicate(spec, source, reads)
+        stored = list(spec.physical_schema)
+        kept = [c for c in stored if c not in (spec.key, spec.partition_by)]
         merger = (
             table.merge(
                 source.to_arrow(),
@@ -366,7 +392,7 @@ class DeltaStore:
                 ),
             )
             .when_not_matched_insert(
-                {c: f"s.{c}" for c in spec.columns}, predicate="s.expected_revision IS NULL"
+                {c: f"s.{c}" for c in stored}, predicate="s.expected_revision IS NULL"
             )
         )
         with delta_errors(self.uri, f"merge into {self.uri} failed"):

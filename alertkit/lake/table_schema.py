@@ -21,7 +21,7 @@ from alertkit.lake.delta_errors import delta_errors
 from alertkit.model.errors import SchemaMismatchError
 from alertkit.model.tables import TableSpec
 
-__all__ = ["add_later_columns", "check_columns", "scan_declared"]
+__all__ = ["add_later_columns", "check_columns", "declared_columns", "scan_declared"]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,12 @@ def add_later_columns(spec: TableSpec, uri: str, table: DeltaTable) -> None:
 def scan_declared(spec: TableSpec, table: DeltaTable) -> pl.LazyFrame:
     """The rows of table version ``table`` with the declared columns in order, those added
     after that version was written as nulls."""
-    scan = pl.scan_delta(table)
+    return declared_columns(spec, pl.scan_delta(table))
+
+
+def declared_columns(spec: TableSpec, scan: pl.LazyFrame) -> pl.LazyFrame:
+    """``scan`` of the table (perhaps filtered on its physical columns) with the declared
+    columns in order, those added after its version was written as nulls."""
     present = scan.collect_schema()
     missing = [c for c in spec.added_later if c not in present]
     if missing:

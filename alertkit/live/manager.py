@@ -35,6 +35,7 @@ from typing import Any
 
 import polars as pl
 
+from alertkit.lake.layout import LayoutMigration
 from alertkit.lake.maintenance import DEFAULT_MAINTAIN_EVERY, MaintenanceReport
 from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from alertkit.lake.store import DEFAULT_MAX_RETRIES, TableVersion
@@ -301,6 +302,10 @@ class AlertManager(AsyncPolicing):
         return await asyncio.to_thread(
             self.sync.maintain, vacuum_retention_hours=vacuum_retention_hours
         )
+
+    async def migrate(self) -> list[LayoutMigration]:
+        """Move the tables to the monthly layout; see :meth:`SyncAlertManager.migrate`."""
+        return await asyncio.to_thread(self.sync.migrate)
 
     def add_handler(
         self,

@@ -20,6 +20,7 @@ from typing import Any
 
 import polars as pl
 
+from alertkit.lake.layout import LayoutMigration
 from alertkit.lake.maintenance import (
     DEFAULT_MAINTAIN_EVERY,
     MaintenanceReport,
@@ -396,6 +397,15 @@ class SyncAlertManager(Reading, Notifying, Policing):
     def maintain(self, *, vacuum_retention_hours: int | None = None) -> MaintenanceReport:
         """Compact small files, write a checkpoint and optionally vacuum; see maintenance."""
         return maintain(self.store, vacuum_retention_hours=vacuum_retention_hours)
+
+    def migrate(self) -> list[LayoutMigration]:
+        """Move the alerts table and its notification log to this alertkit's partition
+        layout (by month; :mod:`alertkit.lake.layout`), one commit each, and say what moved
+        (nothing when both have it). Opening a table for writing does this by itself."""
+        done = [self.store.migrate()]
+        if self.log_store.store.exists():  # a lake that never notified has no log
+            done.append(self.log_store.store.migrate())
+        return [m for m in done if m is not None]
 
     # -- internals -------------------------------------------------------------------------
 

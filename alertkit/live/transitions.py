@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 from deltalake import DeltaTable
 
+from alertkit.lake.layout import scan_dates
 from alertkit.lake.store import AlertStore, audit
 from alertkit.live.outbox import COLUMN as OUTBOX_COLUMN
 from alertkit.live.outbox import Outbox, merged_text
@@ -31,7 +32,7 @@ from alertkit.model.errors import (
     StoreError,
     ValidationError,
 )
-from alertkit.model.schema import ALERT_SCHEMA, alert_from_row, alert_to_row
+from alertkit.model.schema import ALERT_SCHEMA, ALERTS_TABLE, alert_from_row, alert_to_row
 from alertkit.model.status import TERMINAL_STATUSES
 
 __all__ = ["BulkResult", "commit_transitions", "rows_by_id"]
@@ -151,18 +152,16 @@ def _transitioned(
 def rows_by_id(table: DeltaTable, alert_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The stored rows of ``alert_ids`` in table version ``table``, by id (absent ids left out).
 
-    A UUIDv7 id names its creation day, so the scan opens only those partitions; an id whose
-    day is not its partition (bulk-inserted from elsewhere) is looked for across the table,
-    where file statistics still prune by id.
+    A UUIDv7 id names its creation day, so the scan opens only the partitions of those days;
+    an id whose day is not its creation date (bulk-inserted from elsewhere) is looked for
+    across the table, where file statistics still prune by id.
     """
     ids = list(dict.fromkeys(alert_ids))
     days: set[date] = {d for d in map(created_date_of, ids) if d is not None}
     scan = pl.scan_delta(table).select(list(ALERT_SCHEMA))
     found: dict[str, dict[str, Any]] = {}
     if days:
-        rows = scan.filter(
-            pl.col("created_date").is_in(sorted(days)) & pl.col("alert_id").is_in(ids)
-        ).collect()
+        rows = scan_dates(ALERTS_TABLE, table, days).filter(pl.col("alert_id").is_in(ids)).collect()
         found = {r["alert_id"]: r for r in rows.iter_rows(named=True)}
     missing = [i for i in ids if i not in found]
     if missing:

@@ -23,7 +23,7 @@ error              the last attempt's error, or the suppression's reason
 notification_id    shared by the rows of one (grouped) notification
 group              the ``group_by`` values, as JSON (null when ungrouped)
 due_at             when the commit that made it due was decided
-date               ``at``'s UTC date (the partition)
+date               ``at``'s UTC date (its month, ``month``, is the partition)
 =================  ==================================================================
 """
 
@@ -72,5 +72,6 @@ NOTIFICATION_LOG_TABLE: Final = TableSpec(
     description="alertkit notification log (one row per delivery outcome or suppression)",
     schema=NOTIFICATION_LOG_SCHEMA,
     key="entry_id",
-    partition_by="date",
+    partition_by="month",
+    partition_month_of="date",
 )

@@ -3,8 +3,9 @@
 The original API's thirteen columns (docs/domain.md §7) keep their names and meaning; the
 extra columns carry identity (occurrences, last_seen_at), provenance (engine_rule,
 rule_priority), optimistic concurrency (revision), audit (history: the JSON list of
-transitions), the partition key (created_date, the UTC date of created_at, so a
-transition rewrites one day's files only) and the notification outbox (notify_pending: what
+transitions), the creation date (created_date, the UTC date of created_at, whose month is
+the table's partition, so a transition rewrites one month's files only and the id of an
+alert names the partition to touch) and the notification outbox (notify_pending: what
 a commit made due to handlers and is not yet delivered; :mod:`alertkit.live.outbox`).
 """
 
@@ -86,7 +87,9 @@ ALERT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "flapping": pl.Boolean(),
 }
 ALERT_COLUMNS: Final = tuple(ALERT_SCHEMA)
-PARTITION_COLUMN: Final = "created_date"
+PARTITION_COLUMN: Final = "created_month"
+"""The alerts table's partition: created_date's month (its first day), a physical column of
+the Delta table that reads leave out (:class:`~alertkit.model.tables.TableSpec`)."""
 OPEN_ROWS: Final[tuple[str, tuple[str, ...]]] = ("status", OPEN_STATUSES)
 """The table's open subset as (column, stored values): the rows an identity decision reads,
 which a ``reads="open"`` MERGE of the lake guards. The lake takes it from here and knows
@@ -99,6 +102,7 @@ ALERTS_TABLE: Final = TableSpec(
     schema=ALERT_SCHEMA,
     key="alert_id",
     partition_by=PARTITION_COLUMN,
+    partition_month_of="created_date",
     revision="revision",
     open_rows=OPEN_ROWS,
     # Two firings can only clash on one fingerprint, so on its rule and strategy id.

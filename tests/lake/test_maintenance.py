@@ -26,13 +26,14 @@ def fragmented(lake: str) -> SyncAlertManager:
 
 def test_a_fragmented_partition_is_compacted_and_nothing_else_changes(lake: str) -> None:
     manager = fragmented(lake)
-    assert files_per_partition(manager.store) == {"2026-01-05": SMALL_FILES_PER_PARTITION + 1}
-    assert fragmented_partitions(manager.store) == ["2026-01-05"]
+    # partitions are months (created_month, the first day of created_date's month)
+    assert files_per_partition(manager.store) == {"2026-01-01": SMALL_FILES_PER_PARTITION + 1}
+    assert fragmented_partitions(manager.store) == ["2026-01-01"]
     board = manager.read_board()
     report = maintain(manager.store)
     assert (report.files_before, report.files_after) == (SMALL_FILES_PER_PARTITION + 1, 1)
     assert report.compaction_skipped is None and report.checkpoint_version is not None
-    assert files_per_partition(manager.store) == {"2026-01-05": 1}
+    assert files_per_partition(manager.store) == {"2026-01-01": 1}
     assert fragmented_partitions(manager.store) == []
     assert manager.read_board().sort("alert_id").equals(board.sort("alert_id"))
 

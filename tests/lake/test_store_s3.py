@@ -152,7 +152,7 @@ def test_lifecycle_on_s3(s3_lake: str, s3_options: dict[str, str]) -> None:
 
     # Maintenance works on object storage too, and changes no alert.
     report = manager.maintain()
-    assert (report.files_before, report.files_after) == (2, 1)  # one day: one file
+    assert (report.files_before, report.files_after) == (2, 1)  # one month: one file
     assert report.checkpoint_version == DeltaTable(s3_lake, storage_options=s3_options).version()
     assert manager.read_board().sort("alert_id").equals(board.sort("alert_id"))
 
@@ -162,7 +162,7 @@ def test_lifecycle_on_s3(s3_lake: str, s3_options: dict[str, str]) -> None:
     protocol = table.protocol()
     assert (protocol.min_reader_version, protocol.min_writer_version) == (1, 2)
     assert (protocol.reader_features, protocol.writer_features) == (None, None)
-    assert table.metadata().partition_columns == ["created_date"]
+    assert table.metadata().partition_columns == ["created_month"]
 
 
 def test_the_server_honours_if_none_match(s3_server: tuple[dict[str, str], Any]) -> None:

@@ -86,4 +86,14 @@ def test_each_store_refuses_the_others_table(tmp_path: Path) -> None:
 def test_a_declaration_naming_a_column_it_lacks_is_refused() -> None:
     with pytest.raises(ValidationError, match=r"columns \['nope'\] are named but not"):
         TableSpec(name="x", description="", schema={"a": pl.String()}, key="nope")
-    assert ALERTS_TABLE.key == "alert_id" and ALERTS_TABLE.partition_by == "created_date"
+    assert ALERTS_TABLE.key == "alert_id" and ALERTS_TABLE.partition_by == "created_month"
+    assert ALERTS_TABLE.partition_month_of == "created_date"
+    with pytest.raises(ValidationError, match="a month partition needs a new partition_by"):
+        TableSpec(
+            name="x",
+            description="",
+            schema={"a": pl.String(), "d": pl.Date()},
+            key="a",
+            partition_by="d",
+            partition_month_of="d",
+        )

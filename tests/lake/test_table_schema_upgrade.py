@@ -19,12 +19,20 @@ from alertkit import SyncAlertManager, ValidationError
 from alertkit.model.schema import ALERT_SCHEMA, alerts_to_frame
 
 
-def an_old_lake(path: Path) -> str:
-    """A table as alertkit wrote it before ``notify_pending``, holding two alerts."""
+def an_old_lake(path: Path, *, daily: bool = False) -> str:
+    """A table as alertkit wrote it before ``notify_pending``, holding two alerts: in the
+    monthly layout, or ``daily`` as alertkit partitioned it then (tests/lake/test_layout.py
+    covers moving that one)."""
     rows = alerts_to_frame([an_alert(strategy_id=1), an_alert(strategy_id=2, symbol="QQQ")])
     old = rows.drop("notify_pending")
     assert "notify_pending" in ALERT_SCHEMA and "notify_pending" not in old.columns
-    write_deltalake(str(path), old.to_arrow(), partition_by=["created_date"])
+    if daily:
+        write_deltalake(str(path), old.to_arrow(), partition_by=["created_date"])
+    else:
+        month = pl.col("created_date").dt.month_start().alias("created_month")
+        write_deltalake(
+            str(path), old.with_columns(month).to_arrow(), partition_by=["created_month"]
+        )
     return str(path)
 
 
@@ -56,7 +64,7 @@ def read_only_old_lake(tmp_path: Path) -> Iterator[str]:
     if made.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip()}")
     try:
-        lake = an_old_lake(mount / "alerts")
+        lake = an_old_lake(mount / "alerts", daily=True)  # nor moved to the monthly layout
         subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
         yield lake
     finally:

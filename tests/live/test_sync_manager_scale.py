@@ -73,16 +73,20 @@ def stale_store(lake: str, stale: DeltaTable) -> AlertStore:
     return store
 
 
-def test_a_transition_is_not_refused_for_a_commit_in_another_partition(lake: str) -> None:
-    """The transition's MERGE reads only its own partition: a commit elsewhere (another
-    day's alert) must not send it round the retry loop."""
+@pytest.mark.parametrize("later", [timedelta(days=1), timedelta(days=40)])
+def test_a_transition_is_not_refused_for_a_commit_of_another_alert(
+    lake: str, later: timedelta
+) -> None:
+    """The transition's MERGE reads only its own partition, and in it the files that can
+    hold its ids: a commit adding another alert (the same month, or another month) must not
+    send it round the retry loop."""
     manager = SyncAlertManager(lake, maintain_every=0)
     manager.initialize()
     alert = manager.create_alert(close_now(), position("SPY", 1))
     assert alert is not None
     stale = DeltaTable(lake)  # the transition reads here...
-    other = SyncAlertManager(lake).create_alert(  # ...this lands, a day later
-        close_now(), position("QQQ", 2), at=T0 + timedelta(days=1)
+    other = SyncAlertManager(lake).create_alert(  # ...this lands, later
+        close_now(), position("QQQ", 2), at=T0 + later
     )
     assert other is not None
     result = commit_transitions(
