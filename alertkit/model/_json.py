@@ -141,8 +141,10 @@ _PROBE: Final = pl.Struct({"__alertkit_probe": pl.Null()})
 _OPENERS: Final = r"[\[{]"
 # What polars' JSON reader accepts but Python's reader (or dumps_metadata) may not: a surrogate
 # escape (lone ones pass polars), a large exponent (1e400 reads as inf), a long digit run (past
-# Python's int-string limit), raw control characters. Such rows go through the exact check.
-_SUSPECT: Final = r"(?i)\\ud[89a-f]|e[+]?[0-9]{3}|[0-9]{300}|[\x00-\x1f]"
+# Python's int-string limit), raw control characters; and a string that begins with a colon
+# (after blanks), where ``_KEY`` would take a piece of it for a key and miss a repeated one.
+# Such rows go through the exact check.
+_SUSPECT: Final = r'(?i)\\ud[89a-f]|e[+]?[0-9]{3}|[0-9]{100}|[\x00-\x1f]|[{,:\[]\s*"\s*:'
 _NOT_JSON: Final = "metadata is not valid JSON"
 _NOT_OBJECT: Final = "metadata is not a JSON object"
 _TOO_DEEP: Final = "metadata is nested too deeply"
@@ -194,18 +196,36 @@ def metadata_text_problem(text: str) -> tuple[str, str] | None:
     return None
 
 
-def metadata_column_problems(texts: pl.Series) -> dict[str, int]:
-    """Problems in a column of metadata JSON text: a description of each, with its number of
-    rows (empty when every row is fine).
+_NUMBER: Final = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_PLAIN_STRING: Final = r'"[^"\\\x00-\x1f]*"'
+_SCALAR: Final = rf"(?:{_NUMBER}|{_PLAIN_STRING}|true|false|null)"
+_FLAT: Final = rf"^\{{(?:{_PLAIN_STRING}:{_SCALAR}(?:,{_PLAIN_STRING}:{_SCALAR})*)?\}}$"
+"""A flat JSON object as json.dumps(..., separators=(",", ":")) writes most metadata: scalar
+values, no whitespace, no escapes. Every text it matches is valid JSON (a subset of the
+grammar), so such rows need no JSON parser: only ``_FLAT_SUSPECT`` and repeated keys."""
+_FLAT_SUSPECT: Final = r'(?i)e[+]?[0-9]{3}|[0-9]{100}|[{,:]":'
+"""In a flat row: a number Python reads as inf (a 3-digit exponent, or 100+ integer digits,
+which an exponent below 100 cannot bring past 1e308) or past its int-string limit, and a
+string beginning with a colon, which would make ``_FLAT_KEY`` find something other than the
+keys. Without it, each ``"...":`` is exactly one key (no quote or backslash in strings)."""
+_FLAT_KEY: Final = r'"[^"]*":'
+_ROW: Final = "__alertkit_row"
 
-    Null, non-JSON, non-object, oversized, too deeply nested, non-finite numbers, lone
-    surrogates, integers past Python's limit: what :func:`dumps_metadata` refuses; and an
-    object with a duplicate key (nested objects included). Vectorised in the common case; only the
-    rows polars cannot judge alone (see ``_SUSPECT``), or every row when polars fails to parse
-    the column, are checked one by one with :func:`metadata_text_problem`.
-    """
-    column = pl.col(texts.name)
-    frame = texts.to_frame()
+
+def _flat_suspects(flat: pl.DataFrame, column: str) -> pl.Series:
+    """The row indices of the flat rows (``_FLAT``) that need the exact check."""
+    keys = pl.col(column).str.extract_all(_FLAT_KEY)
+    return flat.filter(
+        pl.col(column).str.contains(_FLAT_SUSPECT) | (keys.list.len() != keys.list.n_unique())
+    )[_ROW]
+
+
+def _column_problems(texts: pl.Series) -> dict[str, int]:
+    name = texts.name
+    column = pl.col(name)
+    rows = texts.to_frame().with_row_index(_ROW)
+    is_flat = rows.select(column.str.contains(_FLAT).fill_null(False)).to_series()
+    flat, frame = rows.filter(is_flat), rows.filter(~is_flat)
     keys = column.str.extract_all(_KEY).list.eval(pl.element().str.strip_chars_end(" \t\n\r:"))
     suspect = (
         column.str.contains(_SUSPECT)
@@ -224,17 +244,20 @@ def metadata_column_problems(texts: pl.Series) -> dict[str, int]:
     )
     try:
         counts = stats.collect().row(0, named=True)
-        exact = frame.filter(suspect) if counts["suspects"] else frame.clear()
+        exact = frame.filter(suspect)[_ROW] if counts["suspects"] else frame[_ROW].clear()
     except pl.exceptions.ComputeError:  # some row is not a JSON object: find which, exactly
         counts = stats.drop("json_nulls").collect().row(0, named=True) | {"json_nulls": 0}
-        exact = frame.filter(column.is_not_null())
+        exact = frame.filter(column.is_not_null())[_ROW]
+    too_big = counts["too_big"] + int((flat[name].str.len_bytes() > MAX_METADATA_BYTES).sum())
     found = {
         "metadata is null": counts["nulls"],
         _NOT_OBJECT: counts["json_nulls"],
-        f"metadata is larger than {MAX_METADATA_BYTES} bytes": counts["too_big"],
+        f"metadata is larger than {MAX_METADATA_BYTES} bytes": too_big,
     }
     examples: dict[str, str] = {}
-    for text in exact.to_series():
+    # In row order, so that "first" names the first row with each problem.
+    exact = pl.concat([exact, _flat_suspects(flat, name)]).sort()
+    for text in rows[name].gather(exact):
         problem = metadata_text_problem(text)
         if problem is not None:
             kind, detail = problem
@@ -245,3 +268,34 @@ def metadata_column_problems(texts: pl.Series) -> dict[str, int]:
         for kind, count in found.items()
         if count
     }
+
+
+_SAMPLE: Final = 4096
+
+
+def _repetitive(texts: pl.Series) -> bool:
+    """Whether a sample of ``texts`` holds fewer than half as many distinct texts as rows."""
+    if texts.len() <= _SAMPLE:
+        return False
+    return texts.sample(_SAMPLE, seed=0).n_unique() * 2 < _SAMPLE
+
+
+def metadata_column_problems(texts: pl.Series) -> dict[str, int]:
+    """Problems in a column of metadata JSON text: a description of each, with its number of
+    rows (empty when every row is fine).
+
+    Null, non-JSON, non-object, oversized, too deeply nested, non-finite numbers, lone
+    surrogates, integers past Python's limit: what :func:`dumps_metadata` refuses; and an
+    object with a duplicate key (nested objects included). Vectorised in the common case: a
+    flat object (``_FLAT``) is judged by regular expressions alone, other rows by polars'
+    JSON reader; only the rows these cannot judge (``_FLAT_SUSPECT``, ``_SUSPECT``), or every
+    non-flat row when polars fails to parse them, are checked one by one with
+    :func:`metadata_text_problem`.
+
+    A row's verdict depends on its text alone, so a column that repeats its texts is judged
+    on its distinct texts first: when they are all fine, so is every row (the counts and
+    examples of a refusal come from the whole column).
+    """
+    if _repetitive(texts) and not _column_problems(texts.unique()):
+        return {}
+    return _column_problems(texts)

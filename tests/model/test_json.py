@@ -117,3 +117,39 @@ def test_a_column_of_metadata_is_held_to_the_same_rules(
     texts: list[str | None], problems: dict[str, int]
 ) -> None:
     assert metadata_column_problems(pl.Series("metadata", texts, dtype=pl.String)) == problems
+
+
+_TWICE = "metadata has a duplicate key (first: the key {!r} appears twice in one object)"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        # A string that begins with a colon once hid a repeated key from the key scan.
+        ('{":x":1,":x":2}', _TWICE.format(":x")),
+        ('{"{": "a\\"b",":x":{"k":1},":x":true}', _TWICE.format(":x")),
+        ('{" :x" : 1, " :x":2}', _TWICE.format(" :x")),
+        # Fewer than 300 digits, but past 1e308 with its exponent: Python reads inf.
+        (
+            '{"x":' + "1" * 250 + "e99}",
+            "metadata holds a value alertkit refuses (first: metadata['x']: expected a finite"
+            " number, got inf)",
+        ),
+    ],
+)
+def test_flat_and_nested_rows_are_judged_as_the_exact_check_judges_them(
+    text: str, problem: str
+) -> None:
+    texts = ['{"a":1,"b":"x"}', text, '{"legs":[{"k":1}]}']
+    assert metadata_column_problems(pl.Series("metadata", texts)) == {problem: 1}
+
+
+def test_a_column_that_repeats_its_texts_is_counted_row_by_row() -> None:
+    texts = ['{"a":1,"b":2}'] * 9_000 + ['{"a":1,"a":2}'] * 3 + ['{"c":1e999}', None]
+    assert metadata_column_problems(pl.Series("metadata", texts)) == {
+        _TWICE.format("a"): 3,
+        "metadata holds a value alertkit refuses (first: metadata['c']: expected a finite"
+        " number, got inf)": 1,
+        "metadata is null": 1,
+    }
+    assert metadata_column_problems(pl.Series("metadata", texts[:9_000])) == {}
