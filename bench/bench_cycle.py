@@ -24,7 +24,7 @@ from alertkit import SyncAlertManager
 from alertkit.model._ids import new_alert_ids
 from alertkit.model.schema import PARTITION_COLUMN
 from bench._harness import Comparison, Figure, interleaved_medians, timed
-from bench.bench_store import alert_frame, table_of
+from bench.bench_store import alert_frame, stored, table_of
 
 T = datetime(2026, 1, 5, 15, tzinfo=UTC)
 BOOK = 10_000
@@ -91,7 +91,7 @@ def cycle_against_merge(
     manager.run_cycle(positions(book, T, range(firing)))
     cycle = itertools.count(1)
     raw_path = root / f"cycle{book}_raw"
-    write_deltalake(raw_path, alert_frame(lake).to_arrow(), partition_by=[PARTITION_COLUMN])
+    write_deltalake(raw_path, stored(alert_frame(lake)).to_arrow(), partition_by=[PARTITION_COLUMN])
     raw_open = pl.read_delta(str(raw_path)).filter(pl.col("status") == "active").head(half)
     versions: list[int] = []
 
@@ -109,7 +109,7 @@ def cycle_against_merge(
             created_date=pl.lit(T.date()),
         )
         bumped = raw_open.with_columns(occurrences=pl.col("occurrences") + 1)
-        source = pl.concat([bumped, fresh.select(bumped.columns)]).to_arrow()
+        source = pl.concat([bumped, stored(fresh).select(bumped.columns)]).to_arrow()
         (
             DeltaTable(raw_path)
             .merge(source, "t.alert_id = s.alert_id", source_alias="s", target_alias="t")
@@ -139,7 +139,9 @@ def bench_bulk_ack(root: Path, n: int, repeats: int) -> Comparison:
     manager = table_of(size, root, f"ack{n}", open_share=0.9)
     raw_path = root / f"ack{n}_raw"
     write_deltalake(
-        raw_path, alert_frame(size, open_share=0.9).to_arrow(), partition_by=[PARTITION_COLUMN]
+        raw_path,
+        stored(alert_frame(size, open_share=0.9)).to_arrow(),
+        partition_by=[PARTITION_COLUMN],
     )
     ours_ids = iter(
         manager.scan_alerts().filter(pl.col("status") == "active").collect()["alert_id"].to_list()

@@ -14,15 +14,24 @@ from deltalake import write_deltalake
 from alertkit import Decision, DecisionAction, SyncAlertManager, Urgency
 from alertkit.model._ids import new_alert_ids
 from alertkit.model.alerts import AlertQuery, AlertStatus
-from alertkit.model.schema import ALERT_SCHEMA, PARTITION_COLUMN
+from alertkit.model.schema import ALERT_SCHEMA, ALERTS_TABLE, PARTITION_COLUMN
 from bench._harness import Comparison, interleaved_medians
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 RULES = ["take_profit_full", "stop_loss_hard", "dte_roll", "gamma_risk", "vix_level", "iv_crush"]
 
 
-def alert_frame(n: int, seed: int = 0, open_share: float = 0.02) -> pl.DataFrame:
-    """``n`` alerts spread over a year, mostly closed (as a lived-in table is)."""
+def stored(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` as the alerts table stores it (with its month partition column), for the raw
+    baselines to write what alertkit writes."""
+    return ALERTS_TABLE.physical(frame)
+
+
+def alert_frame(
+    n: int, seed: int = 0, open_share: float = 0.02, *, varied_metadata: bool = False
+) -> pl.DataFrame:
+    """``n`` alerts spread over a year, mostly closed (as a lived-in table is); metadata the
+    same text on every row, or with ``varied_metadata`` a different P&L on each."""
     rng = np.random.default_rng(seed)
     step = timedelta(days=365) / n
     created = pl.datetime_range(
@@ -44,7 +53,11 @@ def alert_frame(n: int, seed: int = 0, open_share: float = 0.02) -> pl.DataFrame
             "rule": rng.choice(RULES, n),
             "symbol": rng.choice(["SPY", "QQQ", "IWM"], n),
             "strategy_id": np.arange(n, dtype=np.int64),  # unique: open fingerprints never clash
-            "metadata": '{"upl_pct":0.82,"threshold":0.8}',
+            "metadata": (
+                [f'{{"upl_pct":{x:.6f},"threshold":0.8}}' for x in rng.uniform(-1, 1, n)]
+                if varied_metadata
+                else '{"upl_pct":0.82,"threshold":0.8}'
+            ),
             "created_at": created,
         }
     )
@@ -83,7 +96,9 @@ def table_of(n: int, root: Path, name: str, open_share: float = 0.02) -> SyncAle
 def bench_create(root: Path, repeats: int) -> Comparison:
     manager = table_of(10_000, root, "create")
     raw_path = root / "create_raw"
-    write_deltalake(raw_path, alert_frame(10_000).to_arrow(), partition_by=[PARTITION_COLUMN])
+    write_deltalake(
+        raw_path, stored(alert_frame(10_000)).to_arrow(), partition_by=[PARTITION_COLUMN]
+    )
     counter = itertools.count(10_000_000)
     decision = Decision(DecisionAction.CLOSE, "Stop loss", "stop_loss_hard", Urgency.IMMEDIATE)
     now = datetime(2026, 1, 5, 15, tzinfo=UTC)
@@ -91,7 +106,7 @@ def bench_create(root: Path, repeats: int) -> Comparison:
     def ours() -> None:
         manager.create_alert(decision, {"symbol": "SPY", "strategy_id": next(counter)}, at=now)
 
-    one_row = alert_frame(1, seed=9).to_arrow()
+    one_row = stored(alert_frame(1, seed=9)).to_arrow()
 
     def raw() -> None:
         write_deltalake(raw_path, one_row, mode="append", partition_by=[PARTITION_COLUMN])
@@ -163,25 +178,30 @@ def bench_query(root: Path, repeats: int) -> Comparison:
     )
 
 
-def bench_bulk_insert(root: Path, repeats: int) -> Comparison:
-    frame = alert_frame(1_000_000, seed=3)
+def bench_bulk_insert(root: Path, repeats: int, *, varied_metadata: bool) -> Comparison:
+    frame = alert_frame(1_000_000, seed=3, varied_metadata=varied_metadata)
+    written = stored(frame).to_arrow()  # what the raw side writes: the same rows and layout
     counter = itertools.count()
     paths: dict[str, Path] = {}
 
     def fresh() -> None:
         i = next(counter)
-        paths["ours"], paths["raw"] = root / f"bulk_ours_{i}", root / f"bulk_raw_{i}"
+        paths["ours"], paths["raw"] = (
+            root / f"bulk_ours_{i}_{varied_metadata}",
+            root / f"bulk_raw_{i}_{varied_metadata}",
+        )
         SyncAlertManager(paths["ours"]).initialize()
 
     def ours() -> None:
         SyncAlertManager(paths["ours"], maintain_every=0).insert_alerts(frame)
 
     def raw() -> None:
-        write_deltalake(paths["raw"], frame.to_arrow(), partition_by=[PARTITION_COLUMN])
+        write_deltalake(paths["raw"], written, partition_by=[PARTITION_COLUMN])
 
     ours_s, raw_s = interleaved_medians(ours, raw, repeats, setup=fresh)
     return Comparison(
-        "insert_alerts, 1M alerts in one commit",
+        "insert_alerts, 1M alerts in one commit"
+        + (", every metadata text different" if varied_metadata else ""),
         ours_s,
         raw_s,
         1.5,
@@ -197,5 +217,6 @@ def run(quick: bool = False) -> list[Comparison]:
             bench_create(root, repeats=7 if quick else 21),
             bench_acknowledge(root, repeats=5 if quick else 15),
             bench_query(root, repeats=5 if quick else 15),
-            bench_bulk_insert(root, repeats=1 if quick else 3),
+            bench_bulk_insert(root, repeats=1 if quick else 3, varied_metadata=False),
+            bench_bulk_insert(root, repeats=1 if quick else 3, varied_metadata=True),
         ]
