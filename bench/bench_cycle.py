@@ -18,13 +18,12 @@ from functools import partial
 from pathlib import Path
 
 import polars as pl
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable
 
 from alertkit import SyncAlertManager
 from alertkit.model._ids import new_alert_ids
-from alertkit.model.schema import PARTITION_COLUMN
 from bench._harness import Comparison, Figure, interleaved_medians, timed
-from bench.bench_store import alert_frame, stored, table_of
+from bench.bench_store import alert_frame, raw_write, stored, table_of
 
 T = datetime(2026, 1, 5, 15, tzinfo=UTC)
 BOOK = 10_000
@@ -91,7 +90,7 @@ def cycle_against_merge(
     manager.run_cycle(positions(book, T, range(firing)))
     cycle = itertools.count(1)
     raw_path = root / f"cycle{book}_raw"
-    write_deltalake(raw_path, stored(alert_frame(lake)).to_arrow(), partition_by=[PARTITION_COLUMN])
+    raw_write(raw_path, stored(alert_frame(lake)).to_arrow())
     raw_open = pl.read_delta(str(raw_path)).filter(pl.col("status") == "active").head(half)
     versions: list[int] = []
 
@@ -138,11 +137,7 @@ def bench_bulk_ack(root: Path, n: int, repeats: int) -> Comparison:
     size = max(20_000, 3 * n * (repeats + 1))  # 45 % active: enough for every repeat
     manager = table_of(size, root, f"ack{n}", open_share=0.9)
     raw_path = root / f"ack{n}_raw"
-    write_deltalake(
-        raw_path,
-        stored(alert_frame(size, open_share=0.9)).to_arrow(),
-        partition_by=[PARTITION_COLUMN],
-    )
+    raw_write(raw_path, stored(alert_frame(size, open_share=0.9)).to_arrow())
     ours_ids = iter(
         manager.scan_alerts().filter(pl.col("status") == "active").collect()["alert_id"].to_list()
     )

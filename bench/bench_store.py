@@ -6,12 +6,15 @@ import itertools
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 from deltalake import write_deltalake
 
 from alertkit import Decision, DecisionAction, SyncAlertManager, Urgency
+from alertkit.lake.layout import TABLE_CONFIGURATION
 from alertkit.model._ids import new_alert_ids
 from alertkit.model.alerts import AlertQuery, AlertStatus
 from alertkit.model.schema import ALERT_SCHEMA, ALERTS_TABLE, PARTITION_COLUMN
@@ -19,6 +22,14 @@ from bench._harness import Comparison, interleaved_medians
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 RULES = ["take_profit_full", "stop_loss_hard", "dte_roll", "gamma_risk", "vix_level", "iv_crush"]
+
+
+def raw_write(path: Path, rows: pa.Table, mode: Literal["error", "append"] = "error") -> None:
+    """deltalake's own write of ``rows`` in the layout alertkit gives its tables (month
+    partitions, its target file size): the raw baselines do the same work alertkit does."""
+    write_deltalake(
+        path, rows, mode=mode, partition_by=[PARTITION_COLUMN], configuration=TABLE_CONFIGURATION
+    )
 
 
 def stored(frame: pl.DataFrame) -> pl.DataFrame:
@@ -96,9 +107,7 @@ def table_of(n: int, root: Path, name: str, open_share: float = 0.02) -> SyncAle
 def bench_create(root: Path, repeats: int) -> Comparison:
     manager = table_of(10_000, root, "create")
     raw_path = root / "create_raw"
-    write_deltalake(
-        raw_path, stored(alert_frame(10_000)).to_arrow(), partition_by=[PARTITION_COLUMN]
-    )
+    raw_write(raw_path, stored(alert_frame(10_000)).to_arrow())
     counter = itertools.count(10_000_000)
     decision = Decision(DecisionAction.CLOSE, "Stop loss", "stop_loss_hard", Urgency.IMMEDIATE)
     now = datetime(2026, 1, 5, 15, tzinfo=UTC)
@@ -109,7 +118,7 @@ def bench_create(root: Path, repeats: int) -> Comparison:
     one_row = stored(alert_frame(1, seed=9)).to_arrow()
 
     def raw() -> None:
-        write_deltalake(raw_path, one_row, mode="append", partition_by=[PARTITION_COLUMN])
+        raw_write(raw_path, one_row, mode="append")
 
     ours_s, raw_s = interleaved_medians(ours, raw, repeats)
     return Comparison(
@@ -196,7 +205,7 @@ def bench_bulk_insert(root: Path, repeats: int, *, varied_metadata: bool) -> Com
         SyncAlertManager(paths["ours"], maintain_every=0).insert_alerts(frame)
 
     def raw() -> None:
-        write_deltalake(paths["raw"], written, partition_by=[PARTITION_COLUMN])
+        raw_write(paths["raw"], written)
 
     ours_s, raw_s = interleaved_medians(ours, raw, repeats, setup=fresh)
     return Comparison(

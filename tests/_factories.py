@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from alertkit import Alert, Decision
-from alertkit.model._ids import new_alert_id
+from alertkit.model._ids import new_alert_id, new_alert_ids
 from alertkit.model.mapping import decision_to_alert
 from alertkit.model.schema import ALERT_SCHEMA, alerts_to_frame
 
@@ -104,4 +104,21 @@ def book(n: int, *, vix: float = 40.0, at: datetime = T0) -> pl.DataFrame:
             "upl_pct": [0.1] * n,
             "vix": [vix] * n,
         }
+    )
+
+
+def many_alerts(n: int, start: datetime, span: timedelta, seed: int = 0) -> pl.DataFrame:
+    """``n`` valid active alerts (one position each) created evenly over ``span`` from
+    ``start``, with time-ordered ids, in a shuffled row order."""
+    created = pl.Series([start + span * i / n for i in range(n)], dtype=ALERT_SCHEMA["created_at"])
+    return (
+        alert_frame()[[0] * n]
+        .with_columns(
+            alert_id=pl.Series(new_alert_ids(created, seed=seed)),
+            strategy_id=pl.int_range(n, dtype=pl.Int64),
+            created_at=created,
+            last_seen_at=created,
+            created_date=created.dt.date(),
+        )
+        .sample(fraction=1.0, shuffle=True, seed=seed)
     )

@@ -1,15 +1,18 @@
 """Keeping a table of many small commits fast: compaction, checkpoints, vacuum.
 
 Each alert creation or transition is a commit that adds a small file; reads slow down as
-files pile up. :func:`maintain` compacts the small files of each partition into one, writes a
+files pile up. :func:`maintain` compacts the small files of each partition into files of
+about the table's target size (:data:`~alertkit.lake.layout.TARGET_FILE_BYTES`), writes a
 checkpoint so log replay stays short, and (optionally) vacuums files that no version younger
 than the retention still needs. After each of its commits the manager calls
 :func:`auto_maintain`, which checks the table's file counts once SMALL_FILES_PER_PARTITION
 commits (by any writer) have landed since this manager last checked, or ``every`` of its own,
 whichever comes first, and compacts only the partitions holding more than
-SMALL_FILES_PER_PARTITION files (usually the month being written). A partition therefore never
-holds much more than twice that many files, however many processes write, and a check costs a
-look at the table version the manager already holds.
+SMALL_FILES_PER_PARTITION small files (under half the target size; usually the month being
+written). A partition therefore never holds much more than twice that many small files,
+however many processes write, and a check costs a look at the table version the manager
+already holds. Files already near the target size are not counted: compacting them again
+would rewrite them unchanged.
 
 Compactions must never overlap. deltalake 1.6 lets two compactions of the same files, planned
 on the same table version, both commit (their removes carry ``dataChange=false``, which its conflict
@@ -37,6 +40,7 @@ import polars as pl
 from deltalake.exceptions import CommitFailedError, DeltaError
 
 from alertkit.lake.delta_errors import first_line
+from alertkit.lake.layout import TARGET_FILE_BYTES
 from alertkit.lake.store import AlertStore
 from alertkit.model.errors import StoreError, ValidationError
 
@@ -63,7 +67,10 @@ DEFAULT_MAINTAIN_EVERY: Final = 200
 """A manager checks fragmentation at least once per this many of its own commits."""
 
 SMALL_FILES_PER_PARTITION: Final = 16
-"""Fragmentation threshold: a partition with more data files than this is compacted."""
+"""Fragmentation threshold: a partition with more small files than this is compacted."""
+
+SMALL_FILE_BYTES: Final = TARGET_FILE_BYTES // 2
+"""A data file under this size is small: compaction would merge it with others."""
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +107,12 @@ class MaintenanceReport:
         return "; ".join(parts)
 
 
-def files_per_partition(store: AlertStore) -> dict[str, int]:
-    """How many data files each partition (its value as ISO text: for alerts, the first day
-    of a creation month) holds now."""
+def files_per_partition(store: AlertStore, *, small_only: bool = False) -> dict[str, int]:
+    """How many data files (with ``small_only``, files under SMALL_FILE_BYTES) each partition
+    (its value as ISO text: for alerts, the first day of a creation month) holds now."""
     actions = pl.DataFrame(store.table().get_add_actions(flatten=True))
+    if small_only and not actions.is_empty():
+        actions = actions.filter(pl.col("size_bytes") < SMALL_FILE_BYTES)
     if actions.is_empty():
         return {}
     counts = actions.group_by(f"partition.{store.spec.partition_by}").len()
@@ -111,8 +120,8 @@ def files_per_partition(store: AlertStore) -> dict[str, int]:
 
 
 def fragmented_partitions(store: AlertStore) -> list[str]:
-    """The partitions holding more than SMALL_FILES_PER_PARTITION files, oldest first."""
-    counts = files_per_partition(store)
+    """The partitions holding more than SMALL_FILES_PER_PARTITION small files, oldest first."""
+    counts = files_per_partition(store, small_only=True)
     return sorted(value for value, n in counts.items() if n > SMALL_FILES_PER_PARTITION)
 
 
@@ -151,7 +160,9 @@ def _compact(store: AlertStore, partitions: list[str] | None, *, patient: bool) 
     filters = None if partitions is None or column is None else [(column, "in", partitions)]
 
     def compact() -> dict[str, Any]:
-        return store.table().optimize.compact(partition_filters=filters)
+        return store.table().optimize.compact(
+            partition_filters=filters, target_size=TARGET_FILE_BYTES
+        )
 
     metrics = store.retrying(compact, "compact the alerts table") if patient else compact()
     return int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))

@@ -6,9 +6,10 @@ declaration's, and the store adds no knowledge of its own. :class:`AlertStore` i
 the alerts table (:data:`~alertkit.model.schema.ALERTS_TABLE`); a silences table or a
 notification log is another declaration kept by the same class.
 
-Every change is one MERGE (:meth:`DeltaStore.merge_rows`) decided on one table version, whose
-values travel in an Arrow source table, so no user string is ever pasted into a predicate;
-only a backtest's ``overwrite`` replaces the table. Writers are optimistic: a commit whose
+Every change is one commit decided on one table version: a MERGE (:meth:`DeltaStore.merge_rows`,
+its values in an Arrow source table, so no user string is pasted into a predicate), a bulk
+insert's :meth:`DeltaStore.append_unless_changed`, or a backtest's ``overwrite``. Writers are
+optimistic: a commit whose
 reads a concurrent commit changed raises ``CommitFailedError`` in delta-rs, which never
 re-runs an operation; :meth:`DeltaStore.retrying` re-runs the whole read-decide-write step
 with jittered exponential backoff, so the decision is made again on the table as it now is.
@@ -26,31 +27,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
-from deltalake.exceptions import (
-    CommitFailedError,
-)
+from deltalake.exceptions import CommitFailedError
 
 from alertkit.lake._merge_predicate import MergeReads, merge_predicate
 from alertkit.lake._versions import open_version
 from alertkit.lake.delta_errors import delta_errors
 from alertkit.lake.integrity import check_intact
 from alertkit.lake.layout import (
+    TABLE_CONFIGURATION,
     LayoutMigration,
+    add_configuration,
     declared_partitioning,
     migrate_layout,
     partition_columns,
 )
 from alertkit.lake.paths import LocalTable, is_local, local_table_path
 from alertkit.lake.table_schema import add_later_columns, check_columns, scan_declared
-from alertkit.model.errors import (
-    StoreError,
-    TableNotFoundError,
-    WriteConflictError,
-)
+from alertkit.model.errors import StoreError, TableNotFoundError, WriteConflictError
 from alertkit.model.schema import ALERTS_TABLE
 from alertkit.model.tables import TableSpec
 
@@ -72,11 +69,6 @@ TableVersion = int | str | datetime
 
 DEFAULT_MAX_RETRIES: Final = 30
 """Re-runs of a conflicting step before WriteConflictError; 12 ran out under 4 writers."""
-
-_REQUIRED_CONFIG: Final = {
-    # Checkpoints keep log replay short on tables with many small commits.
-    "delta.checkpointInterval": "50",
-}
 
 
 def audit(operation: str, subject: str, by: str | None) -> dict[str, str]:
@@ -192,7 +184,7 @@ class DeltaStore:
                     partition_by=self._partition_by,
                     name=self.spec.name,
                     description=self.spec.description,
-                    configuration=_REQUIRED_CONFIG,
+                    configuration=TABLE_CONFIGURATION,
                     storage_options=self.storage_options,
                 )
         except CommitFailedError:
@@ -264,8 +256,15 @@ class DeltaStore:
         return migration
 
     def _migrate(self, table: DeltaTable) -> LayoutMigration | None:
-        """Move ``table`` (the latest version, checked) to the declared layout, redoing the
-        move on a fresh version whenever a concurrent commit landed first."""
+        """Move ``table`` (the latest version, checked) to the declared layout (its file
+        size first, so the move writes files of that size), redoing the move on a fresh
+        version whenever a concurrent commit landed first."""
+
+        def configure() -> bool:
+            table.update_incremental()  # a retry: another process configured it first
+            return add_configuration(table)
+
+        self.retrying(configure, f"configuring the {self.spec.name} table")
         if partition_columns(table) == declared_partitioning(self.spec):
             return None  # the common case: nothing to read
         opened = iter([table])
@@ -304,35 +303,44 @@ class DeltaStore:
         readable by time travel until a vacuum. Raises ``CommitFailedError`` when a
         concurrent commit wins (see :meth:`retrying`; an overwrite is safe to redo).
         """
-        target = self.table()
-        self.check_writable()
-        with delta_errors(self.uri, f"overwrite of {self.uri} failed"):
-            write_deltalake(
-                target,
-                self.spec.physical(rows.select(self.spec.columns)).to_arrow(),
-                mode="overwrite",
-                partition_by=self._partition_by,
-                storage_options=self.storage_options,
-                commit_properties=CommitProperties(custom_metadata=custom_metadata),
-            )
-        return int(target.version())
+        return self._write(self.table(), rows, "overwrite", CommitProperties(custom_metadata))
 
     def append(self, rows: pl.DataFrame, custom_metadata: dict[str, str]) -> int:
         """Add ``rows`` in one commit that reads nothing, so concurrent appends never
         conflict (a log); returns the version. Creates the table if absent."""
         self.ensure_table()
+        return self._write(self.table(), rows, "append", CommitProperties(custom_metadata))
+
+    def append_unless_changed(
+        self, table: DeltaTable, rows: pl.DataFrame, custom_metadata: dict[str, str]
+    ) -> int:
+        """Add ``rows`` in one commit decided on table version ``table``: committed only if
+        no other commit landed since (else ``CommitFailedError``, see :meth:`retrying`).
+
+        Stricter than a MERGE guarded by the whole table, and without its join: for a bulk
+        insert whose checks (ids, open fingerprints) read ``table`` and hold only on it.
+        """
+        properties = CommitProperties(custom_metadata, max_commit_retries=0)
+        return self._write(table, rows, "append", properties)
+
+    def _write(
+        self,
+        table: DeltaTable,
+        rows: pl.DataFrame,
+        mode: Literal["append", "overwrite"],
+        properties: CommitProperties,
+    ) -> int:
         self.check_writable()
-        target = self.table()
-        with delta_errors(self.uri, f"append to {self.uri} failed"):
+        with delta_errors(self.uri, f"{mode} of {self.uri} failed"):
             write_deltalake(
-                target,
+                table,
                 self.spec.physical(rows.select(self.spec.columns)).to_arrow(),
-                mode="append",
+                mode=mode,
                 partition_by=self._partition_by,
                 storage_options=self.storage_options,
-                commit_properties=CommitProperties(custom_metadata=custom_metadata),
+                commit_properties=properties,
             )
-        return int(target.version())
+        return int(table.version())
 
     @property
     def _partition_by(self) -> list[str] | None:

@@ -49,14 +49,18 @@ def test_migrate_moves_both_tables_to_months_and_keeps_everything(
     printed = re.sub(r" in \d+\.\d s;", " in S s;", capsys.readouterr().out)
     assert printed.splitlines() == [
         "alerts: 40 rows moved from partitions by created_date (40 files) to partitions by"
-        " created_month (2 files) in S s; version 5 -> 6, earlier versions still readable",
+        " created_month (2 files) in S s; version 6 -> 7, earlier versions still readable",
         "notifications: 3 rows moved from partitions by date (3 files) to partitions by month"
-        " (1 file) in S s; version 1 -> 2, earlier versions still readable",
+        " (1 file) in S s; version 2 -> 3, earlier versions still readable",
     ]
     table = DeltaTable(lake)
-    assert partition_columns(table) == ("created_month",) and table.version() == before + 1
-    assert table.metadata().configuration == {"delta.checkpointInterval": "50"}
-    assert table.history(1)[0]["alertkit.operation"] == "migrate_layout"
+    # one commit sets the target file size (absent before), the next moves every row
+    assert partition_columns(table) == ("created_month",) and table.version() == before + 2
+    assert table.metadata().configuration == {
+        "delta.checkpointInterval": "50",
+        "delta.targetFileSize": "1000000",
+    }
+    assert [c["alertkit.operation"] for c in table.history(2)] == ["migrate_layout", "configure"]
     assert sorted(p.name for p in Path(lake).glob("created_month=*")) == [
         "created_month=2025-11-01",
         "created_month=2025-12-01",
@@ -78,7 +82,7 @@ def test_migrate_moves_both_tables_to_months_and_keeps_everything(
     assert capsys.readouterr().out == (
         f"nothing to migrate: {lake} is already partitioned by month\n"
     )
-    assert DeltaTable(lake).version() == before + 1
+    assert DeltaTable(lake).version() == before + 2
     assert manager.migrate() == []
 
 
@@ -109,8 +113,8 @@ def test_a_commit_landing_during_the_move_is_kept(tmp_path: Path) -> None:
     pinned = DeltaTable(lake)
     late = alerts_per_day(DAYS + 1).tail(1).with_columns(expected_revision=pl.lit(None, pl.Int64))
     old_writer = DeltaStore(lake, DAILY_ALERTS)
-    old_writer.merge_rows(
-        old_writer.table(), late, reads="table", custom_metadata=audit("insert", "late", None)
+    old_writer.merge_rows(  # an unchecked handle: a checked one would configure the table
+        old_writer.open_table(), late, reads="table", custom_metadata=audit("insert", "late", None)
     )
     with pytest.raises(CommitFailedError):
         migrate_layout(ALERTS_TABLE, pinned)
@@ -141,15 +145,16 @@ def test_a_migration_killed_midway_leaves_the_old_table_and_resumes(tmp_path: Pa
         child.join(timeout=30)
     assert child.exitcode == -signal.SIGKILL
     assert any(Path(lake).glob("created_month=*")), "the child never began writing"
-    # killed before its commit: the old table, whole, at the same version (read raw: an
-    # alertkit manager opening it would move it)
-    assert DeltaTable(lake).version() == version
+    # killed before its commit: the old table, whole, one version on (the file size it set
+    # first; read raw: an alertkit manager opening it would move it)
+    assert DeltaTable(lake).version() == version + 1
+    assert DeltaTable(lake).history(1)[0]["alertkit.operation"] == "configure"
     assert partition_columns(DeltaTable(lake)) == ("created_date",)
     assert pl.read_delta(lake).select(list(ALERT_SCHEMA)).sort("alert_id").equals(old)
     assert delta_scan(connect(), lake).equals(old)
 
     [moved] = SyncAlertManager(lake, maintain_every=0).migrate()
-    assert (moved.rows, moved.version_before, moved.version) == (2_000, version, version + 1)
+    assert (moved.rows, moved.version_before, moved.version) == (2_000, version + 1, version + 2)
     assert board_of(lake).equals(old)
     assert board_of(lake, version=version).equals(old)
     assert SyncAlertManager(lake, maintain_every=0).migrate() == []
