@@ -90,7 +90,7 @@ def cycle_against_merge(
     manager.run_cycle(positions(book, T, range(firing)))
     cycle = itertools.count(1)
     raw_path = root / f"cycle{book}_raw"
-    raw_write(raw_path, stored(alert_frame(lake)).to_arrow())
+    raw_write(raw_path, stored(alert_frame(lake)))
     raw_open = pl.read_delta(str(raw_path)).filter(pl.col("status") == "active").head(half)
     versions: list[int] = []
 
@@ -137,7 +137,7 @@ def bench_bulk_ack(root: Path, n: int, repeats: int) -> Comparison:
     size = max(20_000, 3 * n * (repeats + 1))  # 45 % active: enough for every repeat
     manager = table_of(size, root, f"ack{n}", open_share=0.9)
     raw_path = root / f"ack{n}_raw"
-    raw_write(raw_path, stored(alert_frame(size, open_share=0.9)).to_arrow())
+    raw_write(raw_path, stored(alert_frame(size, open_share=0.9)))
     ours_ids = iter(
         manager.scan_alerts().filter(pl.col("status") == "active").collect()["alert_id"].to_list()
     )

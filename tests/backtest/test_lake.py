@@ -53,14 +53,14 @@ def test_alerts_go_in_one_commit_per_chunk(history: pl.DataFrame, lake: str) -> 
     n = result.alerts.height
     assert n > 80  # at least three chunks
     chunks = -(-n // 40)
-    assert operations(lake) == [("CREATE TABLE", None)] + [("MERGE", "insert")] * chunks
+    assert operations(lake) == [("CREATE TABLE", None)] + [("WRITE", "insert")] * chunks
     assert result.lake_version == chunks
     assert table_rows(lake).equals(result.alerts)
 
 
 def test_default_chunk_is_one_commit(history: pl.DataFrame, lake: str) -> None:
     run_backtest(history, lake=lake, progress=False)
-    assert operations(lake) == [("CREATE TABLE", None), ("MERGE", "insert")]
+    assert operations(lake) == [("CREATE TABLE", None), ("WRITE", "insert")]
 
 
 def test_manager_reads_and_transitions_backtest_alerts(held: pl.DataFrame, lake: str) -> None:
@@ -168,7 +168,7 @@ def test_overwrite_in_chunks_replaces_then_appends(history: pl.DataFrame, lake: 
         history, lake=lake, lake_mode="overwrite", lake_chunk_rows=20, progress=False
     )
     chunks = -(-result.alerts.height // 20)
-    assert operations(lake)[2:] == [("WRITE", "backtest-overwrite")] + [("MERGE", "insert")] * (
+    assert operations(lake)[2:] == [("WRITE", "backtest-overwrite")] + [("WRITE", "insert")] * (
         chunks - 1
     )
     assert table_rows(lake).equals(result.alerts)
