@@ -38,6 +38,7 @@ from typing import Final
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError
 
 from alertkit.lake.table_schema import declared_columns, scan_declared
 from alertkit.model.tables import TableSpec
@@ -110,21 +111,24 @@ def add_configuration(table: DeltaTable) -> bool:
     """Give table version ``table`` the :data:`TABLE_CONFIGURATION` properties it lacks, in
     one commit (and bring ``table`` up to date); False, committing nothing, when it has them.
     Tables created before a property was declared get it on their first writable open."""
-    current = table.metadata().configuration
-    missing = {k: v for k, v in TABLE_CONFIGURATION.items() if current.get(k) != v}
-    if not missing:
-        return False
-    table.alter.set_table_properties(
-        missing,
-        commit_properties=CommitProperties(
-            custom_metadata={
-                "alertkit.operation": "configure",
-                "alertkit.subject": ",".join(missing),
-            }
-        ),
-    )
-    table.update_incremental()
-    return True
+    for attempt in range(3):
+        current = table.metadata().configuration
+        missing = {k: v for k, v in TABLE_CONFIGURATION.items() if current.get(k) != v}
+        if not missing:
+            return False
+        meta = {"alertkit.operation": "configure", "alertkit.subject": ",".join(missing)}
+        try:
+            table.alter.set_table_properties(missing, commit_properties=CommitProperties(meta))
+        except CommitFailedError:
+            # The metadata changed since ``table`` (another process configuring it too):
+            # look again on the latest version.
+            if attempt == 2:
+                raise
+            table.update_incremental()
+            continue
+        table.update_incremental()
+        return True
+    raise AssertionError("unreachable")
 
 
 def migrate_layout(spec: TableSpec, table: DeltaTable) -> LayoutMigration | None:

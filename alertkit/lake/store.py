@@ -10,8 +10,9 @@ Every change is one commit decided on one table version: a MERGE
 (:meth:`DeltaStore.merge_rows`, its values in an Arrow source table, so no user string is
 pasted into a predicate), a bulk insert's :meth:`DeltaStore.append_unless_changed`, or a
 backtest's ``overwrite``. Writers are optimistic: a commit whose reads a concurrent commit
-changed raises ``CommitFailedError`` in delta-rs, which never re-runs an operation; :meth:`DeltaStore.retrying` re-runs the whole read-decide-write step
-with jittered exponential backoff, so the decision is made again on the table as it now is.
+changed raises ``CommitFailedError`` in delta-rs, which never re-runs an operation;
+:meth:`DeltaStore.retrying` re-runs the whole read-decide-write step with jittered
+exponential backoff, so the decision is made again on the table as it now is.
 """
 
 from __future__ import annotations
@@ -258,15 +259,7 @@ class DeltaStore:
         """Move ``table`` (the latest version, checked) to the declared layout (its file
         size first, so the move writes files of that size), redoing the move on a fresh
         version whenever a concurrent commit landed first."""
-
-        tries = iter(range(self.max_retries + 2))
-
-        def configure() -> bool:
-            if next(tries):  # a retry: another process changed the metadata first
-                table.update_incremental()
-            return add_configuration(table)
-
-        self.retrying(configure, f"configuring the {self.spec.name} table")
+        add_configuration(table)
         if partition_columns(table) == declared_partitioning(self.spec):
             return None  # the common case: nothing to read
         opened = iter([table])
@@ -363,9 +356,8 @@ class DeltaStore:
 
         ``rows`` has the table's columns plus ``expected_revision``: null for a row to insert,
         else the revision the stored row must still have (the declaration's ``revision``
-        column), whose columns the row replaces.
-        A row whose id is already stored is never inserted, and an update whose stored row
-        moved on is never applied: the caller compares the outcome with what it planned.
+        column), whose columns the row replaces. A row whose id is stored is never inserted,
+        nor an update whose stored row moved on: the caller compares the outcome with its plan.
 
         ``reads`` says which rows the decision depended on, so delta-rs refuses the commit
         (``CommitFailedError``, see :meth:`retrying`) when a concurrent commit changed them:

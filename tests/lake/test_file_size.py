@@ -10,11 +10,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 from _factories import many_alerts
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError
 
 from alertkit import AlertStatus, SyncAlertManager, ValidationError
-from alertkit.lake.layout import TARGET_FILE_BYTES
+from alertkit.lake.layout import TABLE_CONFIGURATION, TARGET_FILE_BYTES, add_configuration
 from alertkit.lake.maintenance import (
     SMALL_FILES_PER_PARTITION,
     files_per_partition,
@@ -103,3 +103,13 @@ def test_two_inserts_of_the_same_alerts_at_once_write_them_once(tmp_path: Path) 
     assert sorted(outcomes, key=str) == sorted([2_000, ValidationError], key=str)
     stored = SyncAlertManager(path).scan_alerts().collect()
     assert stored.height == 2_000 and stored["alert_id"].n_unique() == 2_000
+
+
+def test_two_processes_configuring_an_old_table_at_once_commit_it_once(tmp_path: Path) -> None:
+    path = str(tmp_path / "old")
+    write_deltalake(path, one_month(3).to_arrow(), configuration={"delta.checkpointInterval": "50"})
+    first, second = DeltaTable(path), DeltaTable(path)  # both opened before either configures
+    assert add_configuration(first) is True
+    assert add_configuration(second) is False  # its stale commit refused, it looked again
+    assert second.metadata().configuration == dict(TABLE_CONFIGURATION)
+    assert [c["operation"] for c in DeltaTable(path).history()] == ["SET TBLPROPERTIES", "WRITE"]
