@@ -25,7 +25,7 @@ from alertkit.live.policy_marks import PolicyMarks
 from alertkit.model._time import to_utc
 from alertkit.model.alerts import Alert, AlertStatus
 from alertkit.model.errors import ValidationError
-from alertkit.model.schema import alert_from_row
+from alertkit.model.schema import alert_from_committed_row
 from alertkit.model.snapshot import PositionSnapshot
 from alertkit.model.snapshot_frames import as_polars, normalize_frame, refuse_duplicates
 from alertkit.model.snapshot_rows import ROW_SCHEMA, SnapshotLike, snapshot_row
@@ -108,8 +108,11 @@ _ORDER: Final = ["created_at", "strategy_id", "symbol", "rule", "alert_id"]
 
 def cycle_result(decisions: pl.DataFrame, commit: FiringsCommit) -> CycleResult:
     """The :class:`CycleResult` of a committed cycle (alerts in a deterministic order)."""
-    new = [alert_from_row(r) for r in commit.new.sort(_ORDER).iter_rows(named=True)]
-    continued = [alert_from_row(r) for r in commit.continued.sort(_ORDER).iter_rows(named=True)]
+    # Rows checked and committed by this cycle: not checked again (alert_from_committed_row).
+    new = [alert_from_committed_row(r) for r in commit.new.sort(_ORDER).iter_rows(named=True)]
+    continued = [
+        alert_from_committed_row(r) for r in commit.continued.sort(_ORDER).iter_rows(named=True)
+    ]
     resolved = sorted(
         (a for a in new + continued if a.status is AlertStatus.RESOLVED), key=_sort_key
     )

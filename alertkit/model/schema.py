@@ -43,6 +43,7 @@ __all__ = [
     "ALERT_SCHEMA",
     "OPEN_ROWS",
     "PARTITION_COLUMN",
+    "alert_from_committed_row",
     "alert_from_row",
     "alert_to_row",
     "alerts_to_frame",
@@ -214,6 +215,57 @@ def alert_from_row(row: dict[str, Any]) -> Alert:
         assignee=row.get("assignee"),
         flapping=bool(row.get("flapping")),
     )
+
+
+def alert_from_committed_row(row: dict[str, Any]) -> Alert:
+    """The :class:`Alert` of a row this process has just checked and committed, built
+    without checking it again (what :func:`alert_from_row` would build from it).
+
+    :func:`alert_from_row` checks every field, since a stored row may come from another
+    tool. A cycle's new and continued rows were checked on their way in (the identity rules'
+    Alert objects, and stored rows that the commit's MERGE matched and the cycle only
+    bumped). Checking them again was 40 % of a 100k-position cycle (bench/RESULTS.md,
+    2026-12-03), and a failure found only now, after the commit, would report a failure for
+    a cycle that landed. (A stored row another tool wrote badly is still refused by every
+    read: query_alerts, get_alert.) tests/model/test_committed_rows.py holds the two
+    constructors equal.
+    """
+    metadata, history = _loads(row, "metadata"), _loads(row, "history")
+    created_at = _aware(row["created_at"])
+    alert = Alert.__new__(Alert)  # no __post_init__: the row is known good
+    fields = {
+        **{name: row.get(name) for name in _PLAIN_FIELDS},
+        "type": AlertType(row["type"]),
+        "severity": AlertSeverity(row["severity"]),
+        "status": AlertStatus(row["status"]),
+        "metadata": {} if metadata is None else metadata,
+        "created_at": created_at,
+        "acknowledged_at": _aware(row["acknowledged_at"]),
+        "resolved_at": _aware(row["resolved_at"]),
+        "occurrences": row["occurrences"] if row["occurrences"] is not None else 1,
+        "last_seen_at": _aware(row["last_seen_at"]) or created_at,
+        "history": [] if history is None else history,
+        "snoozed_until": _aware(row.get("snoozed_until")),
+        "snoozed_at": _aware(row.get("snoozed_at")),
+        "flapping": bool(row.get("flapping")),
+    }
+    for name, value in fields.items():
+        setattr(alert, name, value)
+    return alert
+
+
+_PLAIN_FIELDS: Final = (
+    "alert_id",
+    "title",
+    "message",
+    "rule",
+    "symbol",
+    "strategy_id",
+    "engine_rule",
+    "rule_priority",
+    "silenced_by",
+    "assignee",
+)
 
 
 def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
