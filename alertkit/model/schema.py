@@ -187,34 +187,29 @@ def _loads(row: dict[str, Any], column: str) -> Any:
         ) from None
 
 
-def alert_from_row(row: dict[str, Any]) -> Alert:
-    """The :class:`Alert` stored in one table row (a polars named row)."""
+def _alert_fields(row: dict[str, Any]) -> dict[str, Any]:
+    """The :class:`Alert` fields of one table row: JSON read, defaults applied, enum values
+    left as text (:class:`Alert` refuses an unknown one with a ValidationError)."""
     metadata, history = _loads(row, "metadata"), _loads(row, "history")
-    return Alert(
-        alert_id=row["alert_id"],
-        type=row["type"],
-        severity=row["severity"],
-        status=row["status"],
-        title=row["title"],
-        message=row["message"],
-        rule=row["rule"],
-        symbol=row["symbol"],
-        strategy_id=row["strategy_id"],
-        metadata={} if metadata is None else metadata,
-        created_at=_aware(row["created_at"]),  # type: ignore[arg-type]
-        acknowledged_at=_aware(row["acknowledged_at"]),
-        resolved_at=_aware(row["resolved_at"]),
-        occurrences=row["occurrences"] if row["occurrences"] is not None else 1,
-        last_seen_at=_aware(row["last_seen_at"]),
-        engine_rule=row["engine_rule"],
-        rule_priority=row["rule_priority"],
-        history=[] if history is None else history,
-        silenced_by=row.get("silenced_by"),
-        snoozed_until=_aware(row.get("snoozed_until")),
-        snoozed_at=_aware(row.get("snoozed_at")),
-        assignee=row.get("assignee"),
-        flapping=bool(row.get("flapping")),
-    )
+    created_at = _aware(row["created_at"])
+    return {
+        **{name: row.get(name) for name in _PLAIN_FIELDS},
+        "metadata": {} if metadata is None else metadata,
+        "created_at": created_at,
+        "acknowledged_at": _aware(row["acknowledged_at"]),
+        "resolved_at": _aware(row["resolved_at"]),
+        "occurrences": row["occurrences"] if row["occurrences"] is not None else 1,
+        "last_seen_at": _aware(row["last_seen_at"]) or created_at,
+        "history": [] if history is None else history,
+        "snoozed_until": _aware(row.get("snoozed_until")),
+        "snoozed_at": _aware(row.get("snoozed_at")),
+        "flapping": bool(row.get("flapping")),
+    }
+
+
+def alert_from_row(row: dict[str, Any]) -> Alert:
+    """The :class:`Alert` stored in one table row (a polars named row), every field checked."""
+    return Alert(**_alert_fields(row))
 
 
 def alert_from_committed_row(row: dict[str, Any]) -> Alert:
@@ -230,32 +225,24 @@ def alert_from_committed_row(row: dict[str, Any]) -> Alert:
     read: query_alerts, get_alert.) tests/model/test_committed_rows.py holds the two
     constructors equal.
     """
-    metadata, history = _loads(row, "metadata"), _loads(row, "history")
-    created_at = _aware(row["created_at"])
     alert = Alert.__new__(Alert)  # no __post_init__: the row is known good
-    fields = {
-        **{name: row.get(name) for name in _PLAIN_FIELDS},
+    fields = _alert_fields(row) | {
         "type": AlertType(row["type"]),
         "severity": AlertSeverity(row["severity"]),
         "status": AlertStatus(row["status"]),
-        "metadata": {} if metadata is None else metadata,
-        "created_at": created_at,
-        "acknowledged_at": _aware(row["acknowledged_at"]),
-        "resolved_at": _aware(row["resolved_at"]),
-        "occurrences": row["occurrences"] if row["occurrences"] is not None else 1,
-        "last_seen_at": _aware(row["last_seen_at"]) or created_at,
-        "history": [] if history is None else history,
-        "snoozed_until": _aware(row.get("snoozed_until")),
-        "snoozed_at": _aware(row.get("snoozed_at")),
-        "flapping": bool(row.get("flapping")),
     }
     for name, value in fields.items():
         setattr(alert, name, value)
     return alert
 
 
+_YEAR_ONE: Final = datetime(1, 1, 1, tzinfo=UTC)
+
 _PLAIN_FIELDS: Final = (
     "alert_id",
+    "type",
+    "severity",
+    "status",
     "title",
     "message",
     "rule",
@@ -338,9 +325,10 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
             column
         ).is_not_null() & (pl.col(column) > ID_TIME_MAX)
     for column in ("acknowledged_at", "resolved_at", "last_seen_at"):
+        # A comparison with a literal, not dt.year(): 0.3 ms instead of 25 ms a million rows.
         checks[f"{column} is before year 1 (Python cannot read it)"] = pl.col(
             column
-        ).is_not_null() & (pl.col(column).dt.year() < 1)
+        ).is_not_null() & (pl.col(column) < _YEAR_ONE)
     for column, rule in TEXT_RULES.items():
         if column != "alert_id":  # the id pattern bounds it
             checks.update(rule.column_problems(column))
@@ -368,10 +356,17 @@ def check_alert_frame(frame: pl.DataFrame) -> pl.DataFrame:
 def _duplicates(frame: pl.DataFrame) -> list[str]:
     """Repeated ids, and open fingerprints that appear more than once."""
     found = []
-    # Hashing first keeps the common case (no repeats) cheap on a million ids; a hash
-    # collision only sends us to the exact check.
-    if frame.select(pl.col("alert_id").hash().is_duplicated().any()).item():
-        repeated = frame.select(pl.col("alert_id").is_duplicated().sum()).item()
+    ids = frame.get_column("alert_id")
+    if ids.is_sorted():
+        # Time-ordered ids, as alertkit makes them: a repeat sits next to itself, so one pass
+        # over neighbours answers (10 ms for a million ids, where hashing takes 170 ms).
+        maybe_repeats = ids.slice(1).eq_missing(ids.slice(0, max(ids.len() - 1, 0))).any()
+    else:
+        # Hashing first keeps the common case (no repeats) cheap; a hash collision only
+        # sends us to the exact count.
+        maybe_repeats = ids.hash().is_duplicated().any()
+    if maybe_repeats:
+        repeated = int(ids.is_duplicated().sum())
         if repeated:
             found.append(f"{repeated} rows: alert_id repeats")
     open_keys = frame.filter(pl.col("status").is_in(OPEN_STATUSES)).select(FINGERPRINT)
