@@ -16,6 +16,9 @@ dte_roll               6         dte_roll
 gamma_risk             7         gamma_risk
 time_exit              8         time_exit
 =====================  ========  ===============================================
+
+Opt-in, not in :func:`default_rules`: ``dynamic_take_profit`` (2.1, trigger
+``dynamic_take_profit``), a take-profit target per VIX regime (:class:`DynamicTakeProfit`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from alertkit.rules.conditions import Expr, col, lit, when
 from alertkit.rules.exits import (
     SINGLE_LEG_TYPES,
     DTERoll,
+    DynamicTakeProfit,
     IVCrush,
     IVPercentileExit,
     SingleLegExit,
@@ -47,6 +51,7 @@ __all__ = [
     "CatastropheProtection",
     "DTERoll",
     "DeltaRisk",
+    "DynamicTakeProfit",
     "Expr",
     "GammaRisk",
     "IVCrush",

@@ -1,4 +1,8 @@
-"""The exit and lifecycle rules of docs/domain.md §4: profit targets, trailing stop, IV, expiry."""
+"""The exit and lifecycle rules of docs/domain.md §4: profit targets, trailing stop, IV, expiry.
+
+Also the opt-in :class:`DynamicTakeProfit` (not one of the twelve defaults): a take-profit
+target per VIX regime of :mod:`alertkit.rules.regimes`.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +23,14 @@ from alertkit.rules.base import (
     check_order,
     check_range,
 )
-from alertkit.rules.conditions import all_of, col, when
+from alertkit.rules.conditions import Expr, all_of, col, lit, when
+from alertkit.rules.regimes import regime_condition, regime_names
 from alertkit.rules.risk import GammaRisk
 
 __all__ = [
     "SINGLE_LEG_TYPES",
     "DTERoll",
+    "DynamicTakeProfit",
     "IVCrush",
     "IVPercentileExit",
     "SingleLegExit",
@@ -164,6 +170,87 @@ class TakeProfit(Rule):
                 "Partial take profit: P&L {upl_pct:.1%} reached {threshold:.0%};"
                 " close {close_ratio:.0%}",
                 {"upl_pct": upl, "threshold": self.partial, "close_ratio": self.close_ratio},
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DynamicTakeProfit(Rule):
+    """Close at the take-profit target of the VIX regime: ``upl_pct >= target[regime]``.
+
+    One target per regime of :data:`~alertkit.rules.regimes.VIX_REGIMES`, each a field named
+    after its regime, the defaults the seed system's: 90 % when VIX is low, 80 % (the fixed
+    ``take_profit`` target) when normal, 50 % in high volatility, 40 % in a crash. Each target
+    is a threshold like any other: ``sweep(history, "dynamic_take_profit", "normal", ...)``.
+    A snapshot without a VIX has no regime, so no target, and never fires this rule.
+
+    Opt-in, not one of the twelve :func:`~alertkit.rules.default_rules`. At priority 2.1 it
+    runs just after ``take_profit`` (whose 50 % partial target would hide it below 80 %), so
+    try it *instead of* the fixed target::
+
+        [DynamicTakeProfit() if r.name == "take_profit" else r for r in default_rules()]
+
+    One trigger, ``dynamic_take_profit``, whatever the regime: reaching the target is one
+    condition of the position, so an alert stays one alert when VIX crosses into another
+    regime while it is open. The regime it fired in is in the metadata (``regime``, ``vix``,
+    ``threshold``), and scores split by regime read it from the snapshot's VIX anyway.
+
+    Examples
+    --------
+    >>> rule = DynamicTakeProfit(normal=0.7)
+    >>> rule.targets
+    {'low_volatility': 0.9, 'normal': 0.7, 'high_volatility': 0.5, 'crash': 0.4}
+    >>> rule.decide({"upl_pct": 0.52, "vix": 27.0}).reason
+    'Take profit at 52.0% reached the 50% target for high_volatility (VIX 27.00)'
+    >>> rule.decide({"upl_pct": 0.52, "vix": 20.0}) is None
+    True
+    """
+
+    low_volatility: float = 0.90
+    normal: float = 0.80
+    high_volatility: float = 0.50
+    crash: float = 0.40
+    name: str = "dynamic_take_profit"
+    priority: float = 2.1
+
+    @classmethod
+    def from_targets(cls, targets: Mapping[str, float], **options: object) -> DynamicTakeProfit:
+        """The rule with ``targets`` (regime -> target); a regime left out keeps its default.
+
+        >>> DynamicTakeProfit.from_targets({"crash": 0.3}).crash
+        0.3
+        """
+        unknown = sorted(set(targets) - set(regime_names()))
+        if unknown:
+            raise ValidationError(
+                f"targets: expected regimes among {', '.join(regime_names())}, got {unknown}"
+            )
+        return cls(**targets, **options)  # type: ignore[arg-type]  # checked in __post_init__
+
+    @property
+    def targets(self) -> dict[str, float]:
+        """The target of each regime, in ascending VIX order."""
+        return {regime: getattr(self, regime) for regime in regime_names()}
+
+    def _check_thresholds(self) -> None:
+        for regime in regime_names():
+            check_range(self, regime, 0, 10, PROFIT, closed="right")
+
+    def _build_triggers(self) -> Sequence[Trigger]:
+        upl, vix = col("upl_pct"), col("vix")
+        regime: Expr = lit(None)  # no VIX, no regime (the buckets cover every number)
+        for name in regime_names():
+            regime = when(regime_condition(name), name, regime)
+        threshold = regime.lookup(self.targets)
+        return (
+            Trigger(
+                "dynamic_take_profit",
+                upl >= threshold,
+                CLOSE,
+                Urgency.NORMAL,
+                "Take profit at {upl_pct:.1%} reached the {threshold:.0%} target for {regime}"
+                " (VIX {vix:.2f})",
+                {"upl_pct": upl, "vix": vix, "regime": regime, "threshold": threshold},
             ),
         )
 
