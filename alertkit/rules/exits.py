@@ -23,8 +23,8 @@ from alertkit.rules.base import (
     check_order,
     check_range,
 )
-from alertkit.rules.conditions import Expr, all_of, col, lit, when
-from alertkit.rules.regimes import regime_condition, regime_names
+from alertkit.rules.conditions import all_of, col, when
+from alertkit.rules.regimes import regime_label, regime_names
 from alertkit.rules.risk import GammaRisk
 
 __all__ = [
@@ -237,10 +237,7 @@ class DynamicTakeProfit(Rule):
             check_range(self, regime, 0, 10, PROFIT, closed="right")
 
     def _build_triggers(self) -> Sequence[Trigger]:
-        upl, vix = col("upl_pct"), col("vix")
-        regime: Expr = lit(None)  # no VIX, no regime (the buckets cover every number)
-        for name in regime_names():
-            regime = when(regime_condition(name), name, regime)
+        upl, vix, regime = col("upl_pct"), col("vix"), regime_label()
         threshold = regime.lookup(self.targets)
         return (
             Trigger(

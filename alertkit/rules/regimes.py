@@ -23,13 +23,14 @@ import polars as pl
 
 from alertkit.model.errors import ValidationError
 from alertkit.rules.compile_polars import to_polars
-from alertkit.rules.conditions import Expr, col
+from alertkit.rules.conditions import Expr, col, lit, when
 
 __all__ = [
     "REGIME_COLUMN",
     "VIX_REGIMES",
     "Regime",
     "regime_condition",
+    "regime_label",
     "regime_names",
     "vix_regime",
     "vix_regime_polars",
@@ -92,13 +93,18 @@ def vix_regime(vix: float | None) -> str | None:
     return next(regime.name for regime in VIX_REGIMES if regime.contains(vix))
 
 
+def regime_label(column: str = "vix") -> Expr:
+    """The condition-language expression naming ``column``'s regime (null without a VIX): the
+    one a rule keyed by regime reads, and the one :func:`vix_regime_polars` runs."""
+    label: Expr = lit(None)
+    for name in regime_names():  # disjoint buckets: the nesting order does not matter
+        label = when(regime_condition(name, column), name, label)
+    return label
+
+
 def vix_regime_polars(column: str = "vix") -> pl.Expr:
     """A string column ``regime``: each row's regime, null where ``column`` is null or NaN."""
-    missing = pl.lit(None, dtype=pl.String)
-    labelled: pl.Expr = missing
-    for regime in reversed(VIX_REGIMES):  # built inside out: the lowest bucket is tested first
-        test = to_polars(regime_condition(regime.name, column).is_true())
-        labelled = pl.when(test).then(pl.lit(regime.name)).otherwise(labelled)
     # polars orders NaN above every number (NaN >= 35 is True there): a NaN VIX has no regime.
     nan = pl.col(column).is_nan().fill_null(False)
-    return pl.when(nan).then(missing).otherwise(labelled).alias(REGIME_COLUMN)
+    label = to_polars(regime_label(column)).cast(pl.String)
+    return pl.when(nan).then(None).otherwise(label).alias(REGIME_COLUMN)
