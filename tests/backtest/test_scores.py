@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -97,3 +98,14 @@ def test_bad_input_names_the_parameter(
 ) -> None:
     with pytest.raises(ValidationError, match="^" + message.replace("(", r"\(")):
         scores(result, **options)
+
+
+def test_engine_mode_and_a_result_read_back_score_the_same(
+    result: BacktestResult, tmp_path: Path
+) -> None:
+    history = synthetic_history(8, seed=5)
+    engine = run_backtest(history, mode="engine", quiet_period=timedelta(days=1), progress=False)
+    result.write(tmp_path / "run")
+    expected = result.scores(regime="vix")
+    assert engine.scores(regime="vix").equals(expected)
+    assert BacktestResult.read(tmp_path / "run").scores(regime="vix").equals(expected)
