@@ -18,6 +18,7 @@ from bench import (
     bench_notify,
     bench_policies,
     bench_scale,
+    bench_scores,
     bench_store,
     bench_synthetic,
 )
@@ -58,6 +59,7 @@ def main() -> int:
         bench_policies,
         bench_scale,
         bench_backtest,
+        bench_scores,
         bench_synthetic,
         bench_board,
         bench_maintenance,

@@ -5,8 +5,13 @@ For an alert on a position:
 - ``pnl_at_alert``: the position's ``unrealized_pnl`` at the alert's ``created_at`` (USD);
 - ``pnl_at_end``: its last non-null ``unrealized_pnl`` in the history, i.e. what holding to
   the end of the history (expiry, or the trader's own exit) gave;
-- ``benefit_of_acting = pnl_at_alert - pnl_at_end``: positive when acting on the alert at
-  once would have done better than holding;
+- ``benefit_of_acting = pnl_at_alert - pnl_at_end``: what closing the *whole* position at
+  the alert's snapshot, at its mark and free of costs, would have made over holding to the
+  end; positive when closing at once would have done better. It is the same number for every
+  action: it ignores a reduce's ``close_ratio`` (it counts the whole position), a roll's
+  second trade and every cost. The P&L of acting as the decision says, with commissions and
+  slippage, is ``act_vs_hold_usd`` in :mod:`alertkit.backtest.scores`
+  (``BacktestResult.scores``); the two agree for a close without costs;
 - ``lead_time_days``: days from the UTC date of ``created_at`` to the position's ``expiry``.
 
 :func:`summarize` aggregates per engine rule and trigger, rounded to what a reader uses (days
@@ -62,7 +67,9 @@ SUMMARY_SCHEMA: Final[dict[str, pl.DataType]] = {
     median days from the alert's UTC date to the position's expiry;
 ``mean_benefit_usd``, ``median_benefit_usd``
     the benefit of acting, per alert, in USD: P&L at the alert minus P&L at the end of the
-    position's history; positive when closing at the alert would have beaten holding.
+    position's history; positive when closing the whole position at the alert, free of
+    costs, would have beaten holding (whatever the action: see ``benefit_of_acting`` in the
+    module docstring; ``BacktestResult.scores`` acts as the decision says, with costs).
 """
 LEAD_DECIMALS: Final = 1
 USD_DECIMALS: Final = 2

@@ -54,6 +54,7 @@ from alertkit.backtest.history import HistorySource, load_history
 from alertkit.backtest.lake import MAX_CHUNK_ROWS, LakeMode, write_alerts
 from alertkit.backtest.outcomes import alert_outcomes, summarize
 from alertkit.backtest.replay import DECISIONS_SCHEMA, replay
+from alertkit.backtest.scores import DEFAULT_HORIZON, scores
 from alertkit.backtest.tables import SummaryFrame
 from alertkit.live.episodes import alert_episodes, episode_alerts
 from alertkit.model.errors import ValidationError
@@ -144,9 +145,11 @@ class BacktestResult:
         (:data:`~alertkit.backtest.outcomes.SUMMARY_SCHEMA`), rounded.
 
         The benefit of acting is the P&L at the alert minus the P&L at the end of the
-        position's history, in USD per alert: positive when closing at the alert would have
-        beaten holding. ``print()`` shows every column (a
-        :class:`~alertkit.backtest.tables.SummaryFrame`, otherwise a plain polars DataFrame).
+        position's history, in USD per alert: positive when closing the whole position at
+        the alert, free of costs, would have beaten holding, whatever the action (a reduce
+        counts in full). :meth:`scores` acts as the decision says, with costs. ``print()``
+        shows every column (a :class:`~alertkit.backtest.tables.SummaryFrame`, otherwise a
+        plain polars DataFrame).
         """
         return summarize(
             self.outcomes,
@@ -184,6 +187,33 @@ class BacktestResult:
         return (
             f"BacktestResult(mode={self.mode!r}{quiet}: {self.decisions.height} snapshots,"
             f" {self.alerts.height} alerts)"
+        )
+
+    def scores(
+        self,
+        *,
+        adverse: pl.Expr | None = None,
+        horizon: timedelta = DEFAULT_HORIZON,
+        lead_window: timedelta | None = None,
+        regime: str | None = None,
+        history: pl.DataFrame | None = None,
+        contracts: int | str = 1,
+        cost_per_contract: float = 0.0,
+        slippage: float = 0.0,
+    ) -> SummaryFrame:
+        """Per trigger (and regime): precision, recall, lead and reset times, and the P&L of
+        acting on the alerts against holding (positive is good); the parameters and columns
+        are those of :func:`alertkit.backtest.scores.scores`."""
+        return scores(
+            self,
+            adverse=adverse,
+            horizon=horizon,
+            lead_window=lead_window,
+            regime=regime,
+            history=history,
+            contracts=contracts,
+            cost_per_contract=cost_per_contract,
+            slippage=slippage,
         )
 
 
