@@ -66,6 +66,7 @@ from alertkit.rules import Rule, default_rules, evaluate_frame, in_order
 
 if TYPE_CHECKING:
     from alertkit.backtest.notifications import NotificationDryRun
+    from alertkit.backtest.shadowing import Shadowing
     from alertkit.notify.subscriptions import Subscription
 
 __all__ = ["BacktestMode", "BacktestResult", "run_backtest"]
@@ -215,6 +216,29 @@ class BacktestResult:
             cost_per_contract=cost_per_contract,
             slippage=slippage,
         )
+
+    # -- rule quality (issue 24): thin views, the work is in alertkit.backtest.shadowing ----
+
+    def all_matches(self) -> pl.DataFrame:
+        """Per decision, every rule that matched, not only the first
+        (:func:`alertkit.backtest.shadowing.all_matches`)."""
+        from alertkit.backtest.shadowing import all_matches
+
+        return all_matches(self)
+
+    def shadowing(self) -> Shadowing:
+        """How often each rule matched but an earlier rule decided, and by which
+        (:func:`alertkit.backtest.shadowing.shadowing`)."""
+        from alertkit.backtest.shadowing import shadowing
+
+        return shadowing(self)
+
+    def priority_change(self, priorities: Mapping[str, float]) -> pl.DataFrame:
+        """The alerts that moving the rules in ``priorities`` would add, remove or move
+        (:func:`alertkit.backtest.shadowing.priority_change`)."""
+        from alertkit.backtest.shadowing import priority_change
+
+        return priority_change(self, priorities)
 
 
 def run_backtest(

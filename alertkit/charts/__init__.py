@@ -11,7 +11,8 @@ Board charts (alerts frames with ALERT_SCHEMA columns) return ``alt.Chart``:
 :func:`response_times`. Backtest charts: :func:`position_pnl` (``alt.LayerChart``: a line and
 alert points) and :func:`sweep_chart` (``alt.VConcatChart``: counts above benefit), and
 :func:`notifications_per_day_chart` (``alt.LayerChart``: a notification dry run's bars per day
-and handler, beside the alerts opened).
+and handler, beside the alerts opened), and :func:`frontier_chart` (``alt.LayerChart``: the
+fatigue frontier of a threshold sweep, its Pareto-efficient settings joined).
 
 In JupyterLab without internet, call :func:`enable_offline_rendering` once (static SVG, the
 default, or ``"interactive"`` widgets), or wrap one chart with :func:`interactive_chart` to
@@ -38,6 +39,7 @@ from alertkit.charts._board import (
     response_times,
     severity_color,
 )
+from alertkit.charts._frontier import frontier_chart
 from alertkit.charts._notifications import notifications_per_day_chart
 from alertkit.charts._render import enable_offline_rendering, interactive_chart
 from alertkit.model.alerts import SEVERITY_ORDER
@@ -52,6 +54,7 @@ __all__ = [
     "alerts_by_rule",
     "alerts_over_time",
     "enable_offline_rendering",
+    "frontier_chart",
     "interactive_chart",
     "notifications_per_day_chart",
     "open_alert_age",

@@ -5,6 +5,13 @@ one snapshot, adds the trailing-stop peak (:func:`peak_upl_expr`) and the first-
 columns (:func:`first_match_expr`). :func:`decision_from_row` turns an evaluated row into the
 :class:`Decision` the engine returns for that snapshot, reason and metadata included.
 
+Under the first match lie the per-rule *match columns* (:func:`match_exprs`): for each rule,
+which of its triggers it would fire on the row were it the only rule (null: none). The
+decision is the first of them in engine order (:func:`decide_matched`), so a frame can keep
+them to see every rule that matched, not only the winner (:func:`with_all_matches`,
+priority shadowing), or re-evaluate one rule and decide again without touching the others
+(a threshold sweep).
+
 Examples
 --------
 >>> import polars as pl
@@ -20,8 +27,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, overload
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Final, TypeVar, overload
 
 import polars as pl
 
@@ -34,19 +41,33 @@ from alertkit.rules.compile_polars import to_polars
 from alertkit.rules.conditions import Expr
 
 __all__ = [
+    "ALL_MATCHES",
     "DECISION_COLUMNS",
+    "decide_matched",
     "decision_from_row",
     "evaluate_frame",
     "first_match_expr",
+    "match_column",
+    "match_exprs",
+    "match_frame",
+    "matched_trigger_expr",
+    "ordered_rules",
     "peak_upl_expr",
+    "with_all_matches",
 ]
 
 DECISION_COLUMNS: Final = ("trigger", "engine_rule", "priority", "action", "urgency")
 """Columns :func:`evaluate_frame` adds (besides the peak); ``trigger`` null means HOLD."""
 
+ALL_MATCHES: Final = "matched"
+"""The column :func:`with_all_matches` adds: the trigger ids of every rule that matched."""
+
 _ROW_INDEX: Final = "__alertkit_row"
 _DECISION: Final = "__alertkit_decision"
 _MATCH: Final = "__alertkit_match"
+_MATCH_PREFIX: Final = "match_"
+
+_Frame = TypeVar("_Frame", pl.DataFrame, pl.LazyFrame)
 
 
 def peak_upl_expr(order_by: str | Sequence[str] | None = "as_of") -> pl.Expr:
@@ -85,22 +106,115 @@ def first_match_expr(rules: Iterable[Rule]) -> pl.Expr:
 _TriggerPairs = list[tuple[Rule, Trigger]]
 
 
-def _trigger_pairs(rules: Iterable[Rule]) -> _TriggerPairs:
+def ordered_rules(rules: Iterable[Rule]) -> list[Rule]:
+    """``rules`` as a frame evaluation runs them: bound by name, in engine order.
+
+    Raises
+    ------
+    ValidationError
+        Two rules with one name (the engine would keep only the later one).
+    """
     ordered = in_order(bind_by_name(rules))
     names = [rule.name for rule in ordered]
     if len(set(names)) != len(names):
         raise ValidationError(f"rules: expected distinct names, got {names}")
-    return [(rule, trigger) for rule in ordered for trigger in rule.triggers]
+    return ordered
+
+
+def _trigger_pairs(rules: Iterable[Rule]) -> _TriggerPairs:
+    return [(rule, trigger) for rule in ordered_rules(rules) for trigger in rule.triggers]
 
 
 def _first_match_index(pairs: _TriggerPairs) -> pl.Expr:
     """The position in ``pairs`` of the first trigger that fires (null: none fires)."""
+    return _first_firing(trigger for _, trigger in pairs)
+
+
+def _first_firing(triggers: Iterable[Trigger]) -> pl.Expr:
     return pl.coalesce(  # keeps the first non-null, i.e. the first trigger that fires
         [
             pl.when(to_polars(trigger.when.is_true())).then(pl.lit(i, dtype=pl.UInt32))
-            for i, (_, trigger) in enumerate(pairs)
+            for i, trigger in enumerate(triggers)
         ]
     )
+
+
+def match_column(rule: str) -> str:
+    """The name of rule ``rule``'s match column (see :func:`match_exprs`)."""
+    return f"{_MATCH_PREFIX}{rule}"
+
+
+def match_exprs(rules: Iterable[Rule]) -> list[pl.Expr]:
+    """One column per rule (named :func:`match_column`), in engine order: the index, among
+    the rule's own triggers, of the first one that fires on the row (UInt32; null: none).
+
+    That is the rule evaluated on its own, as :meth:`Rule.match` does one snapshot; rules
+    are bound by name first (:func:`ordered_rules`), so ``dte_roll`` gives way to the
+    ``gamma_risk`` and ``time_exit`` of ``rules``. The frame needs the ``ROW_SCHEMA`` columns.
+    """
+    return [_rule_match(rule) for rule in ordered_rules(rules)]
+
+
+def _rule_match(rule: Rule) -> pl.Expr:
+    return _first_firing(rule.triggers).alias(match_column(rule.name))
+
+
+def _matched_index(rules: list[Rule]) -> pl.Expr:
+    """The first-match index into the rules' trigger pairs, from their match columns.
+
+    The same number :func:`_first_match_index` gives: the first rule that matched, in
+    engine order, and within it the trigger its match column names.
+    """
+    parts, offset = [], 0
+    for rule in rules:
+        parts.append(pl.col(match_column(rule.name)) + pl.lit(offset, dtype=pl.UInt32))
+        offset += len(rule.triggers)
+    return pl.coalesce(parts) if parts else pl.lit(None, dtype=pl.UInt32)
+
+
+def matched_trigger_expr(rules: Iterable[Rule], only: Collection[str] | None = None) -> pl.Expr:
+    """The ``trigger`` column :func:`decide_matched` gives, from the match columns alone;
+    with ``only`` (rule names), null also where the deciding rule is not one of them.
+
+    Cheaper than the five decision columns when only alert identity is wanted, e.g. the
+    alerts of one swept rule.
+    """
+    ordered = ordered_rules(rules)
+    ids = [
+        t.id if only is None or rule.name in only else None
+        for rule in ordered
+        for t in rule.triggers
+    ]
+    return pl.lit(pl.Series(ids, dtype=pl.String())).gather(_matched_index(ordered))
+
+
+def with_all_matches(frame: _Frame, rules: Iterable[Rule]) -> _Frame:
+    """``frame`` (with the match columns of ``rules``) plus :data:`ALL_MATCHES`: every rule
+    that matched the row, as the list of their trigger ids in engine order (List[String];
+    empty on a HOLD row).
+
+    Each rule contributes the trigger it would fire on its own (the first of its triggers
+    that fires), so the winner is the list's first element and the rest are the rules it
+    shadows: rules that would have decided this row had they run first. A history has few
+    distinct combinations of matches (a few hundred in a million rows), so the lists are
+    made once per combination and joined on; building them row by row in polars
+    (``concat_list`` of a dozen columns) is some twenty times slower. A ``LazyFrame`` is
+    collected once to find the combinations.
+    """
+    ordered = ordered_rules(rules)
+    lf = frame.lazy().drop(ALL_MATCHES, strict=False)
+    columns = [match_column(rule.name) for rule in ordered]
+    if not columns:
+        out = lf.with_columns(pl.lit([], dtype=pl.List(pl.String)).alias(ALL_MATCHES))
+    else:
+        combinations = lf.select(columns).unique().collect()
+        lists = [
+            [rule.triggers[i].id for rule, i in zip(ordered, row, strict=True) if i is not None]
+            for row in combinations.iter_rows()
+        ]
+        table = combinations.with_columns(pl.Series(ALL_MATCHES, lists, pl.List(pl.String)))
+        out = lf.join(table.lazy(), on=columns, how="left", nulls_equal=True, maintain_order="left")
+    return out.collect() if isinstance(frame, pl.DataFrame) else out
 
 
 def _decision_struct(pairs: _TriggerPairs, index: pl.Expr) -> pl.Expr:
@@ -193,6 +307,23 @@ def evaluate_frame(
         Values the engine would refuse (wrong units, unknown strategy type), checked before
         anything is decided; a ``LazyFrame`` is collected once for this check.
     """
+    out = decide_matched(match_frame(frame.lazy(), rules, order_by, prior_peaks), rules)
+    out = out.drop(match_column(rule.name) for rule in ordered_rules(rules))
+    return out.collect() if isinstance(frame, pl.DataFrame) else out
+
+
+def match_frame(
+    frame: _Frame,
+    rules: Iterable[Rule],
+    order_by: str | None = "as_of",
+    prior_peaks: Mapping[int, float] | None = None,
+) -> _Frame:
+    """The first half of :func:`evaluate_frame`: the normalised, validated frame with the
+    peak and every rule's match column (:func:`match_exprs`), not yet decided.
+
+    Same parameters and errors as :func:`evaluate_frame`; :func:`decide_matched` on the
+    result then gives its decisions (with the match columns kept).
+    """
     lf = normalize_frame(frame).drop(DECISION_COLUMNS, strict=False)
     validate_frame(lf)
     if order_by is None:
@@ -208,14 +339,27 @@ def evaluate_frame(
             list(prior_peaks), list(prior_peaks.values()), default=None, return_dtype=pl.Float64
         )
         peaks = peaks.with_columns(pl.max_horizontal(PEAK_COLUMN, prior).alias(PEAK_COLUMN))
-    pairs = _trigger_pairs(rules)
-    out = (
-        peaks.with_columns(_first_match_index(pairs).alias(_MATCH))
+    out = peaks.with_columns(match_exprs(rules))
+    return out.collect() if isinstance(frame, pl.DataFrame) else out
+
+
+def decide_matched(frame: _Frame, rules: Iterable[Rule]) -> _Frame:
+    """``frame`` (with the match columns of ``rules``) plus :data:`DECISION_COLUMNS`: the
+    first rule that matched, in engine order, and its trigger; as :func:`evaluate_frame`.
+
+    Only the match columns are read, so a frame from :func:`match_frame` whose column for
+    one rule was recomputed (``frame.with_columns(match_exprs([changed]))``) is decided as
+    if every rule had been evaluated again.
+    """
+    ordered = ordered_rules(rules)
+    pairs = [(rule, trigger) for rule in ordered for trigger in rule.triggers]
+    return (
+        frame.drop(DECISION_COLUMNS, strict=False)
+        .with_columns(_matched_index(ordered).alias(_MATCH))
         .with_columns(_decision_struct(pairs, pl.col(_MATCH)).alias(_DECISION))
         .drop(_MATCH)
         .unnest(_DECISION)
     )
-    return out.collect() if isinstance(frame, pl.DataFrame) else out
 
 
 def decision_from_row(row: Mapping[str, Any], rules: Iterable[Rule]) -> Decision:
