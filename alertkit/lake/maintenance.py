@@ -1,7 +1,10 @@
 """Keeping a table of many small commits fast: compaction, checkpoints, vacuum.
 
-Each alert creation or transition is a commit that adds a small file; reads slow down as
-files pile up. :func:`maintain` compacts the small files of each partition into files of
+Each alert creation or transition is a commit that adds a small file (and each delivery
+round's notification log entries, each policy change, likewise); reads and later commits
+slow down as files pile up. Any :class:`~alertkit.lake.store.DeltaStore` is maintained the
+same way; an unpartitioned table (``partition_by`` None) counts as one partition, named
+:data:`WHOLE_TABLE`. :func:`maintain` compacts the small files of each partition into files of
 about the table's target size (:data:`~alertkit.lake.layout.TARGET_FILE_BYTES`), writes a
 checkpoint so log replay stays short, and (optionally) vacuums files that no version younger
 than the retention still needs. After each of its commits the manager calls
@@ -41,7 +44,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError
 
 from alertkit.lake.delta_errors import first_line
 from alertkit.lake.layout import TARGET_FILE_BYTES
-from alertkit.lake.store import AlertStore
+from alertkit.lake.store import DeltaStore
 from alertkit.model.errors import StoreError, ValidationError
 
 try:
@@ -54,6 +57,7 @@ __all__ = [
     "LOCK_FILE",
     "MIN_VACUUM_RETENTION_HOURS",
     "SMALL_FILES_PER_PARTITION",
+    "WHOLE_TABLE",
     "MaintenanceReport",
     "auto_maintain",
     "fragmented_partitions",
@@ -73,6 +77,9 @@ SMALL_FILE_BYTES: Final = TARGET_FILE_BYTES // 2
 """A data file under this size is small: compaction would merge it with others."""
 
 log = logging.getLogger(__name__)
+
+WHOLE_TABLE: Final = ""
+"""The one partition of an unpartitioned table, as :func:`files_per_partition` names it."""
 
 LOCK_FILE: Final = "_alertkit_maintenance.lock"
 """Held (flock) by the process compacting a local table; never deleted."""
@@ -107,30 +114,34 @@ class MaintenanceReport:
         return "; ".join(parts)
 
 
-def files_per_partition(store: AlertStore, *, small_only: bool = False) -> dict[str, int]:
+def files_per_partition(store: DeltaStore, *, small_only: bool = False) -> dict[str, int]:
     """How many data files (with ``small_only``, files under SMALL_FILE_BYTES) each partition
-    (its value as ISO text: for alerts, the first day of a creation month) holds now."""
+    (its value as ISO text: for alerts, the first day of a creation month) holds now; an
+    unpartitioned table's files all count under :data:`WHOLE_TABLE`."""
     actions = pl.DataFrame(store.table().get_add_actions(flatten=True))
     if small_only and not actions.is_empty():
         actions = actions.filter(pl.col("size_bytes") < SMALL_FILE_BYTES)
     if actions.is_empty():
         return {}
+    if store.spec.partition_by is None:
+        return {WHOLE_TABLE: actions.height}
     counts = actions.group_by(f"partition.{store.spec.partition_by}").len()
     return {str(value): int(n) for value, n in counts.iter_rows()}
 
 
-def fragmented_partitions(store: AlertStore) -> list[str]:
-    """The partitions holding more than SMALL_FILES_PER_PARTITION small files, oldest first."""
+def fragmented_partitions(store: DeltaStore) -> list[str]:
+    """The partitions holding more than SMALL_FILES_PER_PARTITION small files, oldest first
+    (``[WHOLE_TABLE]`` for an unpartitioned table that has them)."""
     counts = files_per_partition(store, small_only=True)
     return sorted(value for value, n in counts.items() if n > SMALL_FILES_PER_PARTITION)
 
 
-def _local_dir(store: AlertStore) -> Path | None:
+def _local_dir(store: DeltaStore) -> Path | None:
     return Path(store.uri) if store.is_local else None
 
 
 @contextmanager
-def _compaction_lock(store: AlertStore, *, wait: bool) -> Iterator[bool]:
+def _compaction_lock(store: DeltaStore, *, wait: bool) -> Iterator[bool]:
     """Hold the table's compaction lock; yields whether it is held. Where no lock exists
     (object stores), yields True: the caller is the single maintainer by contract."""
     directory = _local_dir(store)
@@ -149,7 +160,7 @@ def _compaction_lock(store: AlertStore, *, wait: bool) -> Iterator[bool]:
         os.close(fd)
 
 
-def _compact(store: AlertStore, partitions: list[str] | None, *, patient: bool) -> tuple[int, int]:
+def _compact(store: DeltaStore, partitions: list[str] | None, *, patient: bool) -> tuple[int, int]:
     """Compact ``partitions`` (all when None); (files removed, files added).
 
     ``patient`` re-runs a compaction that lost a race until it lands; otherwise a lost race
@@ -157,6 +168,7 @@ def _compact(store: AlertStore, partitions: list[str] | None, *, patient: bool) 
     rather than hold up the operation that triggered it).
     """
     column = store.spec.partition_by
+    # an unpartitioned table has one partition (WHOLE_TABLE): asked for it, compact it all
     filters = None if partitions is None or column is None else [(column, "in", partitions)]
 
     def compact() -> dict[str, Any]:
@@ -164,12 +176,13 @@ def _compact(store: AlertStore, partitions: list[str] | None, *, patient: bool) 
             partition_filters=filters, target_size=TARGET_FILE_BYTES
         )
 
-    metrics = store.retrying(compact, "compact the alerts table") if patient else compact()
+    what = f"compact the {store.spec.name} table"
+    metrics = store.retrying(compact, what) if patient else compact()
     return int(metrics.get("numFilesRemoved", 0)), int(metrics.get("numFilesAdded", 0))
 
 
 def maintain(
-    store: AlertStore,
+    store: DeltaStore,
     *,
     compact: bool = True,
     checkpoint: bool = True,
@@ -180,7 +193,8 @@ def maintain(
     """Compact, checkpoint and optionally vacuum the table behind ``store``.
 
     ``partitions`` limits compaction to those partitions (ISO text, as
-    :func:`files_per_partition` names them). ``wait=False`` (what
+    :func:`files_per_partition` names them; ``[WHOLE_TABLE]`` or None for an unpartitioned
+    table). ``wait=False`` (what
     automatic maintenance uses) skips compaction rather than wait, when another process holds
     the compaction lock or a concurrent commit touched the files being compacted.
     On an object store compaction runs without a lock: never run two maintain() at once.
@@ -193,7 +207,7 @@ def maintain(
             f" got {vacuum_retention_hours}"
         )
     try:
-        before = len(store.table().file_uris())  # opening checks it is an alerts table
+        before = len(store.table().file_uris())  # opening checks it has the declared columns
         store.check_writable()
         removed = added = 0
         skipped = None
@@ -239,7 +253,7 @@ def maintain(
 
 
 def auto_maintain(
-    store: AlertStore, *, checked_at: int, every: int
+    store: DeltaStore, *, checked_at: int, every: int
 ) -> tuple[int, MaintenanceReport | None]:
     """The manager's check after each commit; ``checked_at`` is the table version of this
     manager's last check. Returns the version of this check (``checked_at`` if it was not due)

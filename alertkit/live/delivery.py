@@ -7,7 +7,9 @@ in the commit itself. Then, off the committing thread:
    so a slow handler holds up only itself, each call cut off at its timeout and retried
    with backoff (:meth:`NotificationHub.send`);
 2. the outcomes are appended to the notification log (:mod:`alertkit.live.notification_log`);
-3. only then are the settled entries removed from the alert rows, in one MERGE.
+3. only then are the settled entries removed from the alert rows, in one MERGE;
+4. last, the log's automatic maintenance (its own ``auto_maintain`` counter; it never raises,
+   the round having committed), so the log's months do not pile up small files.
 
 A kill before 2 leaves the entries pending, and :meth:`Deliverer.deliver_pending` (run by the
 next process, by ``Monitor`` at start and every tick, and by ``alertkit notify --pending``)
@@ -33,6 +35,7 @@ from typing import Final
 
 import polars as pl
 
+from alertkit.lake.maintenance import auto_maintain
 from alertkit.lake.store import AlertStore, audit
 from alertkit.live.notification_log import NotificationLog, log_rows
 from alertkit.live.outbox import COLUMN, pending_entries, without
@@ -99,6 +102,7 @@ class Deliverer:
         *,
         policy_store: PolicyStore | None = None,
         policies: Callable[[], Policies] = Policies,
+        maintain_every: Callable[[], int] = int,
     ) -> None:
         self.hub = hub
         self.store = store
@@ -107,6 +111,11 @@ class Deliverer:
         self.policy_store = policy_store if policy_store is not None else PolicyStore.beside(store)
         self.policies = policies
         """The manager's current in-process policies (read at each round)."""
+        self.maintain_every = maintain_every
+        """The manager's ``maintain_every``, for the log's automatic maintenance (default 0:
+        none)."""
+        self._log_checked_at = 0
+        """The log's table version at this worker's last fragmentation check."""
         self._rounds: queue.Queue[_Round] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -221,7 +230,21 @@ class Deliverer:
             self._settled[_settle_key(due)] = None
         while len(self._settled) > _SETTLED_KEPT:
             self._settled.popitem(last=False)
+        if not rows.is_empty():  # a log commit landed
+            self._maintain_log()
         return rows
+
+    def _maintain_log(self) -> None:
+        """The log's automatic maintenance, once the round has committed and settled (it
+        never raises: see :func:`~alertkit.lake.maintenance.auto_maintain`)."""
+        every = self.maintain_every()
+        if not every:
+            return
+        self._log_checked_at, report = auto_maintain(
+            self.log.store, checked_at=self._log_checked_at, every=every
+        )
+        if report is not None:
+            log.info("automatic maintenance on %s: %s", self.log.store.uri, report.describe())
 
     def derives(self) -> bool:
         """Whether a round should look for derived dues (``remind_at``): a handler has a

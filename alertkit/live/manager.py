@@ -36,11 +36,12 @@ from typing import Any
 import polars as pl
 
 from alertkit.lake.layout import LayoutMigration
-from alertkit.lake.maintenance import DEFAULT_MAINTAIN_EVERY, MaintenanceReport
+from alertkit.lake.maintenance import DEFAULT_MAINTAIN_EVERY
 from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from alertkit.lake.store import DEFAULT_MAX_RETRIES, TableVersion
 from alertkit.live.async_policing import AsyncPolicing
 from alertkit.live.cycle import CycleInput, CycleResult
+from alertkit.live.lake_maintenance import LakeMaintenanceReport
 from alertkit.live.sync_manager import SyncAlertManager
 from alertkit.live.transitions import BulkResult
 from alertkit.model._time import Clock, system_clock
@@ -76,8 +77,9 @@ class AlertManager(AsyncPolicing):
         Check fragmentation after each commit of this manager once this many commits, by any
         writer, have landed since its last check (at most ``SMALL_FILES_PER_PARTITION``, 16,
         so fragmentation stays bounded however many processes write), and compact the
-        partitions holding more than 16 files (0: never). Local tables only: on object stores
-        compaction is an explicit ``maintain()``.
+        partitions holding more than 16 files (0: never); the notification log likewise, after
+        the delivery worker's commits. Local tables only: on object stores compaction is an
+        explicit ``maintain()``.
     notification_log_path
         Where the notification log lives (default ``<delta_lake_path>_notifications``).
     """
@@ -297,8 +299,9 @@ class AlertManager(AsyncPolicing):
         """The table's commits, newest first; see :meth:`SyncAlertManager.commit_history`."""
         return await asyncio.to_thread(self.sync.commit_history, limit)
 
-    async def maintain(self, *, vacuum_retention_hours: int | None = None) -> MaintenanceReport:
-        """Compact, checkpoint and optionally vacuum the table."""
+    async def maintain(self, *, vacuum_retention_hours: int | None = None) -> LakeMaintenanceReport:
+        """Compact, checkpoint and optionally vacuum every table of the lake; see
+        :meth:`SyncAlertManager.maintain`."""
         return await asyncio.to_thread(
             self.sync.maintain, vacuum_retention_hours=vacuum_retention_hours
         )

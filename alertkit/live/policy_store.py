@@ -16,11 +16,13 @@ from datetime import datetime
 from typing import Any, Final, TypeVar
 
 import polars as pl
+from deltalake import CommitProperties
 
+from alertkit.lake.delta_errors import delta_errors
 from alertkit.lake.store import AlertStore, DeltaStore, audit
 from alertkit.model.errors import StoreError, ValidationError
 from alertkit.model.tables import TableSpec
-from alertkit.policy.flapping import FLAP_STATE_SCHEMA, FlapDetection, advance
+from alertkit.policy.flapping import FLAP_STATE_SCHEMA, FlapDetection, advance, forgettable
 from alertkit.policy.inhibitions import INHIBITIONS_TABLE, Inhibition, check_inhibition_id
 from alertkit.policy.silences import SILENCES_TABLE, Silence, check_silence_id
 
@@ -229,3 +231,39 @@ class PolicyStore:
             return state, transitions
 
         return store.retrying(attempt, "advance flap state")
+
+    def prune_flaps(self, before: datetime) -> int:
+        """Delete the flap states a later evaluation could not tell from none
+        (:func:`~alertkit.policy.flapping.forgettable`, last evaluated before ``before``: the
+        fingerprints of positions no longer evaluated, once quiet), in one MERGE that deletes
+        a row only at the revision read (a row advanced meanwhile is kept, and the commit,
+        which read the whole table, is redone on a conflicting commit). Returns how many."""
+        store = self.flap_table
+        if not store.exists():
+            return 0
+
+        def attempt() -> int:
+            table = store.table()
+            doomed = (
+                store.scan_version(table)
+                .filter(forgettable(before))
+                .select("fingerprint", "revision")
+                .collect()
+            )
+            if doomed.is_empty():
+                return 0
+            store.check_writable()
+            merger = table.merge(
+                doomed.to_arrow(),
+                predicate="t.fingerprint = s.fingerprint AND t.revision = s.revision",
+                source_alias="s",
+                target_alias="t",
+                commit_properties=CommitProperties(
+                    custom_metadata=audit("prune", f"{doomed.height} flap states", None)
+                ),
+            ).when_matched_delete()
+            with delta_errors(store.uri, f"pruning {store.uri} failed"):
+                metrics = merger.execute()
+            return int(metrics.get("num_target_rows_deleted", 0))
+
+        return store.retrying(attempt, "prune flap state")

@@ -21,18 +21,14 @@ from typing import Any
 import polars as pl
 
 from alertkit.lake.layout import LayoutMigration
-from alertkit.lake.maintenance import (
-    DEFAULT_MAINTAIN_EVERY,
-    MaintenanceReport,
-    auto_maintain,
-    maintain,
-)
+from alertkit.lake.maintenance import DEFAULT_MAINTAIN_EVERY, auto_maintain
 from alertkit.lake.paths import DEFAULT_LAKE_PATH
 from alertkit.lake.store import DEFAULT_MAX_RETRIES, AlertStore
 from alertkit.live import inserts, reads
 from alertkit.live.cycle import CycleInput, CycleResult, commit_cycle, cycle_result
 from alertkit.live.delivery import Deliverer, dues_of_alert
 from alertkit.live.firings import commit_decision
+from alertkit.live.lake_maintenance import LakeMaintenanceReport, maintain_lake
 from alertkit.live.notification_log import NotificationLog
 from alertkit.live.notifying import Notifying
 from alertkit.live.outbox import Outbox
@@ -77,7 +73,8 @@ class SyncAlertManager(Reading, Notifying, Policing):
         Check fragmentation after each commit of this manager once this many commits, by any
         writer, have landed since its last check (at most ``SMALL_FILES_PER_PARTITION``, 16,
         so fragmentation stays bounded however many processes write), and compact the
-        partitions holding more than 16 files (0: never). Local tables only: on object stores
+        partitions holding more than 16 files (0: never); the delivery worker does the same
+        for the notification log after its commits. Local tables only: on object stores
         compaction is an explicit ``maintain()``.
     """
 
@@ -105,6 +102,7 @@ class SyncAlertManager(Reading, Notifying, Policing):
             clock,
             policy_store=self.policy_store,
             policies=lambda: self.policies,
+            maintain_every=lambda: self.maintain_every,
         )
         self.peaks = PeakBook()
         """Trailing-stop peaks :meth:`run_cycle` carries from one cycle to the next."""
@@ -394,9 +392,19 @@ class SyncAlertManager(Reading, Notifying, Policing):
 
     # -- maintenance -----------------------------------------------------------------------
 
-    def maintain(self, *, vacuum_retention_hours: int | None = None) -> MaintenanceReport:
-        """Compact small files, write a checkpoint and optionally vacuum; see maintenance."""
-        return maintain(self.store, vacuum_retention_hours=vacuum_retention_hours)
+    def maintain(self, *, vacuum_retention_hours: int | None = None) -> LakeMaintenanceReport:
+        """Compact small files, write a checkpoint and optionally vacuum, in the alerts table
+        (the report's own fields) and each table beside it (``side_tables``), after pruning
+        flap state no later evaluation needs; see :mod:`alertkit.live.lake_maintenance`."""
+        policies = self.policy_store
+        side = [self.log_store.store, policies.silence_table, policies.inhibition_table]
+        return maintain_lake(
+            self.store,
+            [*side, policies.flap_table],
+            policies,
+            now=self.clock(),
+            vacuum_retention_hours=vacuum_retention_hours,
+        )
 
     def migrate(self) -> list[LayoutMigration]:
         """Move the alerts table and its notification log to this alertkit's partition

@@ -21,13 +21,21 @@ fingerprint is its last status and the change flags of its last ``evaluations`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 import polars as pl
 
 from alertkit.model.errors import ValidationError
 
-__all__ = ["FLAP_STATE_SCHEMA", "FlapDetection", "advance", "flap_states", "flap_transitions"]
+__all__ = [
+    "FLAP_STATE_SCHEMA",
+    "FlapDetection",
+    "advance",
+    "flap_states",
+    "flap_transitions",
+    "forgettable",
+]
 
 _TS: Final = pl.Datetime("us", "UTC")
 _FP: Final = ("trigger", "strategy_id", "symbol")
@@ -46,6 +54,28 @@ FLAP_STATE_SCHEMA: Final[dict[str, pl.DataType]] = {
 ``flags`` (``0``/``1`` per evaluation, a ``1`` for a change, oldest first, at most
 ``evaluations`` long), ``flapping``, ``evaluated_at`` (the evaluation's instant) and
 ``changed_at`` (the evaluation at which ``flapping`` last changed; null before)."""
+
+
+def forgettable(before: datetime) -> pl.Expr:
+    """The stored states that may be deleted: those last evaluated before ``before`` whose
+    next evaluations decide exactly what they would for a fingerprint never seen.
+
+    A never-seen fingerprint is not firing, has no flags and is not flapping. A state is as
+    good as that when it is not firing, not flapping, never flapped (``changed_at`` null: a
+    flap change still feeds a ``flapping_*`` notification and mutes older dues), and holds no
+    ``1`` flag: its last change is out of the window, so the changes counted in every later
+    window are the later evaluations' alone, whatever ``evaluations`` is. (A state that was
+    firing at its last evaluation is kept: its next not-firing evaluation is a change, which a
+    forgotten one would not count.) ``before`` keeps the states of recent evaluations, which
+    a cycle run again at its own instant must find to count nothing twice.
+    """
+    return (
+        (pl.col("evaluated_at") < before)
+        & ~pl.col("firing")
+        & ~pl.col("flapping")
+        & pl.col("changed_at").is_null()
+        & ~pl.col("flags").str.contains("1", literal=True)
+    )
 
 
 @dataclass(frozen=True, slots=True)

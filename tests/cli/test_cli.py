@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from deltalake import DeltaTable
 
-from alertkit import Alert, SyncAlertManager, cli
+from alertkit import Alert, Silence, SyncAlertManager, cli
 from conftest import T0, StepClock, close_now, position, roll
 
 SCRIPT = Path(sys.executable).with_name("alertkit")
@@ -250,14 +250,27 @@ def test_maintain_says_what_it_did(
     version = DeltaTable(lake).version()
     assert run(capsys, lake, "maintain") == (
         0,
-        f"compacted 3 files into 1 (3 -> 1 data files); wrote a checkpoint at version"
+        f"alerts: compacted 3 files into 1 (3 -> 1 data files); wrote a checkpoint at version"
         f" {version + 1}; vacuumed 0 unreferenced files\n",
         "",
     )
     assert run(capsys, lake, "maintain", "--vacuum-hours", "24") == (
         0,
-        f"compacted 0 files into 0 (1 -> 1 data files); wrote a checkpoint at version"
+        f"alerts: compacted 0 files into 0 (1 -> 1 data files); wrote a checkpoint at version"
         f" {version + 1}; vacuumed 0 unreferenced files\n",
+        "",
+    )
+    for hours in (1, 2):  # two silences, two files, in a table beside the alerts
+        start = T0 + timedelta(hours=hours)
+        SyncAlertManager(lake).policy_store.add_silence(
+            Silence({"symbol": "SPY"}, start, start + timedelta(hours=1), "ana", "lunch")
+        )
+    assert run(capsys, lake, "maintain") == (
+        0,
+        f"alerts: compacted 0 files into 0 (1 -> 1 data files); wrote a checkpoint at version"
+        f" {version + 1}; vacuumed 0 unreferenced files\n"
+        "silences: compacted 2 files into 1 (2 -> 1 data files); wrote a checkpoint at version"
+        " 3; vacuumed 0 unreferenced files\n",
         "",
     )
     assert sorted(pl.read_delta(lake)["alert_id"]) == sorted(a.alert_id for a in alerts)
