@@ -18,6 +18,7 @@ from bench import (
     bench_notify,
     bench_policies,
     bench_scale,
+    bench_side_tables,
     bench_store,
     bench_synthetic,
 )
@@ -57,6 +58,7 @@ def main() -> int:
         bench_notify,
         bench_policies,
         bench_scale,
+        bench_side_tables,
         bench_backtest,
         bench_synthetic,
         bench_board,
