@@ -20,6 +20,7 @@ from bench import (
     bench_quality_sweep,
     bench_scale,
     bench_scores,
+    bench_side_tables,
     bench_store,
     bench_synthetic,
 )
@@ -59,6 +60,7 @@ def main() -> int:
         bench_notify,
         bench_policies,
         bench_scale,
+        bench_side_tables,
         bench_backtest,
         bench_scores,
         bench_quality_sweep,
