@@ -7,7 +7,7 @@ Imported by name (``from _factories import an_alert``): tests/ is on ``sys.path`
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -16,6 +16,7 @@ from alertkit import Alert, Decision
 from alertkit.model._ids import new_alert_id, new_alert_ids
 from alertkit.model.mapping import decision_to_alert
 from alertkit.model.schema import ALERT_SCHEMA, alerts_to_frame
+from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 LONE = "\udcff"  # what a non-UTF-8 byte on the command line decodes to (surrogateescape)
@@ -122,3 +123,22 @@ def many_alerts(n: int, start: datetime, span: timedelta, seed: int = 0) -> pl.D
         )
         .sample(fraction=1.0, shuffle=True, seed=seed)
     )
+
+
+def condor_history(*positions: list[dict[str, Any]]) -> pl.DataFrame:
+    """Half-hourly snapshots from T0 of iron condors on SPY (strategy ids 1, 2, ...), entry
+    1000 USD: one list of column values per position."""
+    rows = [
+        {
+            "as_of": T0 + timedelta(minutes=30 * i),
+            "strategy_id": sid,
+            "symbol": "SPY",
+            "strategy_type": "iron_condor",
+            "expiry": date(2026, 2, 20),
+            "entry_price": 1000.0,
+            **values,
+        }
+        for sid, snapshots in enumerate(positions, start=1)
+        for i, values in enumerate(snapshots)
+    ]
+    return pl.DataFrame(rows, schema=SNAPSHOT_SCHEMA)

@@ -5,6 +5,7 @@ functions), and the checks the parent runs on the table they leave."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 from collections import Counter
@@ -324,10 +325,29 @@ def check_plans(
     assert board.height == len(own_rows) + len(expected_shared)
 
 
-def maintain_table(lake: str, start: Any, results: Any) -> None:
-    """Explicit maintenance, started together with the other processes at ``start`` (a
-    barrier); puts (files removed, files added) by its compaction on ``results``."""
+def maintain_table(lake: str, start: Any, results: Any, table: str = "alerts") -> None:
+    """Explicit maintenance of the whole lake, started together with the other processes at
+    ``start`` (a barrier); puts (files removed, files added) by the compaction of ``table``
+    (``"alerts"`` or a side table's name, as ``side_tables`` names it) on ``results``."""
     manager = SyncAlertManager(lake, maintain_every=0)
     start.wait()
-    report = manager.maintain()
+    lake_report = manager.maintain()
+    report = lake_report if table == "alerts" else lake_report.side_tables[table]
     results.put((report.files_removed_by_compaction, report.files_added_by_compaction))
+
+
+def maintain_at_once(lake: str, table: str = "alerts", processes: int = 3) -> list[Any]:
+    """Run ``maintain()`` in ``processes`` spawned processes released together; returns their
+    (files removed, files added) for ``table``, sorted."""
+    context = multiprocessing.get_context("spawn")  # deltalake's runtime panics after fork
+    start, results = context.Barrier(processes), context.Queue()
+    workers = [
+        context.Process(target=maintain_table, args=(lake, start, results, table))
+        for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    reports = sorted(results.get(timeout=120) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=60)
+    return reports

@@ -16,7 +16,7 @@ any side table is touched.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -71,14 +71,5 @@ def maintain_lake(
         if store is policies.flap_table:
             pruned = policies.prune_flaps(now - FLAP_STATE_KEPT)
         reports[store.spec.name] = maintain(store, vacuum_retention_hours=vacuum_retention_hours)
-    return LakeMaintenanceReport(
-        files_before=main.files_before,
-        files_after=main.files_after,
-        files_removed_by_compaction=main.files_removed_by_compaction,
-        files_added_by_compaction=main.files_added_by_compaction,
-        checkpoint_version=main.checkpoint_version,
-        vacuumed_files=main.vacuumed_files,
-        compaction_skipped=main.compaction_skipped,
-        side_tables=reports,
-        flap_states_pruned=pruned,
-    )
+    alerts_fields = {f.name: getattr(main, f.name) for f in fields(main)}
+    return LakeMaintenanceReport(**alerts_fields, side_tables=reports, flap_states_pruned=pruned)

@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
-
 import polars as pl
 import pytest
+from _factories import condor_history
 
 from alertkit import ValidationError
 from alertkit.backtest.frontier import FRONTIER_MEASURES, fatigue_frontier, pareto
 from alertkit.backtest.runner import BacktestResult
 from alertkit.charts import frontier_chart
-from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
-
-T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
-
-
-def history_of(*positions: list[dict[str, Any]]) -> pl.DataFrame:
-    """Half-hourly snapshots of iron condors on SPY, entry 1000 USD (as tests/test_sweep)."""
-    rows = [
-        {
-            "as_of": T0 + timedelta(minutes=30 * i),
-            "strategy_id": sid,
-            "symbol": "SPY",
-            "strategy_type": "iron_condor",
-            "expiry": date(2026, 2, 20),
-            "entry_price": 1000.0,
-            **values,
-        }
-        for sid, snapshots in enumerate(positions, start=1)
-        for i, values in enumerate(snapshots)
-    ]
-    return pl.DataFrame(rows, schema=SNAPSHOT_SCHEMA)
-
 
 # upl_pct: position 1 0.10 0.60 0.75 0.70 0.30 | position 2 0.20 0.65 0.40 0.30 |
 # position 3 0.90 0.85 0.30; all end at 300 USD, all on 2026-01-05: 3 position-days.
-PROFITS = history_of(
+PROFITS = condor_history(
     [{"unrealized_pnl": p} for p in (100.0, 600.0, 750.0, 700.0, 300.0)],
     [{"unrealized_pnl": p} for p in (200.0, 650.0, 400.0, 300.0)],
     [{"unrealized_pnl": p} for p in (900.0, 850.0, 300.0)],

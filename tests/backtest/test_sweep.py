@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
 import pytest
+from _factories import condor_history
 
 from alertkit import ValidationError
 from alertkit.backtest import run_backtest, sweep, synthetic_history
 from alertkit.backtest.sweep import SWEEP_SCHEMA, with_threshold
-from alertkit.model.snapshot_schema import SNAPSHOT_SCHEMA
 from alertkit.rules import DTERoll, GammaRisk, TakeProfit, TimeExit, default_rules
-
-T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
-
-
-def history_of(*positions: list[dict[str, Any]]) -> pl.DataFrame:
-    """Half-hourly snapshots of iron condors on SPY, entry 1000 USD."""
-    rows = [
-        {
-            "as_of": T0 + timedelta(minutes=30 * i),
-            "strategy_id": sid,
-            "symbol": "SPY",
-            "strategy_type": "iron_condor",
-            "expiry": date(2026, 2, 20),
-            "entry_price": 1000.0,
-            **values,
-        }
-        for sid, snapshots in enumerate(positions, start=1)
-        for i, values in enumerate(snapshots)
-    ]
-    return pl.DataFrame(rows, schema=SNAPSHOT_SCHEMA)
-
 
 # upl_pct: position 1 0.10 0.60 0.75 0.70 0.30 | position 2 0.20 0.65 0.40 0.30 |
 # position 3 0.90 0.85 0.30. All end at 300 USD.
-PROFITS = history_of(
+PROFITS = condor_history(
     [{"unrealized_pnl": p} for p in (100.0, 600.0, 750.0, 700.0, 300.0)],
     [{"unrealized_pnl": p} for p in (200.0, 650.0, 400.0, 300.0)],
     [{"unrealized_pnl": p} for p in (900.0, 850.0, 300.0)],
@@ -77,7 +56,7 @@ def test_counts_only_the_swept_rules_alerts_but_runs_every_rule() -> None:
 def test_sweeping_time_exit_moves_where_the_roll_gives_way() -> None:
     # dte 2: with time_exit at dte <= 1 the roll fires; at dte <= 2, time_exit wins (the roll
     # gives way to the *new* time_exit object, though the roll runs first).
-    history = history_of([{"dte": 2, "unrealized_pnl": 0.0}])
+    history = condor_history([{"dte": 2, "unrealized_pnl": 0.0}])
     table = sweep(history, "time_exit", "dte", [1, 2], progress=False)
     assert table.select("value", "alerts").rows() == [(1.0, 0), (2.0, 1)]
     rolls = sweep(history, "dte_roll", "roll_dte", [1, 2], progress=False)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import multiprocessing
 import os
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
-from _maintenance_workers import maintain_lake
+from _workers import maintain_at_once
 from deltalake import DeltaTable
 
 from alertkit import Alert, AlertManager, SyncAlertManager
@@ -117,16 +116,7 @@ def test_an_unpartitioned_policy_table_is_one_partition(lake: str) -> None:
 def test_two_maintain_at_once_leave_each_log_row_once(lake: str) -> None:
     manager = log_of(new_manager(lake, maintain_every=0), jan=40, feb=0)
     before = pl.read_delta(manager.log_store.store.uri).sort("entry_id")
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(3), context.Queue()
-    processes = [
-        context.Process(target=maintain_lake, args=(lake, start, results)) for _ in range(3)
-    ]
-    for process in processes:
-        process.start()
-    reports = sorted(results.get(timeout=120) for _ in processes)
-    for process in processes:
-        process.join(timeout=60)
+    reports = maintain_at_once(lake, "notifications")
     assert reports == [(0, 0), (0, 0), (40, 1)]  # one compacted; the others found one file
     assert pl.read_delta(manager.log_store.store.uri).sort("entry_id").equals(before)
 

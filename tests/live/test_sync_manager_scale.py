@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from _workers import check_plans, maintain_table, make_plan, run_plan
+from _workers import check_plans, maintain_at_once, make_plan, run_plan
 from deltalake import DeltaTable
 
 from alertkit import SyncAlertManager
@@ -147,16 +147,7 @@ def test_maintain_from_several_processes_at_once_duplicates_nothing(lake: str) -
     for strategy_id in range(40):
         manager.create_alert(close_now(), position("SPY", strategy_id))
     before = pl.read_delta(lake).sort("alert_id")
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(3), context.Queue()
-    processes = [
-        context.Process(target=maintain_table, args=(lake, start, results)) for _ in range(3)
-    ]
-    for process in processes:
-        process.start()
-    reports = sorted(results.get(timeout=120) for _ in processes)
-    for process in processes:
-        process.join(timeout=60)
+    reports = maintain_at_once(lake)
     assert reports == [(0, 0), (0, 0), (40, 1)]  # one compacted; the others found one file
     assert pl.read_delta(lake).sort("alert_id").equals(before)
 
